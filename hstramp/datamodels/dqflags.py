@@ -1,0 +1,103 @@
+"""WFC3/IR data-quality flags (values as in calwf3 and the WFC3 Data Handbook).
+
+Several bits mean other things on the UVIS detector; this table is IR only.
+calwf3 uses 1024 and 16384 internally for spikes and high curvature and writes
+them out as 4 and 32; hstramp never reuses a flag as a placeholder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "IR_FLAGS",
+    "dq_mnemonics",
+    "GOOD",
+    "REED_SOLOMON",
+    "FILL",
+    "BAD_DETECTOR",
+    "DEVIANT_ZERO",
+    "HOT",
+    "UNSTABLE",
+    "WARM",
+    "BAD_REFERENCE",
+    "SATURATED",
+    "BAD_FLAT",
+    "RESERVED",
+    "ZERO_READ_SIGNAL",
+    "CR_DRIZZLE",
+    "CR_RAMP",
+    "GHOST",
+    "SDQFLAGS_DEFAULT",
+]
+
+GOOD = 0
+REED_SOLOMON = 1
+FILL = 2
+BAD_DETECTOR = 4
+DEVIANT_ZERO = 8
+HOT = 16
+UNSTABLE = 32
+WARM = 64
+BAD_REFERENCE = 128
+SATURATED = 256
+BAD_FLAT = 512
+RESERVED = 1024
+ZERO_READ_SIGNAL = 2048
+CR_DRIZZLE = 4096
+CR_RAMP = 8192
+GHOST = 16384
+
+#: name -> value for every IR bit, in bit order
+IR_FLAGS: dict[str, int] = {
+    "REED_SOLOMON": REED_SOLOMON,
+    "FILL": FILL,
+    "BAD_DETECTOR": BAD_DETECTOR,
+    "DEVIANT_ZERO": DEVIANT_ZERO,
+    "HOT": HOT,
+    "UNSTABLE": UNSTABLE,
+    "WARM": WARM,
+    "BAD_REFERENCE": BAD_REFERENCE,
+    "SATURATED": SATURATED,
+    "BAD_FLAT": BAD_FLAT,
+    "RESERVED": RESERVED,
+    "ZERO_READ_SIGNAL": ZERO_READ_SIGNAL,
+    "CR_DRIZZLE": CR_DRIZZLE,
+    "CR_RAMP": CR_RAMP,
+    "GHOST": GHOST,
+}
+
+#: calwf3's default SDQFLAGS for IR: every bit but 64 (warm) and 512 (blob)
+SDQFLAGS_DEFAULT = 31743
+
+
+def dq_mnemonics(value: int | np.integer) -> list[str]:
+    """Return the names of the IR flags set in one DQ value.
+
+    Parameters
+    ----------
+    value : int
+        A DQ value (an OR of flag bits).
+
+    Returns
+    -------
+    list of str
+        Flag names in bit order; bits that are not IR flags appear as ``BIT<n>``.
+
+    Examples
+    --------
+    >>> dq_mnemonics(256 + 2048)
+    ['SATURATED', 'ZERO_READ_SIGNAL']
+    """
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"DQ value must be non-negative, got {value}")
+    names = []
+    by_value = {v: k for k, v in IR_FLAGS.items()}
+    bit = 0
+    while value >> bit:
+        mask = 1 << bit
+        if value & mask:
+            names.append(by_value.get(mask, f"BIT{bit}"))
+        bit += 1
+    return names

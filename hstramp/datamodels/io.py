@@ -1,0 +1,93 @@
+"""Open anything a user may hand a step: a model, a raw/ima/flt FITS file, or a saved model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from astropy.io import fits
+
+from hstramp.datamodels.models import HstrampModel, ImageModel, RampModel
+from hstramp.datamodels.wfc3_fits import read_flt, read_multiaccum
+from hstramp.errors import InputFileError
+
+__all__ = ["open"]
+
+_MODEL_TYPES = {"RampModel": RampModel, "ImageModel": ImageModel}
+
+
+def open(init):  # noqa: A001  (datamodels.open, as in jwst/stdatamodels)
+    """Open ``init`` as an hstramp model.
+
+    Parameters
+    ----------
+    init : str, Path or HstrampModel
+        A model is returned as it is. A ``.asdf`` file, or a FITS file saved by
+        ``model.save()``, opens as the model type recorded in it; a WFC3 MultiAccum FITS
+        file (raw or ima, NSAMP imsets) as a :class:`RampModel`; a WFC3 flt as an
+        :class:`ImageModel`.
+
+    Returns
+    -------
+    HstrampModel
+
+    Raises
+    ------
+    InputFileError
+        If the file does not exist or is none of the above.
+    """
+    if isinstance(init, HstrampModel):
+        return init
+    if not isinstance(init, (str, Path)):
+        raise InputFileError(f"cannot open {init!r} as an hstramp model")
+    path = Path(init)
+    if not path.is_file():
+        raise InputFileError(f"input file {path} does not exist")
+    if path.suffix.lower() == ".asdf":
+        return _open_saved_model(path, _asdf_model_type(path))
+    kind = _fits_kind(path)
+    if kind == "multiaccum":
+        return read_multiaccum(path)
+    if kind == "flt":
+        return read_flt(path)
+    return _open_saved_model(path, kind)
+
+
+def _asdf_model_type(path):
+    import asdf
+
+    try:
+        with asdf.open(path, lazy_load=True) as af:
+            return af.tree.get("meta", {}).get("model_type")
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{path} is not a readable ASDF file: {exc}") from exc
+
+
+def _fits_kind(path):
+    """'multiaccum', 'flt', or the model type of an stdatamodels-written FITS file."""
+    try:
+        with fits.open(path, memmap=False) as hdulist:
+            primary = hdulist[0].header
+            names = [str(h.header.get("EXTNAME", "")).upper() for h in hdulist[1:]]
+            if "ASDF" in names:
+                import asdf
+
+                with asdf.open(hdulist["ASDF"].data.tobytes()) as af:
+                    return af.tree.get("meta", {}).get("model_type")
+            if "NSAMP" in primary and names.count("SCI") > 1:
+                return "multiaccum"
+            if names.count("SCI") == 1 and "SAMP" in names and "TIME" in names:
+                return "flt"
+            if "NSAMP" in primary:
+                return "multiaccum"
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
+    raise InputFileError(
+        f"{path} is neither a WFC3/IR raw, ima or flt file nor a saved hstramp model"
+    )
+
+
+def _open_saved_model(path, model_type):
+    cls = _MODEL_TYPES.get(model_type)
+    if cls is None:
+        raise InputFileError(f"{path}: model type {model_type!r} is not an hstramp model")
+    return cls(path)

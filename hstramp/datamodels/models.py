@@ -1,0 +1,218 @@
+"""The hstramp datamodels: :class:`RampModel` and :class:`ImageModel`.
+
+Both are stdatamodels ``DataModel`` subclasses validated against the YAML schemas shipped in
+``hstramp/datamodels/schemas`` (URI prefix ``asdf://hstramp.org/schemas/``). stdatamodels does
+not check that arrays agree in shape and silently casts dtypes; :meth:`HstrampModel.validate`
+adds both checks, and the models run them whenever they are created, validated or saved.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from stdatamodels import DataModel
+
+from hstramp import __version__
+
+__all__ = ["HstrampModel", "ModelShapeError", "RampModel", "ImageModel"]
+
+_SCHEMA_PREFIX = "asdf://hstramp.org/schemas/"
+
+
+class ModelShapeError(ValueError):
+    """An array of a model disagrees with the others in shape or has the wrong dtype."""
+
+
+class HstrampModel(DataModel):
+    """Base of the hstramp models: HST CRDS identity and array consistency checks.
+
+    Subclasses list ``_array_layout``: attribute -> (dtype, axes), where the axes name the
+    dimensions (``"groups"``, ``"y"``, ``"x"``) so shapes can be compared across arrays.
+    """
+
+    _array_layout: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def __setattr__(self, attr, value):
+        """Refuse an array of another dtype instead of casting it silently (stdatamodels would)."""
+        if attr in self._array_layout and isinstance(value, np.ndarray):
+            dtype, axes = self._array_layout[attr]
+            if value.ndim != len(axes):
+                raise ModelShapeError(
+                    f"{type(self).__name__}.{attr} has {value.ndim} dimensions {value.shape}, "
+                    f"expected {len(axes)} ({', '.join(axes)})"
+                )
+            expected = np.dtype(dtype)
+            if value.dtype.newbyteorder("=") != expected:
+                raise ModelShapeError(
+                    f"{type(self).__name__}.{attr} must be {expected}, got {value.dtype}; "
+                    f"cast it explicitly (e.g. array.astype(np.{expected}))"
+                )
+        super().__setattr__(attr, value)
+
+    @property
+    def crds_observatory(self):
+        """CRDS observatory code: ``"hst"``."""
+        return "hst"
+
+    def get_crds_parameters(self):
+        """Simple metadata values, for stpipe's parameter machinery (no CRDS is contacted).
+
+        Returns
+        -------
+        dict
+            Flattened metadata with scalar values only.
+        """
+        return {
+            key: val
+            for key, val in self.to_flat_dict(include_arrays=False).items()
+            if isinstance(val, (str, int, float, bool))
+        }
+
+    def on_init(self, init):
+        """Stamp the software version and check array consistency after loading."""
+        super().on_init(init)
+        if not self.meta.hasattr("calibration_software_version"):
+            self.meta.calibration_software_version = __version__
+        self.make_arrays_native()
+        self.check_arrays()
+
+    def make_arrays_native(self):
+        """Convert big-endian arrays (as astropy reads FITS) to native byte order in place."""
+        for name in self._array_layout:
+            array = self._instance.get(name)
+            if array is not None and not array.dtype.isnative:
+                self._instance[name] = array.astype(array.dtype.newbyteorder("="))
+
+    def on_save(self, path=None):
+        """Check array consistency before anything is written."""
+        self.check_arrays()
+        super().on_save(path)
+
+    def validate(self):
+        """Validate against the schema, then check shapes and dtypes of the arrays."""
+        super().validate()
+        self.check_arrays()
+
+    def check_arrays(self):
+        """Raise :class:`ModelShapeError` if arrays disagree in shape or have the wrong dtype.
+
+        Only arrays that are present are checked; a dimension is fixed by the first array
+        that has it (in ``_array_layout`` order).
+
+        Raises
+        ------
+        ModelShapeError
+            Naming the array, its shape or dtype, and what was expected.
+        """
+        sizes: dict[str, tuple[int, str]] = {}
+        for name, (dtype, axes) in self._array_layout.items():
+            if not self._instance.get(name) is not None:
+                continue
+            array = self._instance[name]
+            if array.dtype.newbyteorder("=") != np.dtype(dtype):
+                raise ModelShapeError(
+                    f"{type(self).__name__}.{name} has dtype {array.dtype}, expected {dtype}"
+                )
+            if array.ndim != len(axes):
+                raise ModelShapeError(
+                    f"{type(self).__name__}.{name} has {array.ndim} dimensions {array.shape}, "
+                    f"expected {len(axes)} ({', '.join(axes)})"
+                )
+            for axis, size in zip(axes, array.shape, strict=True):
+                if axis not in sizes:
+                    sizes[axis] = (size, name)
+                elif sizes[axis][0] != size:
+                    first_size, first_name = sizes[axis]
+                    raise ModelShapeError(
+                        f"{type(self).__name__}.{name} has shape {array.shape}: its {axis} "
+                        f"size {size} disagrees with {first_name} ({axis} size {first_size})"
+                    )
+
+
+class RampModel(HstrampModel):
+    """A MultiAccum ramp in time order: group 0 is the zeroth read.
+
+    Attributes
+    ----------
+    data : ndarray, float32 [ngroups, ny, nx]
+        Science data of every read.
+    err : ndarray, float32 [ngroups, ny, nx]
+        Error of every read.
+    groupdq : ndarray, uint16 [ngroups, ny, nx]
+        Data quality of every read.
+    pixeldq : ndarray, uint16 [ny, nx]
+        Data quality common to all reads.
+    times : ndarray, float64 [ngroups]
+        Seconds since the zeroth read (SAMPTIME).
+    deltatim, routtime, meanblev, meandark : ndarray, float64 [ngroups]
+        Per-read keywords of the SCI extensions.
+    zsig : ndarray, float32 [ny, nx]
+        Zeroth-read signal estimated by ZSIGCORR (0 where not significant).
+    """
+
+    schema_url = _SCHEMA_PREFIX + "ramp-1.0.0"
+    _array_layout = {
+        "data": ("float32", ("groups", "y", "x")),
+        "err": ("float32", ("groups", "y", "x")),
+        "groupdq": ("uint16", ("groups", "y", "x")),
+        "pixeldq": ("uint16", ("y", "x")),
+        "zsig": ("float32", ("y", "x")),
+        "times": ("float64", ("groups",)),
+        "deltatim": ("float64", ("groups",)),
+        "routtime": ("float64", ("groups",)),
+        "meanblev": ("float64", ("groups",)),
+        "meandark": ("float64", ("groups",)),
+    }
+
+    def __init__(self, init=None, **kwargs):
+        super().__init__(init, **kwargs)
+        self.fill_missing_arrays()
+
+    def fill_missing_arrays(self):
+        """Create any array the data implies but the input lacked, with its schema default."""
+        if self._instance.get("data") is None:
+            return
+        ngroups, ny, nx = self.data.shape
+        shapes = {"groups": ngroups, "y": ny, "x": nx}
+        for name, (dtype, axes) in self._array_layout.items():
+            if self._instance.get(name) is None:
+                shape = tuple(shapes[axis] for axis in axes)
+                setattr(self, name, np.zeros(shape, dtype=dtype))
+
+    @property
+    def ngroups(self):
+        """Number of reads, including the zeroth read."""
+        return self.data.shape[0]
+
+
+class ImageModel(HstrampModel):
+    """A fitted count-rate image (the flt).
+
+    Attributes
+    ----------
+    data, err, var_poisson, var_rnoise : ndarray, float32 [ny, nx]
+        Rate, its total error and the two variance components.
+    dq : ndarray, uint16 [ny, nx]
+        Data quality, collapsed by calwf3's flt rules.
+    samp : ndarray, int16 [ny, nx]
+        Number of reads used.
+    time : ndarray, float32 [ny, nx]
+        Time spanned by the reads used, seconds.
+    """
+
+    schema_url = _SCHEMA_PREFIX + "image-1.0.0"
+
+    def __init__(self, init=None, **kwargs):
+        super().__init__(init, **kwargs)
+        if self._instance.get("data") is not None:
+            for name, (dtype, _axes) in self._array_layout.items():
+                if self._instance.get(name) is None:
+                    setattr(self, name, np.zeros(self.data.shape, dtype=dtype))
+    _array_layout = {
+        "data": ("float32", ("y", "x")),
+        "err": ("float32", ("y", "x")),
+        "dq": ("uint16", ("y", "x")),
+        "var_poisson": ("float32", ("y", "x")),
+        "var_rnoise": ("float32", ("y", "x")),
+        "samp": ("int16", ("y", "x")),
+        "time": ("float32", ("y", "x")),
+    }

@@ -1,0 +1,533 @@
+"""WFC3/IR MultiAccum FITS files (raw, ima, flt) <-> hstramp datamodels.
+
+Files store reads newest first: EXTVER 1 is the last read and EXTVER NSAMP the zeroth read.
+Models hold them in time order (group 0 is the zeroth read). Only this module knows about
+the reversed order.
+
+ERR, DQ, SAMP and TIME extensions may be "constant" (NAXIS=0 with NPIX1, NPIX2, PIXVALUE);
+raw SCI is uint16 stored as int16 with BZERO 32768; ima SCI is float32. Arrays handed to the
+models are native-endian.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from hstramp.datamodels.atomic import atomic_output
+from hstramp.datamodels.models import ImageModel, RampModel
+from hstramp.errors import InputFileError
+
+__all__ = [
+    "read_multiaccum",
+    "read_flt",
+    "write_ima",
+    "write_flt",
+    "header_to_cards",
+    "cards_to_header",
+    "is_multiaccum",
+    "IMSET_EXTNAMES",
+]
+
+log = logging.getLogger(__name__)
+
+IMSET_EXTNAMES = ("SCI", "ERR", "DQ", "SAMP", "TIME")
+
+_STRUCTURAL = {
+    "SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "XTENSION", "PCOUNT",
+    "GCOUNT", "BZERO", "BSCALE", "EXTNAME", "EXTVER", "NPIX1", "NPIX2", "PIXVALUE", "CHECKSUM",
+    "DATASUM", "INHERIT",
+}
+#: per-read and statistics keywords that the writers recompute, never carried over
+_RECOMPUTED = {
+    "SAMPNUM", "SAMPTIME", "DELTATIM", "ROUTTIME", "MEANBLEV", "MEANDARK", "BUNIT", "DATAMIN",
+    "DATAMAX", "NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX", "SNRMEAN",
+}
+
+#: model metadata path -> (header, keyword); header "primary" or "sci"
+_META_KEYWORDS = {
+    "telescope": ("primary", "TELESCOP"),
+    "instrument.name": ("primary", "INSTRUME"),
+    "instrument.detector": ("primary", "DETECTOR"),
+    "instrument.filter": ("primary", "FILTER"),
+    "instrument.aperture": ("primary", "APERTURE"),
+    "instrument.obstype": ("primary", "OBSTYPE"),
+    "observation.rootname": ("primary", "ROOTNAME"),
+    "observation.targname": ("primary", "TARGNAME"),
+    "observation.proposid": ("primary", "PROPOSID"),
+    "exposure.exptime": ("primary", "EXPTIME"),
+    "exposure.expstart": ("primary", "EXPSTART"),
+    "exposure.expend": ("primary", "EXPEND"),
+    "exposure.nsamp": ("primary", "NSAMP"),
+    "exposure.samp_seq": ("primary", "SAMP_SEQ"),
+    "exposure.ccdgain": ("primary", "CCDGAIN"),
+    "exposure.sdqflags": ("sci", "SDQFLAGS"),
+    "subarray.subarray": ("primary", "SUBARRAY"),
+    "subarray.subtype": ("primary", "SUBTYPE"),
+    "subarray.ltv1": ("sci", "LTV1"),
+    "subarray.ltv2": ("sci", "LTV2"),
+    "photometry.photmode": ("primary", "PHOTMODE"),
+    "photometry.photflam": ("primary", "PHOTFLAM"),
+    "photometry.photfnu": ("primary", "PHOTFNU"),
+    "photometry.photzpt": ("primary", "PHOTZPT"),
+    "photometry.photplam": ("primary", "PHOTPLAM"),
+    "photometry.photbw": ("primary", "PHOTBW"),
+}
+SWITCHES = ("dqicorr", "zsigcorr", "blevcorr", "zoffcorr", "noiscorr", "nlincorr", "darkcorr",
+            "photcorr", "unitcorr", "crcorr", "flatcorr", "tvbcorr")
+REFERENCE_KEYWORDS = ("ccdtab", "oscntab", "bpixtab", "nlinfile", "darkfile", "pfltfile",
+                      "dfltfile", "lfltfile", "crrejtab", "imphttab")
+_SWITCH_VALUES = {"PERFORM", "OMIT", "COMPLETE", "SKIPPED"}
+
+
+# --------------------------------------------------------------------------- headers
+def header_to_cards(header):
+    """Return a header's non-structural cards as ``[keyword, value, comment]`` lists.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+
+    Returns
+    -------
+    list of list
+        Values that FITS leaves undefined become None.
+    """
+    cards = []
+    for card in header.cards:
+        if card.keyword in _STRUCTURAL:
+            continue
+        value = card.value
+        if isinstance(value, fits.card.Undefined):
+            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        cards.append([card.keyword, value, card.comment])
+    return cards
+
+
+def cards_to_header(cards, skip=()):
+    """Build an astropy header from ``[keyword, value, comment]`` cards.
+
+    Parameters
+    ----------
+    cards : list of list
+        As made by :func:`header_to_cards`.
+    skip : collection of str
+        Keywords to leave out.
+
+    Returns
+    -------
+    astropy.io.fits.Header
+    """
+    header = fits.Header()
+    for keyword, value, comment in cards or []:
+        if keyword in skip or keyword in _STRUCTURAL:
+            continue
+        if keyword in ("COMMENT", "HISTORY", ""):
+            header.append((keyword, value), bottom=True)
+        else:
+            header.append((keyword, value, comment), bottom=True)
+    return header
+
+
+# --------------------------------------------------------------------------- reading
+def _open_hdulist(path):
+    """Open a FITS file fully into memory, turning every low-level failure into one error."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"input file {path} does not exist")
+    hdulist = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with path.open("rb") as handle:
+                hdulist = fits.HDUList.fromstring(handle.read())
+            for hdu in hdulist:
+                _ = hdu.data  # force reading, so truncation shows here
+    except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
+        if hdulist is not None:
+            hdulist.close()
+        raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
+    return hdulist
+
+
+def _require(header, keyword, path, where="primary header"):
+    if keyword not in header:
+        raise InputFileError(f"{path}: keyword {keyword} is missing from the {where}")
+    return header[keyword]
+
+
+def _check_wfc3_ir(primary, path):
+    instrument = str(_require(primary, "INSTRUME", path)).strip()
+    if instrument != "WFC3":
+        raise InputFileError(
+            f"{path}: INSTRUME is {instrument!r}; hstramp calibrates WFC3/IR exposures only"
+        )
+    detector = str(_require(primary, "DETECTOR", path)).strip()
+    if detector != "IR":
+        raise InputFileError(
+            f"{path}: DETECTOR is {detector!r} (a {detector} exposure); this reader takes "
+            "WFC3 DETECTOR='IR' MultiAccum files only"
+        )
+
+
+def _imset_index(hdulist, path):
+    """Map (EXTNAME, EXTVER) -> HDU and check every imset is complete."""
+    index = {}
+    for hdu in hdulist[1:]:
+        name = str(hdu.header.get("EXTNAME", "")).strip().upper()
+        index[(name, int(hdu.header.get("EXTVER", 1)))] = hdu
+    return index
+
+
+def _check_imsets(primary, index, hdulist, path):
+    nsamp = _require(primary, "NSAMP", path)
+    if not isinstance(nsamp, (int, np.integer)) or not 1 <= nsamp <= 26:
+        raise InputFileError(f"{path}: NSAMP = {nsamp!r} is not a read count between 1 and 26")
+    nsci = sum(1 for (name, _ver) in index if name == "SCI")
+    if nsci != nsamp:
+        raise InputFileError(
+            f"{path}: NSAMP = {nsamp} but the file has {nsci} SCI extensions"
+        )
+    for ver in range(1, nsamp + 1):
+        for name in IMSET_EXTNAMES:
+            if (name, ver) not in index:
+                raise InputFileError(
+                    f"{path}: imset {ver} is incomplete: extension {name},{ver} is missing"
+                )
+    nextend = primary.get("NEXTEND")
+    if nextend is not None and nextend != len(hdulist) - 1:
+        raise InputFileError(
+            f"{path}: NEXTEND = {nextend} but the file has {len(hdulist) - 1} extensions"
+        )
+    return int(nsamp)
+
+
+def _extension_array(hdu, shape, dtype, path):
+    """The array of an extension, expanding a constant one (NPIX1/NPIX2/PIXVALUE)."""
+    name = f"{hdu.header.get('EXTNAME', '?')},{hdu.header.get('EXTVER', 1)}"
+    if hdu.data is None:
+        if "PIXVALUE" not in hdu.header:
+            raise InputFileError(f"{path}: extension {name} has no data and no PIXVALUE")
+        npix = (hdu.header.get("NPIX2", shape[0]), hdu.header.get("NPIX1", shape[1]))
+        if tuple(npix) != tuple(shape):
+            raise InputFileError(
+                f"{path}: constant extension {name} is {npix[1]}x{npix[0]} (NPIX1 x NPIX2), "
+                f"the SCI arrays are {shape[1]}x{shape[0]}"
+            )
+        return np.full(shape, hdu.header["PIXVALUE"], dtype=dtype)
+    data = np.asarray(hdu.data)
+    if data.shape != tuple(shape):
+        raise InputFileError(
+            f"{path}: extension {name} has shape {data.shape}, the SCI arrays {tuple(shape)}"
+        )
+    if dtype == np.uint16 and data.dtype.kind == "i" and data.dtype.itemsize == 2:
+        return data.astype(data.dtype.newbyteorder("=")).view(np.uint16)
+    return data.astype(dtype)
+
+
+def _read_times(index, nsamp, path):
+    """SAMPTIME of each read in time order; must start at 0 and strictly increase."""
+    times = np.array(
+        [float(_require(index[("SCI", nsamp - t)].header, "SAMPTIME", path,
+                        f"SCI,{nsamp - t} header")) for t in range(nsamp)]
+    )
+    if not np.all(np.isfinite(times)):
+        raise InputFileError(f"{path}: SAMPTIME has non-finite values {times.tolist()}")
+    if nsamp > 1 and not np.all(np.diff(times) > 0):
+        raise InputFileError(
+            f"{path}: SAMPTIME does not increase from the zeroth read (SCI,{nsamp}) to the last "
+            f"(SCI,1): {times.tolist()}"
+        )
+    return times
+
+
+def _per_read_keyword(index, nsamp, keyword, default=0.0):
+    return np.array(
+        [float(index[("SCI", nsamp - t)].header.get(keyword, default)) for t in range(nsamp)]
+    )
+
+
+def _set_meta(model, primary, sci_header):
+    headers = {"primary": primary, "sci": sci_header}
+    for path, (which, keyword) in _META_KEYWORDS.items():
+        value = headers[which].get(keyword)
+        if value is None or isinstance(value, fits.card.Undefined):
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        node = model.meta
+        *parents, leaf = path.split(".")
+        for parent in parents:
+            node = getattr(node, parent)
+        setattr(node, leaf, value.item() if isinstance(value, np.generic) else value)
+    for switch in SWITCHES:
+        value = str(primary.get(switch.upper(), "")).strip().upper()
+        if value in _SWITCH_VALUES:
+            setattr(model.meta.cal_step, switch, value)
+        elif value:
+            raise InputFileError(
+                f"{model.meta.filename}: switch {switch.upper()} = {value!r} is not one of "
+                f"{sorted(_SWITCH_VALUES)}"
+            )
+    for keyword in REFERENCE_KEYWORDS:
+        value = primary.get(keyword.upper())
+        if value is not None:
+            setattr(model.meta.ref_file, keyword, str(value).strip())
+    bunit = sci_header.get("BUNIT")
+    if bunit is not None:
+        model.meta.bunit_data = str(bunit).strip()
+    model.meta.headers.primary = header_to_cards(primary)
+    model.meta.headers.sci = header_to_cards(sci_header)
+
+
+def read_multiaccum(path):
+    """Read a WFC3/IR ``_raw.fits`` or ``_ima.fits`` into a :class:`RampModel`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The MultiAccum file. It is opened read-only and never modified.
+
+    Returns
+    -------
+    RampModel
+        Reads in time order, float32 native-endian SCI and ERR, uint16 DQ, read times in
+        seconds since the zeroth read.
+
+    Raises
+    ------
+    InputFileError
+        Not FITS or truncated, not WFC3/IR, NSAMP disagreeing with the extensions, an
+        incomplete imset, mismatched shapes, non-increasing SAMPTIME, unknown switch values.
+    """
+    path = Path(path)
+    with _open_hdulist(path) as hdulist:
+        primary = hdulist[0].header
+        _check_wfc3_ir(primary, path)
+        index = _imset_index(hdulist, path)
+        nsamp = _check_imsets(primary, index, hdulist, path)
+        last_sci = index[("SCI", 1)]
+        if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
+            raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
+        shape = last_sci.data.shape
+        times = _read_times(index, nsamp, path)
+        data = np.empty((nsamp,) + shape, dtype=np.float32)
+        err = np.empty_like(data)
+        groupdq = np.empty((nsamp,) + shape, dtype=np.uint16)
+        for t in range(nsamp):
+            ver = nsamp - t
+            data[t] = _extension_array(index[("SCI", ver)], shape, np.float32, path)
+            err[t] = _extension_array(index[("ERR", ver)], shape, np.float32, path)
+            groupdq[t] = _extension_array(index[("DQ", ver)], shape, np.uint16, path)
+        model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
+        model.meta.filename = path.name
+        model.deltatim = _per_read_keyword(index, nsamp, "DELTATIM")
+        model.routtime = _per_read_keyword(index, nsamp, "ROUTTIME")
+        model.meanblev = _per_read_keyword(index, nsamp, "MEANBLEV")
+        model.meandark = _per_read_keyword(index, nsamp, "MEANDARK")
+        _set_meta(model, primary, last_sci.header)
+    log.debug("read %s: %d reads of %dx%d", path.name, nsamp, shape[1], shape[0])
+    return model
+
+
+def read_flt(path):
+    """Read a WFC3/IR ``_flt.fits`` (SCI, ERR, DQ, SAMP, TIME) into an :class:`ImageModel`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    ImageModel
+    """
+    path = Path(path)
+    with _open_hdulist(path) as hdulist:
+        primary = hdulist[0].header
+        _check_wfc3_ir(primary, path)
+        index = _imset_index(hdulist, path)
+        for name in IMSET_EXTNAMES:
+            if (name, 1) not in index:
+                raise InputFileError(f"{path}: extension {name},1 is missing")
+        sci = index[("SCI", 1)]
+        shape = sci.data.shape
+        model = ImageModel(data=_extension_array(sci, shape, np.float32, path))
+        model.err = _extension_array(index[("ERR", 1)], shape, np.float32, path)
+        model.dq = _extension_array(index[("DQ", 1)], shape, np.uint16, path)
+        model.samp = _extension_array(index[("SAMP", 1)], shape, np.int16, path)
+        model.time = _extension_array(index[("TIME", 1)], shape, np.float32, path)
+        for name, attr in (("VAR_POISSON", "var_poisson"), ("VAR_RNOISE", "var_rnoise")):
+            if (name, 1) in index:
+                setattr(model, attr, _extension_array(index[(name, 1)], shape, np.float32, path))
+        model.meta.filename = path.name
+        _set_meta(model, primary, sci.header)
+    return model
+
+
+def is_multiaccum(path):
+    """True if ``path`` is a FITS file with NSAMP imsets (a raw or ima), without reading data."""
+    try:
+        with fits.open(path, memmap=False) as hdulist:
+            return "NSAMP" in hdulist[0].header and len(hdulist) > 5
+    except (OSError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- writing
+def _primary_header(model, nextend, filename):
+    """The product's primary header: the original one, updated from the model metadata."""
+    header = cards_to_header(model.meta.headers.instance.get("primary"))
+    flat = {}
+    for path, (which, keyword) in _META_KEYWORDS.items():
+        if which != "primary":
+            continue
+        node = model.meta
+        for part in path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                break
+        if node is not None:
+            flat[keyword] = node
+    for switch in SWITCHES:
+        value = getattr(model.meta.cal_step, switch, None)
+        if value is not None:
+            flat[switch.upper()] = value
+    for keyword in REFERENCE_KEYWORDS:
+        value = getattr(model.meta.ref_file, keyword, None)
+        if value is not None:
+            flat[keyword.upper()] = value
+    flat["NEXTEND"] = nextend
+    flat["FILENAME"] = filename
+    flat["HSTRAMPV"] = model.meta.calibration_software_version
+    if model.meta.date is not None:
+        flat["DATE"] = model.meta.date[:10]
+    for keyword, value in flat.items():
+        header[keyword] = value
+    return header
+
+
+def _extension_header(model, name, ver, extra=None):
+    header = cards_to_header(model.meta.headers.instance.get("sci"), skip=_RECOMPUTED)
+    header["EXTNAME"] = name
+    header["EXTVER"] = ver
+    for keyword, value in (extra or {}).items():
+        header[keyword] = value
+    return header
+
+
+def _constant_hdu(model, name, ver, shape, value, bunit):
+    header = _extension_header(model, name, ver, {"BUNIT": bunit})
+    header["NPIX1"] = shape[1]
+    header["NPIX2"] = shape[0]
+    header["PIXVALUE"] = value
+    return fits.ImageHDU(data=None, header=header)
+
+
+def _image_hdu(model, name, ver, data, extra=None):
+    return fits.ImageHDU(data=data, header=_extension_header(model, name, ver, extra))
+
+
+def _dq_as_int16(dq):
+    return np.ascontiguousarray(dq, dtype=np.uint16).view(np.int16)
+
+
+def write_ima(model, path, overwrite=False, statistics=None):
+    """Write a :class:`RampModel` as a calwf3-layout ``_ima.fits`` (reads newest first).
+
+    Parameters
+    ----------
+    model : RampModel
+    path : str or Path
+        Output path; written atomically (temporary file, then rename).
+    overwrite : bool
+        Replace an existing file.
+    statistics : list of dict, optional
+        Per-read statistics keywords (NGOODPIX, GOODMEAN ...), in time order.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    path = Path(path)
+    model.check_arrays()
+    nsamp, ny, nx = model.data.shape
+    bunit = model.meta.bunit_data or "COUNTS"
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, 5 * nsamp, path.name))]
+    hdus[0].header["NSAMP"] = nsamp
+    dq = model.groupdq | model.pixeldq[np.newaxis]
+    for ver in range(1, nsamp + 1):
+        t = nsamp - ver
+        sci_keywords = {
+            "BUNIT": bunit,
+            "SAMPNUM": t,
+            "SAMPTIME": float(model.times[t]),
+            "DELTATIM": float(model.deltatim[t]),
+            "ROUTTIME": float(model.routtime[t]),
+            "MEANBLEV": float(model.meanblev[t]),
+            "MEANDARK": float(model.meandark[t]),
+        }
+        if statistics is not None:
+            sci_keywords.update(statistics[t])
+        hdus.append(_image_hdu(model, "SCI", ver, model.data[t], sci_keywords))
+        hdus.append(_image_hdu(model, "ERR", ver, model.err[t], {"BUNIT": bunit}))
+        hdus.append(_image_hdu(model, "DQ", ver, _dq_as_int16(dq[t]), {"BUNIT": "UNITLESS"}))
+        hdus.append(_constant_hdu(model, "SAMP", ver, (ny, nx), t + 1, "SAMPLES"))
+        hdus.append(_constant_hdu(model, "TIME", ver, (ny, nx), float(model.times[t]),
+                                  "SECONDS"))
+    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    return path
+
+
+def write_flt(model, path, overwrite=False, include_variances=False):
+    """Write an :class:`ImageModel` as a calwf3-layout ``_flt.fits``.
+
+    The model is expected to hold the science area only (the ramp-fit step trims the
+    reference border and shifts LTV and CRPIX). Extensions SCI, ERR, DQ, SAMP, TIME;
+    VAR_POISSON and VAR_RNOISE follow only when ``include_variances`` is True.
+
+    Parameters
+    ----------
+    model : ImageModel
+    path : str or Path
+        Output path; written atomically.
+    overwrite : bool
+        Replace an existing file.
+    include_variances : bool
+        Append the Poisson and read-noise variance extensions.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    model.check_arrays()
+    bunit = model.meta.bunit_data or "ELECTRONS/S"
+    stats = {}
+    if model.meta.hasattr("statistics"):
+        stats = {k.upper(): v for k, v in model.meta.statistics.instance.items()}
+    if model.hasattr("statistics"):
+        stats = {k.upper(): v for k, v in model.statistics.instance.items()}
+    arrays = [("SCI", model.data, {"BUNIT": bunit, **stats}),
+              ("ERR", model.err, {"BUNIT": bunit}),
+              ("DQ", _dq_as_int16(model.dq), {"BUNIT": "UNITLESS"}),
+              ("SAMP", model.samp, {"BUNIT": "SAMPLES"}),
+              ("TIME", model.time, {"BUNIT": "SECONDS"})]
+    if include_variances:
+        arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, len(arrays), path.name))]
+    hdus += [_image_hdu(model, name, 1, data, extra) for name, data, extra in arrays]
+    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    return path
+
+
+def _write_hdulist(hdulist, path, overwrite):
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        hdulist.writeto(tmp, overwrite=True, output_verify="fix+ignore")
+    log.info("wrote %s", path)

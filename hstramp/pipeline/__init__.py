@@ -1,0 +1,1 @@
+"""Pipelines composing the steps."""

@@ -1,0 +1,1 @@
+"""stpipe steps, one module per calwf3 stage; each is thin over hstramp.core."""

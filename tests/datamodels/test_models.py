@@ -1,0 +1,109 @@
+"""RampModel / ImageModel: schemas, defaults, shape and dtype checks, ASDF and FITS round trips."""
+
+import numpy as np
+import pytest
+
+from hstramp.datamodels import ImageModel, ModelShapeError, RampModel, dqflags
+
+
+def test_ramp_model_fills_missing_arrays_with_schema_dtypes():
+    model = RampModel(data=np.zeros((4, 6, 5), np.float32))
+    assert model.groupdq.shape == (4, 6, 5) and model.groupdq.dtype == np.uint16
+    assert model.pixeldq.shape == (6, 5) and model.pixeldq.dtype == np.uint16
+    assert model.err.dtype == np.float32
+    assert model.times.shape == (4,) and model.times.dtype == np.float64
+    assert model.ngroups == 4
+
+
+@pytest.mark.parametrize(
+    ("attr", "value", "message"),
+    [
+        ("pixeldq", np.zeros((7, 5), np.uint16), "y size 7 disagrees"),
+        ("times", np.zeros(3), "groups size 3 disagrees"),
+        ("err", np.zeros((4, 6), np.float32), "expected 3"),
+        ("groupdq", np.zeros((4, 6, 5), np.float32), "must be uint16"),
+        ("data", np.zeros((4, 6, 5), np.float64), "must be float32"),
+    ],
+)
+def test_mismatched_arrays_are_refused(attr, value, message):
+    model = RampModel(data=np.zeros((4, 6, 5), np.float32))
+    with pytest.raises(ModelShapeError, match=message):
+        setattr(model, attr, value)
+        model.validate()
+
+
+def test_image_model_defaults():
+    model = ImageModel(data=np.ones((3, 4), np.float32))
+    assert model.samp.dtype == np.int16
+    assert model.time.dtype == np.float32
+    assert model.dq.dtype == np.uint16
+    assert model.var_rnoise.shape == (3, 4)
+
+
+@pytest.mark.parametrize("ext", [".asdf", ".fits"])
+def test_ramp_model_round_trip(small_ramp, tmp_path, ext):
+    small_ramp.groupdq[2, 3, 4] = dqflags.SATURATED
+    small_ramp.meandark[:] = [0.0, 0.1, 0.2, 0.3, 0.4]
+    path = tmp_path / f"model{ext}"
+    small_ramp.save(path)
+    back = RampModel(path)
+    for name in ("data", "err", "groupdq", "pixeldq", "times", "meandark"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(small_ramp, name))
+        assert getattr(back, name).dtype.isnative
+    assert back.meta.cal_step.dqicorr == "PERFORM"
+    assert back.meta.subarray.ltv1 == -438.0
+    assert back.meta.headers.primary[2] == ["ROOTNAME", "test0001q", ""]
+
+
+@pytest.mark.parametrize("ext", [".asdf", ".fits"])
+def test_image_model_round_trip(tmp_path, ext):
+    rng = np.random.default_rng(1)
+    model = ImageModel(data=rng.normal(size=(5, 6)).astype(np.float32))
+    model.samp = np.full((5, 6), 9, np.int16)
+    model.dq[1, 1] = dqflags.CR_RAMP | dqflags.HOT
+    path = tmp_path / f"image{ext}"
+    model.save(path)
+    back = ImageModel(path)
+    np.testing.assert_array_equal(back.data, model.data)
+    np.testing.assert_array_equal(back.dq, model.dq)
+    np.testing.assert_array_equal(back.samp, model.samp)
+
+
+def test_invalid_switch_value_is_not_stored(small_ramp):
+    from stdatamodels.validate import ValidationWarning
+
+    with pytest.warns(ValidationWarning, match="MAYBE"):
+        small_ramp.meta.cal_step.dqicorr = "MAYBE"
+    assert small_ramp.meta.cal_step.dqicorr == "PERFORM"
+
+
+def test_models_identify_as_hst():
+    model = RampModel(data=np.zeros((2, 3, 3), np.float32))
+    assert model.crds_observatory == "hst"
+    assert isinstance(model.get_crds_parameters(), dict)
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        (0, []),
+        (256, ["SATURATED"]),
+        (256 + 2048, ["SATURATED", "ZERO_READ_SIGNAL"]),
+        (4 | 16 | 8192, ["BAD_DETECTOR", "HOT", "CR_RAMP"]),
+        (1 << 16, ["BIT16"]),
+    ],
+)
+def test_dq_mnemonics(value, names):
+    assert dqflags.dq_mnemonics(value) == names
+
+
+def test_dq_mnemonics_rejects_negative():
+    with pytest.raises(ValueError, match="non-negative"):
+        dqflags.dq_mnemonics(-1)
+
+
+def test_ir_flags_are_distinct_single_bits():
+    values = list(dqflags.IR_FLAGS.values())
+    assert len(set(values)) == len(values) == 15
+    assert all(v & (v - 1) == 0 for v in values)
+    assert dqflags.SDQFLAGS_DEFAULT == 31743

@@ -10,25 +10,25 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "IR_FLAGS",
-    "dq_mnemonics",
-    "GOOD",
-    "REED_SOLOMON",
-    "FILL",
     "BAD_DETECTOR",
-    "DEVIANT_ZERO",
-    "HOT",
-    "UNSTABLE",
-    "WARM",
-    "BAD_REFERENCE",
-    "SATURATED",
     "BAD_FLAT",
-    "RESERVED",
-    "ZERO_READ_SIGNAL",
+    "BAD_REFERENCE",
     "CR_DRIZZLE",
     "CR_RAMP",
+    "DEVIANT_ZERO",
+    "FILL",
     "GHOST",
+    "GOOD",
+    "HOT",
+    "IR_FLAGS",
+    "REED_SOLOMON",
+    "RESERVED",
+    "SATURATED",
     "SDQFLAGS_DEFAULT",
+    "UNSTABLE",
+    "WARM",
+    "ZERO_READ_SIGNAL",
+    "dq_mnemonics",
 ]
 
 GOOD = 0
@@ -67,7 +67,7 @@ IR_FLAGS: dict[str, int] = {
     "GHOST": GHOST,
 }
 
-#: calwf3's default SDQFLAGS for IR: every bit but 64 (warm) and 512 (blob)
+#: calwf3's default SDQFLAGS for IR (31743): every bit except 1024 (RESERVED)
 SDQFLAGS_DEFAULT = 31743
 
 

@@ -15,7 +15,7 @@ __all__ = ["open"]
 _MODEL_TYPES = {"RampModel": RampModel, "ImageModel": ImageModel}
 
 
-def open(init):  # noqa: A001  (datamodels.open, as in jwst/stdatamodels)
+def open(init):
     """Open ``init`` as an hstramp model.
 
     Parameters

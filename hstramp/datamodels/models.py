@@ -13,7 +13,7 @@ from stdatamodels import DataModel
 
 from hstramp import __version__
 
-__all__ = ["HstrampModel", "ModelShapeError", "RampModel", "ImageModel"]
+__all__ = ["HstrampModel", "ImageModel", "ModelShapeError", "RampModel"]
 
 _SCHEMA_PREFIX = "asdf://hstramp.org/schemas/"
 
@@ -147,6 +147,9 @@ class RampModel(HstrampModel):
         Per-read keywords of the SCI extensions.
     zsig : ndarray, float32 [ny, nx]
         Zeroth-read signal estimated by ZSIGCORR (0 where not significant).
+    zeroread, zeroread_dq : ndarray [ny, nx], optional
+        The zeroth read and its DQ saved by ZSIGCORR before it adds the signal estimate to
+        read 0; BLEVCORR bias-corrects it and ZOFFCORR subtracts it (then drops it).
     """
 
     schema_url = _SCHEMA_PREFIX + "ramp-1.0.0"
@@ -161,7 +164,11 @@ class RampModel(HstrampModel):
         "routtime": ("float64", ("groups",)),
         "meanblev": ("float64", ("groups",)),
         "meandark": ("float64", ("groups",)),
+        "zeroread": ("float32", ("y", "x")),
+        "zeroread_dq": ("uint16", ("y", "x")),
     }
+    #: arrays that exist only between ZSIG and ZOFF; never created by default
+    _optional_arrays = frozenset({"zeroread", "zeroread_dq"})
 
     def __init__(self, init=None, **kwargs):
         super().__init__(init, **kwargs)
@@ -174,9 +181,14 @@ class RampModel(HstrampModel):
         ngroups, ny, nx = self.data.shape
         shapes = {"groups": ngroups, "y": ny, "x": nx}
         for name, (dtype, axes) in self._array_layout.items():
-            if self._instance.get(name) is None:
+            if self._instance.get(name) is None and name not in self._optional_arrays:
                 shape = tuple(shapes[axis] for axis in axes)
                 setattr(self, name, np.zeros(shape, dtype=dtype))
+
+    def drop_zeroread(self):
+        """Forget the saved zeroth read once ZOFFCORR has used it."""
+        for name in self._optional_arrays:
+            self._instance.pop(name, None)
 
     @property
     def ngroups(self):

@@ -23,14 +23,14 @@ from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.errors import InputFileError
 
 __all__ = [
-    "read_multiaccum",
-    "read_flt",
-    "write_ima",
-    "write_flt",
-    "header_to_cards",
-    "cards_to_header",
-    "is_multiaccum",
     "IMSET_EXTNAMES",
+    "cards_to_header",
+    "header_to_cards",
+    "is_multiaccum",
+    "read_flt",
+    "read_multiaccum",
+    "write_flt",
+    "write_ima",
 ]
 
 log = logging.getLogger(__name__)
@@ -317,9 +317,9 @@ def read_multiaccum(path):
             raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
         shape = last_sci.data.shape
         times = _read_times(index, nsamp, path)
-        data = np.empty((nsamp,) + shape, dtype=np.float32)
+        data = np.empty((nsamp, *shape), dtype=np.float32)
         err = np.empty_like(data)
-        groupdq = np.empty((nsamp,) + shape, dtype=np.uint16)
+        groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
         for t in range(nsamp):
             ver = nsamp - t
             data[t] = _extension_array(index[("SCI", ver)], shape, np.float32, path)

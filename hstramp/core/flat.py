@@ -1,0 +1,146 @@
+"""Flat fielding and conversion to electrons (calwf3 ``flatcorr``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hstramp.core.noise import pixel_map
+from hstramp.core.stats import science_slices
+
+__all__ = ["FlatFielded", "electron_unit", "flat_field", "mean_gain"]
+
+_ELECTRON_UNITS = {"COUNTS": "ELECTRONS", "COUNTS/S": "ELECTRONS/S"}
+
+
+@dataclass(frozen=True)
+class FlatFielded:
+    """Result of :func:`flat_field`.
+
+    Attributes
+    ----------
+    data, err : ndarray, float32
+        Flat-fielded data in electrons (or electrons/s) and their errors.
+    dq : ndarray
+        Data quality with the flat DQ OR-ed in.
+    bunit : str
+        The new BUNIT.
+    """
+
+    data: np.ndarray
+    err: np.ndarray
+    dq: np.ndarray
+    bunit: str
+
+
+def mean_gain(amp_gains: Sequence[float]) -> float:
+    """The gain calwf3 multiplies by: the mean of the four CCDTAB ATODGN values.
+
+    All four table values count, whichever amplifiers were used.
+
+    Parameters
+    ----------
+    amp_gains : sequence of 4 float
+        ATODGNA..D, e-/DN.
+
+    Returns
+    -------
+    float
+        Their mean (float32 precision).
+    """
+    gains = np.asarray(amp_gains, dtype=np.float32)
+    if gains.shape != (4,) or not np.all(gains > 0):
+        raise ValueError(f"amp_gains must be four positive gains (ATODGNA..D), got {amp_gains!r}")
+    return float(np.float32(gains.sum(dtype=np.float32) / np.float32(4.0)))
+
+
+def electron_unit(bunit: str) -> str:
+    """The electron unit of a count unit: COUNTS -> ELECTRONS, COUNTS/S -> ELECTRONS/S."""
+    key = bunit.strip().upper()
+    if key not in _ELECTRON_UNITS:
+        raise ValueError(f"BUNIT {bunit!r} is not COUNTS or COUNTS/S; cannot convert to electrons")
+    return _ELECTRON_UNITS[key]
+
+
+def _divide_by_flat(sci: np.ndarray, err: np.ndarray, f: np.ndarray, ef: np.ndarray) -> None:
+    """In place: ``sci /= f``, ``err = sqrt(err^2/f^2 + sci^2 ef^2/f^4)``; both 0 where f == 0."""
+    f2 = f * f
+    usable = f != 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        new_err = np.sqrt(err * err / f2 + sci * sci * ef * ef / (f2 * f2))
+        sci /= f
+    err[...] = np.where(usable, new_err, np.float32(0.0))
+    sci[~usable] = 0.0
+
+
+def flat_field(
+    data: np.ndarray,
+    err: np.ndarray,
+    dq: np.ndarray,
+    flat: np.ndarray,
+    flat_err: np.ndarray | None,
+    flat_dq: np.ndarray | None,
+    *,
+    amp_gains: Sequence[float],
+    trim: tuple[int, int, int, int],
+    bunit: str = "COUNTS/S",
+) -> FlatFielded:
+    """Divide by the flat, then multiply by the mean gain, as calwf3.
+
+    1. In the science area only (calwf3 ``adiv_noref``): ``SCI = S / F``,
+       ``ERR = sqrt(E^2 / F^2 + S^2 EF^2 / F^4)``, ``DQ |= flat DQ``; where
+       ``F == 0`` SCI and ERR become 0 (no flag).
+    2. Over the whole frame, reference pixels included: SCI and ERR times
+       :func:`mean_gain` of the four amplifier gains.
+
+    Works on a ramp ``[ngroups, ny, nx]`` (every read) or one image ``[ny, nx]``.
+
+    Parameters
+    ----------
+    data, err : ndarray [..., ny, nx]
+        Data and errors, counts or counts/s.
+    dq : ndarray [..., ny, nx]
+        Data quality.
+    flat : ndarray [ny, nx]
+        Combined flat (PFLT * DFLT * LFLT), cut to the frame.
+    flat_err : ndarray [ny, nx] or None
+        Its error (None: zero).
+    flat_dq : ndarray [ny, nx] or None
+        Its DQ (None: zero).
+    amp_gains : sequence of 4 float
+        ATODGNA..D from CCDTAB, e-/DN.
+    trim : tuple of 4 int
+        Reference-pixel border widths ``(x1, x2, y1, y2)``.
+    bunit : str, optional
+        Current BUNIT (COUNTS/S after UNITCORR, COUNTS without it).
+
+    Returns
+    -------
+    FlatFielded
+        New data, err, DQ and BUNIT.
+    """
+    data = np.asarray(data)
+    if np.shape(err) != data.shape or np.shape(dq) != data.shape:
+        raise ValueError(
+            f"data {data.shape}, err {np.shape(err)} and dq {np.shape(dq)} must have one shape"
+        )
+    new_unit = electron_unit(bunit)
+    gain = np.float32(mean_gain(amp_gains))
+    frame = data.shape[-2:]
+    rows, cols = science_slices(frame, trim)
+    f = pixel_map(flat, frame, "flat")[rows, cols]
+    ef = pixel_map(0.0 if flat_err is None else flat_err, frame, "flat_err")[rows, cols]
+
+    out = np.array(data, dtype=np.float32)
+    out_err = np.array(err, dtype=np.float32)
+    for image, error in zip(out.reshape(-1, *frame), out_err.reshape(-1, *frame), strict=True):
+        _divide_by_flat(image[rows, cols], error[rows, cols], f, ef)
+    out *= gain
+    out_err *= gain
+
+    out_dq = np.array(dq, copy=True)
+    if flat_dq is not None:
+        out_dq[..., rows, cols] |= pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype)[rows, cols]
+    return FlatFielded(data=out, err=out_err, dq=out_dq, bunit=new_unit)

@@ -1,0 +1,157 @@
+"""Initial error arrays from read noise and Poisson noise (calwf3 ``noiscalc``).
+
+Gain (e-/DN) and read noise (e-, of a CDS pair, as in CCDTAB) come in per pixel,
+so the amplifier quadrants are the caller's business (``hstramp.core.geometry``
+builds the maps); a scalar stands for a uniform map.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from hstramp.core.stats import science_slices
+
+__all__ = ["InitialError", "initial_error", "pixel_error", "pixel_map"]
+
+log = logging.getLogger(__name__)
+
+
+def pixel_map(
+    value: float | np.ndarray,
+    shape: tuple[int, int],
+    name: str,
+    dtype: type = np.float32,
+    *,
+    positive: bool = False,
+) -> np.ndarray:
+    """A read-only ``[ny, nx]`` map from a scalar or an array of that shape.
+
+    Parameters
+    ----------
+    value : float or array_like
+        A scalar, or an array of exactly ``shape``.
+    shape : tuple of int
+        The frame shape ``(ny, nx)``.
+    name : str
+        Name of the input, for the error message.
+    dtype : numpy dtype, optional
+        dtype of the map.
+    positive : bool, optional
+        Require every value to be > 0 (a gain).
+
+    Returns
+    -------
+    ndarray
+        The map (a broadcast view for a scalar; never a copy of a matching array
+        of the right dtype). Callers must not write to it.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is neither a scalar nor an array of ``shape``, or
+        ``positive`` is set and a value is not > 0.
+    """
+    array = np.asarray(value, dtype=dtype)
+    if array.ndim != 0 and array.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {array.shape}, expected a scalar or {tuple(shape)}")
+    if positive and not np.all(array > 0):
+        raise ValueError(f"{name} must be > 0 everywhere")
+    return np.broadcast_to(array, shape) if array.ndim == 0 else array
+
+
+def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray) -> np.ndarray:
+    """Error in DN of a signal in DN: ``sqrt(RN^2 + |S * g|) / g``.
+
+    Parameters
+    ----------
+    signal : ndarray
+        Signal, DN.
+    gain : ndarray or float
+        Gain, e-/DN (broadcast against ``signal``).
+    readnoise : ndarray or float
+        Read noise, e- (broadcast against ``signal``).
+
+    Returns
+    -------
+    ndarray, float32
+        The error, DN.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    gain = np.asarray(gain, dtype=np.float32)
+    readnoise = np.asarray(readnoise, dtype=np.float32)
+    return np.sqrt(readnoise * readnoise + np.abs(signal * gain)) / gain
+
+
+@dataclass(frozen=True)
+class InitialError:
+    """Result of :func:`initial_error`.
+
+    Attributes
+    ----------
+    err : ndarray, float32 [ngroups, ny, nx]
+        The new error array.
+    ncomputed : int
+        Number of reads (from the zeroth read on) whose error was computed;
+        less than ngroups means calwf3 would report NOISCORR SKIPPED.
+    """
+
+    err: np.ndarray
+    ncomputed: int
+
+
+def initial_error(
+    data: np.ndarray,
+    err: np.ndarray | None,
+    gain: float | np.ndarray,
+    readnoise: float | np.ndarray,
+    *,
+    trim: tuple[int, int, int, int],
+) -> InitialError:
+    """Populate the error of every read from read noise and Poisson noise.
+
+    In the science area ERR = sqrt(RN^2 + |S*g|)/g (DN); the reference-pixel
+    border keeps its input ERR. Re-entrant rule (calwf3 ``doNoisIR``): reads are
+    taken in time order and the first read whose science-area ERR holds any
+    non-zero value stops the step, leaving that read and every later one
+    unchanged (the earlier reads keep their new errors).
+
+    Parameters
+    ----------
+    data : ndarray [ngroups, ny, nx]
+        Science data, DN.
+    err : ndarray [ngroups, ny, nx] or None
+        Existing errors; None means all zero (a raw file).
+    gain : float or ndarray [ny, nx]
+        Gain per pixel, e-/DN.
+    readnoise : float or ndarray [ny, nx]
+        Read noise per pixel, e-.
+    trim : tuple of 4 int
+        Reference-pixel border widths ``(x1, x2, y1, y2)``.
+
+    Returns
+    -------
+    InitialError
+        New error array and the number of reads computed.
+    """
+    data = np.asarray(data)
+    rows, cols = science_slices(data.shape, trim)
+    frame = data.shape[-2:]
+    gain = pixel_map(gain, frame, "gain", positive=True)[rows, cols]
+    readnoise = pixel_map(readnoise, frame, "readnoise")[rows, cols]
+    if err is None:
+        out = np.zeros(data.shape, dtype=np.float32)
+        ncomputed = data.shape[0]
+    else:
+        if np.shape(err) != data.shape:
+            raise ValueError(f"err has shape {np.shape(err)}, expected {data.shape}")
+        out = np.array(err, dtype=np.float32)
+        populated = np.any(out[:, rows, cols] != 0, axis=(1, 2))
+        ncomputed = int(np.argmax(populated)) if populated.any() else data.shape[0]
+    if ncomputed < data.shape[0]:
+        log.debug("ERR of read %d already populated: noise skipped from there on", ncomputed)
+    for k in range(ncomputed):  # one read at a time keeps the temporaries frame-sized
+        out[k, rows, cols] = pixel_error(data[k, rows, cols], gain, readnoise)
+    return InitialError(err=out, ncomputed=ncomputed)

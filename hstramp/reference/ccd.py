@@ -1,0 +1,154 @@
+"""CCDTAB (FILETYPE ``CCD PARAMETERS``): gain, read noise, bias and amplifier boundaries."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hstramp.reference.common import (
+    ReferenceFileError,
+    check_detector,
+    check_filetype,
+    column,
+    open_reference,
+    same_float,
+    same_int,
+    same_string,
+    table_hdu,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CCDParameters", "read_ccdtab"]
+
+KEYWORD = "CCDTAB"
+FILETYPE = "CCD PARAMETERS"
+_AMPS = "ABCD"
+
+
+@dataclass(frozen=True)
+class CCDParameters:
+    """The CCDTAB row that matches an exposure.
+
+    Attributes
+    ----------
+    path : Path
+        The CCDTAB file.
+    row : int
+        One-indexed row number used.
+    ccdamp : str
+        CCDAMP of the row (may be the wildcard ``ANY``).
+    gain : tuple of float
+        ATODGNA..D, e-/DN, for amplifiers A, B, C, D.
+    read_noise : tuple of float
+        READNSEA..D, e- (noise of a correlated double sample, as calwf3 uses it).
+    bias : tuple of float
+        CCDBIASA..D, DN.
+    ccdofst : tuple of int
+        CCDOFSTA..D (commanded bias offsets).
+    ampx, ampy : int
+        First column / row read by the second amplifier (calwf3 splits at
+        ``AMPX + LTV1 - TRIMX1``; see :func:`hstramp.core.geometry.amplifier_map`).
+    saturate : float
+        SATURATE column.
+    """
+
+    path: Path
+    row: int
+    ccdamp: str
+    gain: tuple[float, float, float, float]
+    read_noise: tuple[float, float, float, float]
+    bias: tuple[float, float, float, float]
+    ccdofst: tuple[int, int, int, int]
+    ampx: int
+    ampy: int
+    saturate: float
+
+    @property
+    def mean_gain(self) -> float:
+        """Mean of the four amplifier gains (what calwf3's FLATCORR multiplies by)."""
+        return float(np.mean(self.gain))
+
+
+def _per_amp(table, prefix: str, path, index: int, kind=float) -> tuple:
+    return tuple(kind(column(table, f"{prefix}{amp}", path, KEYWORD)[index]) for amp in _AMPS)
+
+
+def _matching_rows(table, path, ccdamp, ccdgain, ccdchip, binaxis, ccdofst) -> np.ndarray:
+    match = same_string(column(table, "CCDAMP", path, KEYWORD), ccdamp)
+    match &= same_float(column(table, "CCDGAIN", path, KEYWORD), ccdgain)
+    match &= same_int(column(table, "CCDCHIP", path, KEYWORD), ccdchip)
+    match &= same_int(column(table, "BINAXIS1", path, KEYWORD), binaxis[0])
+    match &= same_int(column(table, "BINAXIS2", path, KEYWORD), binaxis[1])
+    if ccdofst is not None:
+        for amp, offset in zip(_AMPS, ccdofst, strict=True):
+            match &= same_int(column(table, f"CCDOFST{amp}", path, KEYWORD), offset)
+    return np.flatnonzero(match)
+
+
+def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: int = 1,
+                binaxis=(1, 1), ccdofst=None, detector: str = "IR") -> CCDParameters:
+    """Read the first CCDTAB row matching the exposure, as calwf3's ``GetCCDTab``.
+
+    A row matches when CCDAMP equals ``ccdamp`` (or is ``ANY``), CCDGAIN equals ``ccdgain``,
+    CCDCHIP equals ``ccdchip`` and BINAXIS1/2 equal ``binaxis`` (numbers -1 and -999 are
+    wildcards); CCDOFSTA..D are compared too when ``ccdofst`` is given.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CCDTAB file.
+    ccdamp : str
+        CCDAMP of the exposure (``ABCD`` for WFC3/IR).
+    ccdgain : float
+        CCDGAIN of the exposure (2.5).
+    ccdchip : int
+        Chip (1 for IR).
+    binaxis : tuple of int
+        ``(BINAXIS1, BINAXIS2)``.
+    ccdofst : tuple of int, optional
+        Commanded offsets for A, B, C, D; not compared if None.
+    detector : str
+        Expected DETECTOR.
+
+    Returns
+    -------
+    CCDParameters
+
+    Raises
+    ------
+    ReferenceFileError
+        Wrong FILETYPE/DETECTOR, missing column, or no matching row (the message names the
+        file and the CCDGAIN, CCDAMP, CCDCHIP and BINAXIS looked for).
+    """
+    path = Path(path)
+    with open_reference(path, KEYWORD) as hdul:
+        check_filetype(hdul, path, KEYWORD, FILETYPE)
+        check_detector(hdul, path, KEYWORD, detector)
+        table = table_hdu(hdul, path, KEYWORD)
+        rows = _matching_rows(table, path, ccdamp, ccdgain, ccdchip, binaxis, ccdofst)
+        if rows.size == 0:
+            raise ReferenceFileError(
+                f"no row of CCDTAB {path} matches CCDGAIN={ccdgain:g}, CCDAMP={ccdamp}, "
+                f"CCDCHIP={ccdchip}, BINAXIS={tuple(binaxis)}"
+                + ("" if ccdofst is None else f", CCDOFST={tuple(ccdofst)}"),
+                keyword=KEYWORD, path=path,
+            )
+        i = int(rows[0])
+        params = CCDParameters(
+            path=path,
+            row=i + 1,
+            ccdamp=str(column(table, "CCDAMP", path, KEYWORD)[i]),
+            gain=_per_amp(table, "ATODGN", path, i),
+            read_noise=_per_amp(table, "READNSE", path, i),
+            bias=_per_amp(table, "CCDBIAS", path, i),
+            ccdofst=_per_amp(table, "CCDOFST", path, i, int),
+            ampx=int(column(table, "AMPX", path, KEYWORD)[i]),
+            ampy=int(column(table, "AMPY", path, KEYWORD)[i]),
+            saturate=float(column(table, "SATURATE", path, KEYWORD)[i]),
+        )
+    log.debug("CCDTAB %s: using row %d", path, params.row)
+    return params

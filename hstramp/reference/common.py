@@ -1,0 +1,396 @@
+"""Shared helpers of the reference-file readers: errors, header checks, table rows,
+constant extensions and calwf3's row-selection wildcards."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from hstramp.core.geometry import ScienceGeometry, cut_to_science, reference_offset
+from hstramp.errors import HstrampError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ReferenceFileError",
+    "check_detector",
+    "check_filetype",
+    "column",
+    "header_ltv",
+    "image_array",
+    "image_hdu",
+    "is_dummy",
+    "open_reference",
+    "same_float",
+    "same_int",
+    "same_string",
+    "science_cutout",
+    "table_hdu",
+]
+
+#: calwf3 wildcard values in reference-table selection columns
+STRING_WILDCARDS = ("ANY",)
+NUMBER_WILDCARDS = (-1, -999)
+
+
+class ReferenceFileError(HstrampError, ValueError):
+    """A reference file is missing, unreadable, of the wrong type or has no usable row.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong; it names the file and the keyword or column at fault.
+    keyword : str, optional
+        Header keyword naming the reference file (``DARKFILE``), if known.
+    path : str or Path, optional
+        The file concerned, if known.
+    """
+
+    def __init__(self, message: str, *, keyword: str | None = None, path=None):
+        super().__init__(message)
+        self.keyword = keyword
+        self.path = None if path is None else Path(path)
+
+
+@contextlib.contextmanager
+def open_reference(path, keyword: str | None = None):
+    """Open a reference FITS file read-only, turning I/O errors into ReferenceFileError.
+
+    Parameters
+    ----------
+    path : str or Path
+        The reference file.
+    keyword : str, optional
+        Keyword that named it, for the error message.
+
+    Yields
+    ------
+    astropy.io.fits.HDUList
+    """
+    path = Path(path)
+    what = f"{keyword} file" if keyword else "reference file"
+    try:
+        hdul = fits.open(path, mode="readonly", memmap=True, lazy_load_hdus=False)
+    except FileNotFoundError as exc:
+        raise ReferenceFileError(f"{what} {path} does not exist", keyword=keyword,
+                                 path=path) from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise ReferenceFileError(f"{what} {path} is not a readable FITS file: {exc}",
+                                 keyword=keyword, path=path) from exc
+    try:
+        yield hdul
+    finally:
+        hdul.close()
+
+
+def is_dummy(path) -> bool:
+    """True if a reference file's PEDIGREE starts with DUMMY (calwf3 then skips the step).
+
+    Parameters
+    ----------
+    path : str or Path
+        The reference file.
+
+    Returns
+    -------
+    bool
+    """
+    with open_reference(path) as hdul:
+        pedigree = str(hdul[0].header.get("PEDIGREE", "")).strip().upper()
+    return pedigree.startswith("DUMMY")
+
+
+def _header_string(header, key: str) -> str:
+    return str(header.get(key, "")).strip()
+
+
+def check_filetype(hdul, path, keyword: str, expected: str) -> None:
+    """Raise ReferenceFileError unless the primary FILETYPE is ``expected`` (case-insensitive).
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+    path : str or Path
+        Its path, for the message.
+    keyword : str
+        Header keyword that named the file (``CCDTAB``).
+    expected : str
+        Expected FILETYPE (``CCD PARAMETERS``).
+    """
+    found = _header_string(hdul[0].header, "FILETYPE")
+    if found.upper() != expected.upper():
+        raise ReferenceFileError(
+            f"{keyword} {path} has FILETYPE={found!r}; expected {expected!r}",
+            keyword=keyword, path=path,
+        )
+
+
+def check_detector(hdul, path, keyword: str, detector: str = "IR") -> None:
+    """Raise ReferenceFileError unless the primary DETECTOR is ``detector``.
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+    path : str or Path
+        Its path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    detector : str
+        Expected DETECTOR (``IR``).
+    """
+    found = _header_string(hdul[0].header, "DETECTOR")
+    if found.upper() != detector.upper():
+        raise ReferenceFileError(
+            f"{keyword} {path} has DETECTOR={found!r}; expected {detector!r}",
+            keyword=keyword, path=path,
+        )
+
+
+def table_hdu(hdul, path, keyword: str):
+    """The first binary-table extension (reference tables keep their rows in HDU 1).
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+    path : str or Path
+        Its path, for the message.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    astropy.io.fits.BinTableHDU
+    """
+    if len(hdul) < 2 or not isinstance(hdul[1], fits.BinTableHDU):
+        raise ReferenceFileError(f"{keyword} {path} has no table in extension 1",
+                                 keyword=keyword, path=path)
+    return hdul[1]
+
+
+def column(table, name: str, path, keyword: str, *, required: bool = True):
+    """One table column by case-insensitive name; strings are stripped.
+
+    Parameters
+    ----------
+    table : astropy.io.fits.BinTableHDU
+        The table.
+    name : str
+        Column name, any case.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    required : bool
+        If False, a missing column gives None instead of an error.
+
+    Returns
+    -------
+    numpy.ndarray or None
+    """
+    names = {n.upper(): n for n in table.columns.names}
+    actual = names.get(name.upper())
+    if actual is None:
+        if required:
+            raise ReferenceFileError(
+                f"{keyword} {path} has no column {name.upper()} (columns: "
+                f"{', '.join(table.columns.names)})", keyword=keyword, path=path,
+            )
+        return None
+    values = np.array(table.data[actual])  # a copy: the file may be closed afterwards
+    if values.dtype.kind in "SU":
+        values = np.char.strip(values.astype(str))
+    return values
+
+
+def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarray:
+    """Data of one image extension, as a native-endian array.
+
+    Constant extensions (``NAXIS = 0`` with ``NPIX1``, ``NPIX2``, ``PIXVALUE``) are
+    expanded to full arrays.
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+    extname : str
+        EXTNAME (``SCI``).
+    extver : int
+        EXTVER.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[ny, nx]`` in the file's numeric type (native byte order); a constant extension
+        gives float32 for a real PIXVALUE and int32 for an integer one.
+    """
+    hdu = image_hdu(hdul, extname, extver, path, keyword)
+    if hdu.data is None:
+        header = hdu.header
+        missing = [k for k in ("NPIX1", "NPIX2", "PIXVALUE") if k not in header]
+        if missing:
+            raise ReferenceFileError(
+                f"{keyword} {path} extension {extname},{extver} has no data and no "
+                f"{', '.join(missing)}", keyword=keyword, path=path,
+            )
+        # BITPIX of a constant extension says nothing (STScI writes 16 for ERR and TIME)
+        value = header["PIXVALUE"]
+        dtype = np.float32 if isinstance(value, float) else np.int32
+        return np.full((header["NPIX2"], header["NPIX1"]), value, dtype=dtype)
+    data = np.asarray(hdu.data)
+    return data.astype(data.dtype.newbyteorder("="), copy=True)
+
+
+def image_hdu(hdul, extname: str, extver: int, path, keyword: str):
+    """The HDU with EXTNAME/EXTVER, or ReferenceFileError naming both.
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open file.
+    extname : str
+        EXTNAME.
+    extver : int
+        EXTVER.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    astropy.io.fits.ImageHDU
+    """
+    try:
+        return hdul[extname, extver]
+    except KeyError as exc:
+        raise ReferenceFileError(f"{keyword} {path} has no extension {extname},{extver}",
+                                 keyword=keyword, path=path) from exc
+
+
+def header_ltv(header) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((LTV1, LTV2), (LTM1_1, LTM2_2))`` with calwf3's defaults (0 and 1).
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        An extension header.
+
+    Returns
+    -------
+    tuple
+    """
+    ltv = (float(header.get("LTV1", 0.0)), float(header.get("LTV2", 0.0)))
+    ltm = (float(header.get("LTM1_1", 1.0)), float(header.get("LTM2_2", 1.0)))
+    return ltv, ltm
+
+
+def same_string(row_value, value) -> np.ndarray:
+    """calwf3 SameString: equal (case-insensitive here) or the row holds ``ANY``.
+
+    Parameters
+    ----------
+    row_value : array_like of str
+        Column values.
+    value : str
+        Value from the science header.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    rows = np.char.upper(np.asarray(row_value, dtype=str))
+    wildcard = np.isin(rows, STRING_WILDCARDS)
+    return wildcard | (rows == str(value).strip().upper())
+
+
+def same_int(row_value, value) -> np.ndarray:
+    """calwf3 SameInt: equal, or the row holds a wildcard (-1 or -999).
+
+    Parameters
+    ----------
+    row_value : array_like of int
+        Column values.
+    value : int
+        Value from the science header.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    rows = np.asarray(row_value).astype(np.int64)
+    return np.isin(rows, NUMBER_WILDCARDS) | (rows == int(value))
+
+
+def same_float(row_value, value) -> np.ndarray:
+    """calwf3 SameFlt: equal (to float32 precision), or the row holds -1 or -999.
+
+    Parameters
+    ----------
+    row_value : array_like of float
+        Column values.
+    value : float
+        Value from the science header.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    rows = np.asarray(row_value, dtype=np.float32)
+    return np.isin(rows, np.asarray(NUMBER_WILDCARDS, dtype=np.float32)) | (
+        rows == np.float32(value)
+    )
+
+
+def science_cutout(hdul, extname: str, extver: int, geometry: ScienceGeometry, path,
+                   keyword: str, ref_header=None) -> np.ndarray:
+    """The part of a reference image extension under a science image.
+
+    The offset is ``sci_corner - ref_corner`` from the LTV/LTM of the science geometry and
+    of ``ref_header`` (default: the extension's own header), as calwf3 (``GetCorner``).
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+        The open reference file.
+    extname : str
+        EXTNAME.
+    extver : int
+        EXTVER.
+    geometry : ScienceGeometry
+        Shape and LTV of the science image.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    ref_header : astropy.io.fits.Header, optional
+        Header whose LTV/LTM place the reference image (calwf3 uses ``COEF,1`` for the
+        whole NLINFILE, the first flat for the flats).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[ny, nx]`` copy in the file's numeric type.
+    """
+    hdu = image_hdu(hdul, extname, extver, path, keyword)
+    ref_ltv, ref_ltm = header_ltv(hdu.header if ref_header is None else ref_header)
+    data = image_array(hdul, extname, extver, path, keyword)
+    try:
+        offset = reference_offset(geometry.ltv, ref_ltv, geometry.ltm, ref_ltm)
+        return cut_to_science(data, geometry.shape, offset)
+    except ValueError as exc:
+        raise ReferenceFileError(
+            f"{keyword} {path} extension {extname},{extver} ({data.shape[0]}x{data.shape[1]}, "
+            f"LTV={ref_ltv}) cannot be cut for the science image {geometry.shape[0]}x"
+            f"{geometry.shape[1]} with LTV={geometry.ltv}: {exc}", keyword=keyword, path=path,
+        ) from exc

@@ -1,0 +1,330 @@
+"""The plumbing every hstramp step shares, so that each step only says what it computes.
+
+A step subclass declares::
+
+    class DarkStep(HstrampStep):
+        class_alias = "wfc3ir_dark"        # stpipe alias (never collides with jwst's)
+        switch = "darkcorr"               # header switch it follows (meta.cal_step.<switch>)
+        reference_file_types = ["darkfile"]
+        spec = "..."                      # its own parameters (if any)
+        params_class = SomeParameters     # the core dataclass those parameters fill
+
+        def apply(self, model, references):
+            ...                           # fetch reference contents, call hstramp.core, return
+
+and the base class does the rest: opening the input (a copy, never the caller's model), the
+header-switch decision (PERFORM runs, OMIT skips, COMPLETE is not redone; the ``switch``
+parameter wins), reference resolution (``override_<reftype>`` wins, else the header keyword
+through ``iref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a missing file is an
+error naming keyword and path, raised before any work), status recording, and one INFO line with
+wall time and peak memory.
+
+No CRDS server is ever contacted: :meth:`get_config_from_reference` returns an empty
+configuration and :meth:`get_reference_file` resolves header keywords locally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import resource
+import time
+from pathlib import Path
+
+from stpipe import Pipeline, Step
+
+from hstramp.errors import ParameterError
+
+__all__ = [
+    "HstrampPipeline",
+    "HstrampPlumbing",
+    "HstrampStep",
+    "StepSkipped",
+    "peak_rss_mb",
+    "reset_peak_rss",
+]
+
+log = logging.getLogger(__name__)
+
+_PRODUCT_SUFFIXES = {"raw", "ima", "flt", "rate", "cal"}
+
+
+class StepSkipped(Exception):
+    """Raised inside a step to skip it with a reason (recorded as SKIPPED, logged as warning)."""
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS counter for this process (Linux); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process in MB (since the last :func:`reset_peak_rss`)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class HstrampPlumbing:
+    """What every hstramp step and pipeline needs from stpipe, without CRDS.
+
+    Mixed in before :class:`stpipe.Step` / :class:`stpipe.Pipeline`.
+    """
+
+    #: stpipe: never prefetch through CRDS
+    prefetch_references = False
+
+    @classmethod
+    def _datamodels_open(cls, init, **kwargs):
+        from hstramp.datamodels import open as open_model
+
+        return open_model(init)
+
+    @classmethod
+    def get_config_from_reference(cls, dataset, disable=None, crds_observatory=None):
+        """No CRDS parameter references exist for HST: always an empty configuration."""
+        return cls._empty_config()
+
+    @staticmethod
+    def get_stpipe_loggers():
+        """Loggers stpipe configures when it runs a step: stpipe's and hstramp's."""
+        return ("stpipe", "hstramp")
+
+    @staticmethod
+    def remove_suffix(name):
+        """Strip a product suffix (``_raw``, ``_ima``, a step alias ...) from a file stem."""
+        from hstramp.integration import _STEPS
+
+        known = _PRODUCT_SUFFIXES | {alias for _cls, alias, _p in _STEPS}
+        for suffix in sorted(known, key=len, reverse=True):
+            if name.endswith("_" + suffix):
+                return name[: -len(suffix) - 1], "_"
+        return name, "_"
+
+    def default_output_file(self, input_file=None):
+        """Output names follow the input's stem (``<rootname>_<suffix>.asdf``)."""
+        name = super().default_output_file(input_file)
+        return str(Path(name).name) if name else name
+
+
+class HstrampPipeline(HstrampPlumbing, Pipeline):
+    """Base class of the hstramp pipelines: stpipe's Pipeline without CRDS."""
+
+    spec = """
+    output_ext = string(default='.fits')  # extension of the products
+    """
+
+    #: steps work on the pipeline's own copy of the exposure, in place
+    steps_modify_in_place = True
+
+
+class HstrampStep(HstrampPlumbing, Step):
+    """Base class of every hstramp step (see the module docstring for what it provides)."""
+
+    spec = """
+    output_ext = string(default='.asdf')  # extension of intermediate products (save_results)
+    switch = option('header', 'perform', 'omit', default='header')  # follow the header switch, or force the step on/off
+    """  # noqa: E501
+
+    #: header switch this step follows, e.g. "dqicorr"; None for steps without a switch
+    switch_keyword: str | None = None
+    #: the core parameter dataclass filled from this step's own spec parameters
+    params_class = None
+    #: the model class(es) the step accepts
+    input_models: tuple = ()
+
+    def get_reference_file(self, model, reference_file_type):
+        """Resolve a reference file locally: ``override_<reftype>`` wins, else the header.
+
+        Parameters
+        ----------
+        model : HstrampModel
+            The exposure; its ``meta.ref_file.<reftype>`` holds the header keyword value.
+        reference_file_type : str
+            Lower-case keyword, e.g. ``"darkfile"``.
+
+        Returns
+        -------
+        str or None
+            Absolute path of the file, or None for 'N/A' (the step is then skipped).
+
+        Raises
+        ------
+        hstramp.reference.ReferenceFileError
+            Keyword missing from the header, ``iref`` unset, or the file missing/unreadable;
+            the message names keyword, value and path.
+        """
+        from hstramp.reference import ReferenceFileError, resolve_reference_path
+
+        override = self.get_ref_override(reference_file_type)
+        keyword = reference_file_type.upper()
+        if override is not None:
+            value, where = str(override), f"override_{reference_file_type}"
+        else:
+            value = getattr(model.meta.ref_file, reference_file_type, None)
+            where = f"header keyword {keyword}"
+            if value is None:
+                raise ReferenceFileError(
+                    f"{model.meta.filename}: {keyword} is not in the header; give the file with "
+                    f"override_{reference_file_type}"
+                )
+        path = resolve_reference_path(value, keyword)
+        self._reference_files_used.append((reference_file_type, value))
+        log.debug("%s: %s from %s -> %s", self.name, keyword, where, path)
+        return None if path is None else str(path)
+
+    # ------------------------------------------------------------------ the template
+    def process(self, input_data):
+        """Open, decide, resolve references, apply, record. Subclasses implement :meth:`apply`."""
+        model = self.prepare_input(input_data)
+        reason = self.reason_not_to_run(model)
+        if reason is not None:
+            log.info("%s not run: %s", self.name, reason)
+            return model
+        try:
+            references = self.resolve_references(model)
+            start, reset = time.perf_counter(), reset_peak_rss()
+            result = self.apply(model, references)
+        except StepSkipped as skipped:
+            log.warning("%s skipped: %s", self.name, skipped)
+            self.record_status(model, "SKIPPED")
+            return model
+        self.record_status(result, "COMPLETE")
+        self.record_references(result, references)
+        log.info(
+            "%s done in %.3f s, peak memory %.0f MB%s", self.name,
+            time.perf_counter() - start, peak_rss_mb(), "" if reset else " (process peak)",
+        )
+        return result
+
+    def apply(self, model, references):
+        """Do the step's work on ``model`` (a private copy) and return the result model.
+
+        Parameters
+        ----------
+        model : HstrampModel
+            The step's own copy of the input: modify it freely.
+        references : dict
+            reftype -> absolute path, for each of :attr:`reference_file_types`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement apply()")
+
+    # ------------------------------------------------------------------ pieces
+    def prepare_input(self, input_data):
+        """Open the input and return a model this step may modify (never the caller's)."""
+        model = self._datamodels_open(input_data)
+        if self.input_models and not isinstance(model, self.input_models):
+            from hstramp.errors import InputFileError
+
+            names = " or ".join(cls.__name__ for cls in self.input_models)
+            raise InputFileError(
+                f"{self.name} takes a {names}; got a {type(model).__name__} "
+                f"({model.meta.filename})"
+            )
+        if model is input_data and not self.works_in_place():
+            model = model.copy()
+        return model
+
+    def works_in_place(self):
+        """True when a parent pipeline owns the model and lets its steps modify it in place."""
+        return bool(getattr(self.parent, "steps_modify_in_place", False))
+
+    def header_switch(self, model):
+        """The header value of this step's switch ('PERFORM' when the header has none)."""
+        if self.switch_keyword is None:
+            return "PERFORM"
+        return getattr(model.meta.cal_step, self.switch_keyword, None) or "PERFORM"
+
+    def reason_not_to_run(self, model):
+        """Why the step should not run on ``model``, or None if it should.
+
+        ``switch='header'`` follows the header: PERFORM runs, OMIT skips, COMPLETE is not
+        redone, SKIPPED (an earlier run could not do it) is tried again. ``switch='perform'``
+        runs whatever the header says; ``switch='omit'`` never runs.
+        """
+        value = self.header_switch(model)
+        if self.switch == "omit":
+            self.record_status(model, "OMIT")
+            return "switch=omit"
+        if self.switch == "perform":
+            if value == "COMPLETE":
+                log.warning("%s: %s is COMPLETE in the header; running again because "
+                            "switch=perform", self.name, (self.switch_keyword or "").upper())
+            return None
+        if value == "OMIT":
+            return f"{(self.switch_keyword or '').upper()}=OMIT in the header"
+        if value == "COMPLETE":
+            return f"{(self.switch_keyword or '').upper()}=COMPLETE: done by an earlier run"
+        return None
+
+    def resolve_references(self, model):
+        """Resolve every reference file of the step before any work is done.
+
+        Returns
+        -------
+        dict
+            reftype -> absolute path.
+
+        Raises
+        ------
+        StepSkipped
+            A reference is 'N/A' (where the step cannot do without it) or has a DUMMY pedigree.
+        """
+        from hstramp.reference import is_dummy
+
+        references = {}
+        for reftype in self.reference_file_types:
+            path = self.get_reference_file(model, reftype)
+            if path is not None and is_dummy(path):
+                raise StepSkipped(f"{reftype.upper()} {path} has a DUMMY pedigree")
+            if path is None and reftype not in self.optional_references():
+                raise StepSkipped(f"{reftype.upper()} is N/A")
+            references[reftype] = path
+        return references
+
+    def optional_references(self):
+        """Reference types that may be 'N/A' without skipping the step (e.g. DFLTFILE)."""
+        return ()
+
+    def record_status(self, model, status):
+        """Set this step's switch in the model to ``status`` (COMPLETE, SKIPPED, OMIT)."""
+        if self.switch_keyword is not None:
+            setattr(model.meta.cal_step, self.switch_keyword, status)
+
+    def record_references(self, model, references):
+        """Record the reference files actually used (the header value or the override path)."""
+        for reftype, value in self._reference_files_used:
+            if reftype in references:
+                setattr(model.meta.ref_file, reftype, value)
+
+    def finalize_result(self, result, reference_files_used):
+        """stpipe hook: a step skipped with ``skip=True`` records SKIPPED in its switch."""
+        if self.skip and hasattr(result, "meta"):
+            if self.header_switch(result) != "COMPLETE":
+                self.record_status(result, "SKIPPED")
+
+    def core_parameters(self):
+        """Build :attr:`params_class` from this step's parameters.
+
+        Raises
+        ------
+        ParameterError
+            Naming the step, the parameter and what it accepts.
+        """
+        if self.params_class is None:
+            return None
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self.params_class)}
+        try:
+            return self.params_class(**values)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"{self.name}: {exc}") from exc

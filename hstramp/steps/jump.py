@@ -1,0 +1,44 @@
+"""Jump detection (part of CRCORR): two-point differences on the real read times."""
+
+from hstramp.core.jump import JumpParameters, detect_jumps
+from hstramp.core.units import accumulated_counts
+from hstramp.datamodels.models import RampModel
+from hstramp.steps.base import HstrampStep
+from hstramp.steps.detector import load_detector
+
+__all__ = ["JumpStep"]
+
+
+class JumpStep(HstrampStep):
+    """Flag cosmic-ray jumps (8192) in the ramp; controlled by CRCORR with the ramp fit."""
+
+    class_alias = "wfc3ir_jump"
+    switch_keyword = "crcorr"
+    reference_file_types = ["ccdtab", "oscntab"]
+    input_models = (RampModel,)
+    params_class = JumpParameters
+    spec = """
+    rejection_threshold = float(min=0, default=4.0)  # sigma, with 4 or more usable differences
+    four_group_rejection_threshold = float(min=0, default=5.0)  # sigma, with 3 usable differences
+    three_group_rejection_threshold = float(min=0, default=6.0)  # sigma, with 2 usable differences
+    flag_4_neighbors = boolean(default=True)  # also flag the 4 neighbours of large jumps
+    max_jump_to_flag_neighbors = float(min=0, default=1000.0)  # sigma; above it, no neighbours
+    min_jump_to_flag_neighbors = float(min=0, default=10.0)  # sigma; below it, no neighbours
+    after_jump_flag_dn1 = float(min=0, default=0.0)  # DN; jumps above it flag later reads (0: off)
+    after_jump_flag_time1 = float(min=0, default=0.0)  # s; for this long after the jump
+    after_jump_flag_dn2 = float(min=0, default=0.0)  # DN; a second, larger threshold (0: off)
+    after_jump_flag_time2 = float(min=0, default=0.0)  # s; for this long after the jump
+    block_rows = integer(min=0, default=0)  # rows per block (0: automatic, bounded memory)
+    """
+
+    def record_status(self, model, status):
+        """CRCORR is recorded by the ramp fit, which must still run after this step."""
+
+    def apply(self, model, references):
+        detector = load_detector(model, references)
+        counts = accumulated_counts(model.data, model.times,
+                                    in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
+        model.groupdq = detect_jumps(counts, model.groupdq | model.pixeldq, model.times,
+                                     detector.gain_map(), detector.read_noise_dn_per_read(),
+                                     self.core_parameters())
+        return model

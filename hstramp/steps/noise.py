@@ -1,0 +1,24 @@
+"""Noise model: the initial ERR of every read from read noise and Poisson noise."""
+
+from hstramp.core.noise import initial_error
+from hstramp.datamodels.models import RampModel
+from hstramp.steps.base import HstrampStep
+from hstramp.steps.detector import load_detector
+
+__all__ = ["NoiseStep"]
+
+
+class NoiseStep(HstrampStep):
+    """ERR = sqrt(RN^2 + |S g|) / g per amplifier quadrant; calwf3 always runs it."""
+
+    class_alias = "wfc3ir_noise"
+    switch_keyword = "noiscorr"
+    reference_file_types = ["ccdtab", "oscntab"]
+    input_models = (RampModel,)
+
+    def apply(self, model, references):
+        detector = load_detector(model, references)
+        result = initial_error(model.data, model.err, detector.gain_map(),
+                               detector.read_noise_map(), trim=detector.trim)
+        model.err = result.err
+        return model

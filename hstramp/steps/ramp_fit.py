@@ -1,0 +1,64 @@
+"""Ramp fitting (CRCORR): optimal-weighted slopes on the real read times -> the flt image."""
+
+import copy
+
+from hstramp.core.flt import apply_invalid_convention, trim_to_science
+from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.units import accumulated_counts
+from hstramp.datamodels.models import ImageModel, RampModel
+from hstramp.steps.base import HstrampStep
+from hstramp.steps.detector import load_detector
+
+__all__ = ["RampFitStep"]
+
+
+class RampFitStep(HstrampStep):
+    """Fit every pixel's ramp between jumps and saturation; return the trimmed flt image."""
+
+    class_alias = "wfc3ir_ramp_fit"
+    switch_keyword = "crcorr"
+    reference_file_types = ["ccdtab", "oscntab"]
+    input_models = (RampModel,)
+    params_class = RampFitParameters
+    spec = """
+    weighting = option('optimal', 'unweighted', default='optimal')  # Fixsen optimal weights or equal weights
+    suppress_one_group = boolean(default=True)  # no slope from a ramp whose only good read is one read
+    block_rows = integer(min=0, default=0)  # rows per block (0: automatic, bounded memory)
+    save_segments = boolean(default=False)  # keep the per-segment fits (not written to the flt)
+    invalid_pixels = option('calwf3', 'nan', default='calwf3')  # pixels without a rate: calwf3's SCI 0 / ERR 1e5, or NaN
+    """  # noqa: E501
+
+    def apply(self, model, references):
+        detector = load_detector(model, references)
+        counts = accumulated_counts(model.data, model.times,
+                                    in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
+        fit = fit_ramps(counts, model.groupdq, model.times, detector.gain_map(),
+                        detector.read_noise_dn_per_read(), self.core_parameters(),
+                        pixeldq=model.pixeldq)
+        model.meta.cal_step.crcorr = "COMPLETE"
+        return self.flt_image(model, fit, detector.trim)
+
+    def flt_image(self, model, fit, trim):
+        """The fitted arrays trimmed to the science area, with the ramp's metadata."""
+        rate, err = apply_invalid_convention(fit.rate, fit.err, self.invalid_pixels)
+        arrays = {"data": rate, "err": err, "dq": fit.dq, "var_poisson": fit.var_poisson,
+                  "var_rnoise": fit.var_rnoise, "samp": fit.samp, "time": fit.time}
+        image = ImageModel(**{name: trim_to_science(a, trim) for name, a in arrays.items()})
+        image._instance["meta"] = copy.deepcopy(model._instance["meta"])
+        image.meta.model_type = "ImageModel"
+        image.meta.bunit_data = "COUNTS/S"
+        shift_to_science_area(image, trim)
+        return image
+
+
+def shift_to_science_area(image, trim):
+    """Shift LTV and CRPIX by the trimmed border, as calwf3 does for the flt."""
+    x1, _x2, y1, _y2 = trim
+    image.meta.subarray.ltv1 = (image.meta.subarray.ltv1 or 0.0) - x1
+    image.meta.subarray.ltv2 = (image.meta.subarray.ltv2 or 0.0) - y1
+    shifts = {"CRPIX1": -x1, "CRPIX2": -y1, "LTV1": -x1, "LTV2": -y1}
+    cards = image.meta.headers.instance.get("sci") or []
+    image.meta.headers.sci = [
+        [key, value + shifts[key] if key in shifts and value is not None else value, comment]
+        for key, value, comment in cards
+    ]

@@ -1,0 +1,25 @@
+"""UNITCORR: counts to count rates, dividing every read by its time."""
+
+from hstramp.core.units import count_rates
+from hstramp.datamodels.models import RampModel
+from hstramp.steps.base import HstrampStep
+from hstramp.steps.detector import load_detector
+
+__all__ = ["UnitStep"]
+
+
+class UnitStep(HstrampStep):
+    """Divide SCI and ERR by each read's TIME (the zeroth read by its effective time)."""
+
+    class_alias = "wfc3ir_unit"
+    switch_keyword = "unitcorr"
+    reference_file_types = ["oscntab"]
+    input_models = (RampModel,)
+
+    def apply(self, model, references):
+        detector = load_detector(model, references)
+        result = count_rates(model.data, model.err, model.times, trim=detector.trim,
+                             bunit=model.meta.bunit_data or "COUNTS")
+        model.data, model.err = result.data, result.err
+        model.meta.bunit_data = result.bunit
+        return model

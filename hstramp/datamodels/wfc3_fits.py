@@ -448,7 +448,8 @@ def write_ima(model, path, overwrite=False, statistics=None):
     overwrite : bool
         Replace an existing file.
     statistics : list of dict, optional
-        Per-read statistics keywords (NGOODPIX, GOODMEAN ...), in time order.
+        Per-read statistics keywords in time order, each ``{"SCI": {...}, "ERR": {...}}``
+        (NGOODPIX, GOODMEAN ...).
 
     Returns
     -------
@@ -473,10 +474,11 @@ def write_ima(model, path, overwrite=False, statistics=None):
             "MEANBLEV": float(model.meanblev[t]),
             "MEANDARK": float(model.meandark[t]),
         }
-        if statistics is not None:
-            sci_keywords.update(statistics[t])
+        read_stats = statistics[t] if statistics is not None else {}
+        sci_keywords.update(read_stats.get("SCI", {}))
         hdus.append(_image_hdu(model, "SCI", ver, model.data[t], sci_keywords))
-        hdus.append(_image_hdu(model, "ERR", ver, model.err[t], {"BUNIT": bunit}))
+        hdus.append(_image_hdu(model, "ERR", ver, model.err[t],
+                               {"BUNIT": bunit, **read_stats.get("ERR", {})}))
         hdus.append(_image_hdu(model, "DQ", ver, _dq_as_int16(dq[t]), {"BUNIT": "UNITLESS"}))
         hdus.append(_constant_hdu(model, "SAMP", ver, (ny, nx), t + 1, "SAMPLES"))
         hdus.append(_constant_hdu(model, "TIME", ver, (ny, nx), float(model.times[t]),
@@ -485,7 +487,7 @@ def write_ima(model, path, overwrite=False, statistics=None):
     return path
 
 
-def write_flt(model, path, overwrite=False, include_variances=False):
+def write_flt(model, path, overwrite=False, include_variances=False, statistics=None):
     """Write an :class:`ImageModel` as a calwf3-layout ``_flt.fits``.
 
     The model is expected to hold the science area only (the ramp-fit step trims the
@@ -501,6 +503,8 @@ def write_flt(model, path, overwrite=False, include_variances=False):
         Replace an existing file.
     include_variances : bool
         Append the Poisson and read-noise variance extensions.
+    statistics : dict, optional
+        ``{"SCI": {...}, "ERR": {...}}`` statistics keywords.
 
     Returns
     -------
@@ -509,13 +513,9 @@ def write_flt(model, path, overwrite=False, include_variances=False):
     path = Path(path)
     model.check_arrays()
     bunit = model.meta.bunit_data or "ELECTRONS/S"
-    stats = {}
-    if model.meta.hasattr("statistics"):
-        stats = {k.upper(): v for k, v in model.meta.statistics.instance.items()}
-    if model.hasattr("statistics"):
-        stats = {k.upper(): v for k, v in model.statistics.instance.items()}
-    arrays = [("SCI", model.data, {"BUNIT": bunit, **stats}),
-              ("ERR", model.err, {"BUNIT": bunit}),
+    statistics = statistics or {}
+    arrays = [("SCI", model.data, {"BUNIT": bunit, **statistics.get("SCI", {})}),
+              ("ERR", model.err, {"BUNIT": bunit, **statistics.get("ERR", {})}),
               ("DQ", _dq_as_int16(model.dq), {"BUNIT": "UNITLESS"}),
               ("SAMP", model.samp, {"BUNIT": "SAMPLES"}),
               ("TIME", model.time, {"BUNIT": "SECONDS"})]
@@ -528,6 +528,8 @@ def write_flt(model, path, overwrite=False, include_variances=False):
 
 
 def _write_hdulist(hdulist, path, overwrite):
-    with atomic_output(path, overwrite=overwrite) as tmp:
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+        # a long value (a reference path) may shorten its card's comment; nothing else is lost
+        warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated")
         hdulist.writeto(tmp, overwrite=True, output_verify="fix+ignore")
     log.info("wrote %s", path)

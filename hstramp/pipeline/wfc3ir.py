@@ -20,12 +20,13 @@ from hstramp.steps.units import UnitStep
 from hstramp.steps.zoff import ZeroReadSubtractStep
 from hstramp.steps.zsig import ZeroReadSignalStep
 
-__all__ = ["WFC3IRPipeline"]
+__all__ = ["RAMP_STEPS", "WFC3IRPipeline"]
 
 log = logging.getLogger(__name__)
 
-#: steps that act on the ramp, in calwf3's order (doir.c)
-RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit")
+#: steps that act on the ramp before the fit, in calwf3's order (doir.c)
+RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit",
+              "jump")
 
 
 class WFC3IRPipeline(HstrampPipeline):
@@ -34,7 +35,8 @@ class WFC3IRPipeline(HstrampPipeline):
     The ramp steps run in calwf3's order (DQI, ZSIG, BLEV, ZOFF, noise, NLIN, DARK, PHOT,
     UNIT), then jump detection and the ramp fit (CRCORR), then the flat field, applied to every
     read of the ima and to the fitted image. Products ``<rootname>_ima.fits`` and
-    ``<rootname>_flt.fits`` are written next to the input, or in ``output_dir``.
+    ``<rootname>_flt.fits`` are written next to the input, or in ``output_dir``. An
+    ``_asn.fits`` association runs every exposure it lists.
     """
 
     class_alias = "wfc3ir_pipeline"
@@ -42,7 +44,7 @@ class WFC3IRPipeline(HstrampPipeline):
     spec = """
     save_ima = boolean(default=True)   # write <rootname>_ima.fits
     save_flt = boolean(default=True)   # write <rootname>_flt.fits
-    overwrite = boolean(default=False) # replace existing products
+    overwrite = boolean(default=False) # replace existing products (never the input file)
     """
 
     step_defs = {
@@ -61,21 +63,53 @@ class WFC3IRPipeline(HstrampPipeline):
     }
 
     def process(self, input_data):
-        """Run every step; write the products; return the flt ImageModel (or the ramp)."""
+        """Calibrate one exposure (or each exposure of an association).
+
+        Returns
+        -------
+        ImageModel or RampModel or list
+            The flt image (the ramp if CRCORR did not run); a list for an association.
+        """
+        from hstramp.datamodels.asn import association_members, is_association
+
+        if is_association(input_data):
+            return [self.calibrate(member) for member in association_members(input_data)]
+        return self.calibrate(input_data)
+
+    def calibrate(self, input_data):
+        """Run every step on one exposure and write its products."""
         start = time.perf_counter()
+        self.timings = {}
         ramp = self.prepare_input(input_data)
+        self.check_outputs(ramp, input_data)
         self.check_references(ramp)
         for name in RAMP_STEPS:
-            ramp = getattr(self, name).run(ramp)
-        ramp = self.jump.run(ramp)
-        image = self.ramp_fit.run(ramp)
-        ramp = self.flat.run(ramp)
+            ramp = self.run_step(name, ramp)
+        image = self.run_step("ramp_fit", ramp)
+        if image is ramp:
+            image = None  # CRCORR not performed: no fitted image
+        else:
+            ramp.meta.cal_step.crcorr = image.meta.cal_step.crcorr
+        ramp = self.run_step("flat", ramp)
         if image is not None:
-            image = self.flat.run(image)
+            image = self.run_step("flat", image, label="flat (flt)")
         self.write_products(ramp, image)
         log.info("%s done in %.2f s, peak memory %.0f MB", self.name,
                  time.perf_counter() - start, peak_rss_mb())
         return image if image is not None else ramp
+
+    #: callables ``observer(label, model)`` called after every step (the pixel x-ray uses it)
+    observers = ()
+
+    def run_step(self, name, model, label=None):
+        """Run one step on ``model``, keeping its wall time and peak memory in ``timings``."""
+        step = getattr(self, name)
+        result = step.run(model)
+        if step.timing is not None:
+            self.timings[label or name] = step.timing
+        for observer in self.observers:
+            observer(label or name, result)
+        return result
 
     def prepare_input(self, input_data):
         """The pipeline's own copy of the exposure (a file is read fresh; a model is copied)."""
@@ -115,11 +149,69 @@ class WFC3IRPipeline(HstrampPipeline):
         directory = self.output_dir or self.input_dir or "."
         return Path(directory) / f"{rootname.lower()}_{suffix}.fits"
 
+    def product_paths(self, model):
+        """The products this run will write: suffix -> path."""
+        wanted = {"ima": self.save_ima, "flt": self.save_flt}
+        return {suffix: self.output_path(model, suffix) for suffix, on in wanted.items() if on}
+
+    def check_outputs(self, model, input_data):
+        """Refuse, before any work, to write over the input or over products (unless asked).
+
+        Raises
+        ------
+        OutputFileError
+            A product would replace the input file, or exists and ``overwrite`` is False, or
+            the output directory is not writable.
+        """
+        import os
+
+        from hstramp.errors import OutputFileError
+
+        source = Path(input_data).resolve() if isinstance(input_data, (str, Path)) else None
+        for path in self.product_paths(model).values():
+            if source is not None and path.resolve() == source:
+                raise OutputFileError(
+                    f"{path} is the input file; products never replace their input: "
+                    "choose another output_dir"
+                )
+            if path.exists() and not self.overwrite:
+                raise OutputFileError(
+                    f"output file {path} exists already; remove it or ask for overwrite "
+                    "(--overwrite=true / overwrite=True)"
+                )
+            directory = path.parent
+            if directory.is_dir() and not os.access(directory, os.W_OK):
+                raise OutputFileError(f"output directory {directory} is not writable")
+
     def write_products(self, ramp, image):
-        """Write the ima and flt products (atomically)."""
+        """Write the ima and flt products (atomically), with calwf3's statistics keywords."""
         from hstramp.datamodels.wfc3_fits import write_flt, write_ima
 
-        if self.save_ima:
-            write_ima(ramp, self.output_path(ramp, "ima"), overwrite=self.overwrite)
-        if self.save_flt and image is not None:
-            write_flt(image, self.output_path(ramp, "flt"), overwrite=self.overwrite)
+        paths = self.product_paths(ramp)
+        if "ima" in paths:
+            write_ima(ramp, paths["ima"], overwrite=self.overwrite,
+                      statistics=read_statistics(ramp))
+        if "flt" in paths and image is not None:
+            write_flt(image, paths["flt"], overwrite=self.overwrite,
+                      statistics=image_statistics(image))
+
+
+def read_statistics(ramp):
+    """calwf3's per-read statistics keywords for the SCI and ERR extensions of the ima."""
+    from hstramp.core.geometry import REFERENCE_BORDER
+    from hstramp.core.stats import statistics_keywords
+
+    trim = (REFERENCE_BORDER,) * 4
+    sdqflags = ramp.meta.exposure.sdqflags or 31743
+    dq = ramp.groupdq | ramp.pixeldq
+    return [statistics_keywords(ramp.data[i], ramp.err[i], dq[i], trim=trim, sdqflags=sdqflags,
+                                calwf3_placement=False) for i in range(ramp.ngroups)]
+
+
+def image_statistics(image):
+    """calwf3's statistics keywords for the SCI and ERR extensions of the flt."""
+    from hstramp.core.stats import statistics_keywords
+
+    return statistics_keywords(image.data, image.err, image.dq, trim=(0, 0, 0, 0),
+                               sdqflags=image.meta.exposure.sdqflags or 31743,
+                               calwf3_placement=False)

@@ -72,6 +72,8 @@ _PHOTOMETRY = {
     "F110W": (1.52e-20, 11534.0, 1428.0), "F125W": (2.25e-20, 12486.0, 866.0),
     "F126N": (3.94e-19, 12585.0, 39.0), "F140W": (1.474e-20, 13923.0, 1132.0),
     "F153M": (1.30e-19, 15322.0, 379.0), "F160W": (1.924e-20, 15370.0, 826.0),
+    # grisms: G141 from calwf3's header of ibh726meq_ima.fits; G102 of the same order
+    "G102": (2.5e-20, 9990.0, 1350.0), "G141": (1.2561e-20, 13886.7, 1666.7),
 }
 _MJD_GRID = np.array([54900.0, 56000.0, 57500.0, 59000.0, 60500.0, 62000.0])
 #: relative PHOTFLAM change per day along the MJD grid (a slow sensitivity loss)

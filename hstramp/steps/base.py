@@ -26,7 +26,9 @@ configuration and :meth:`get_reference_file` resolves header keywords locally.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
+import re
 import resource
 import time
 from pathlib import Path
@@ -75,6 +77,61 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+_EXTRA = re.compile(r"Extra value '(?P<name>[^']+)' in (?P<section>\S+)")
+_BAD_VALUE = re.compile(r"Config parameter '(?P<path>[^']+)': (?P<why>.*)")
+
+
+def _spec_section(spec, section):
+    """The spec section named by a configobj path ('root', 'steps', 'steps/jump')."""
+    node = spec
+    if section not in ("root", ""):
+        for part in section.split("/"):
+            node = node[part]
+    return node
+
+
+def _allowed(spec_value):
+    """A readable form of a configspec check such as ``float(min=0, default=4.0)``."""
+    check = re.sub(r",?\s*default=[^,)]*", "", spec_value).replace("(, ", "(").replace("()", "")
+    return check
+
+
+def explain_refusal(cls, message):
+    """Turn configobj's refusal into one that lists what is accepted.
+
+    Parameters
+    ----------
+    cls : type
+        The step or pipeline class whose configuration was refused.
+    message : str
+        configobj's message ("Extra value 'x' in steps/jump", "Config parameter ... too small").
+
+    Returns
+    -------
+    str
+        The message with the valid names, or the accepted type and range, appended.
+    """
+    spec = cls.load_spec_file()
+    extra = _EXTRA.search(message)
+    if extra:
+        section = _spec_section(spec, extra["section"])
+        kind = "step" if extra["section"] == "steps" else "parameter"
+        where = "" if extra["section"] == "root" else f" of {extra['section']}"
+        names = sorted(set(section.keys()) - {"class", "config_file", "name"})
+        close = difflib.get_close_matches(extra["name"], names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (f"{cls.__name__}: unknown {kind} {extra['name']!r}{where}{hint}; "
+                f"valid names: {', '.join(names)}")
+    bad = _BAD_VALUE.search(message)
+    if bad:
+        *parents, leaf = bad["path"].split("/")
+        section = _spec_section(spec, "/".join(parents))
+        allowed = _allowed(str(section.get(leaf, "?")))
+        why = bad["why"].rstrip(".")
+        return f"{cls.__name__}: parameter {bad['path']!r}: {why}; allowed: {allowed}"
+    return f"{cls.__name__}: {message}"
+
+
 class HstrampPlumbing:
     """What every hstramp step and pipeline needs from stpipe, without CRDS.
 
@@ -89,6 +146,22 @@ class HstrampPlumbing:
         from hstramp.datamodels import open as open_model
 
         return open_model(init)
+
+    @classmethod
+    def from_config_section(cls, config, parent=None, name=None, config_file=None):
+        """As stpipe's, but a refused parameter names the valid choices (see explain_refusal)."""
+        from stpipe.config_parser import ValidationError
+
+        try:
+            return super().from_config_section(config, parent=parent, name=name,
+                                               config_file=config_file)
+        except ValidationError as exc:
+            raise ParameterError(explain_refusal(cls, str(exc))) from exc
+
+    @classmethod
+    def _get_crds_parameters(cls, dataset):
+        """No CRDS selection happens, so the input is not opened just to build parameters."""
+        return {}, "hst"
 
     @classmethod
     def get_config_from_reference(cls, dataset, disable=None, crds_observatory=None):
@@ -127,6 +200,10 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
     #: steps work on the pipeline's own copy of the exposure, in place
     steps_modify_in_place = True
 
+    def save_model(self, model, *args, **kwargs):
+        """The pipeline writes its own products (ima, flt); stpipe's generic save is not used."""
+        return None
+
 
 class HstrampStep(HstrampPlumbing, Step):
     """Base class of every hstramp step (see the module docstring for what it provides)."""
@@ -142,6 +219,8 @@ class HstrampStep(HstrampPlumbing, Step):
     params_class = None
     #: the model class(es) the step accepts
     input_models: tuple = ()
+    #: (seconds, peak MB) of the last apply(); None if the step did not run
+    timing = None
 
     def get_reference_file(self, model, reference_file_type):
         """Resolve a reference file locally: ``override_<reftype>`` wins, else the header.
@@ -186,6 +265,7 @@ class HstrampStep(HstrampPlumbing, Step):
     # ------------------------------------------------------------------ the template
     def process(self, input_data):
         """Open, decide, resolve references, apply, record. Subclasses implement :meth:`apply`."""
+        self.timing = None
         model = self.prepare_input(input_data)
         reason = self.reason_not_to_run(model)
         if reason is not None:
@@ -201,10 +281,9 @@ class HstrampStep(HstrampPlumbing, Step):
             return model
         self.record_status(result, "COMPLETE")
         self.record_references(result, references)
-        log.info(
-            "%s done in %.3f s, peak memory %.0f MB%s", self.name,
-            time.perf_counter() - start, peak_rss_mb(), "" if reset else " (process peak)",
-        )
+        self.timing = (time.perf_counter() - start, peak_rss_mb())
+        log.info("%s done in %.3f s, peak memory %.0f MB%s", self.name, *self.timing,
+                 "" if reset else " (process peak)")
         return result
 
     def apply(self, model, references):

@@ -68,6 +68,25 @@ class Detector:
         """Read noise per pixel, e- for a CDS pair (as CCDTAB gives it), float32 [ny, nx]."""
         return per_amp_values(self.ccd.read_noise, self.amplifier_map())
 
+    def ramp_noise_model(self, bunit):
+        """Gain and single-read noise in the units of a ramp with BUNIT ``bunit``.
+
+        The jump detection and ramp fit need the gain (signal units per electron) and the
+        read noise of one read. For data in DN (COUNTS, COUNTS/S) that is the CCDTAB gain and
+        READNSE / gain / sqrt(2); for data already in electrons (an ima re-entered after
+        FLATCORR) the gain is 1 and the read noise READNSE / sqrt(2) electrons.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(gain, read_noise)`` float32 [ny, nx].
+        """
+        noise = self.read_noise_dn_per_read()
+        gain = self.gain_map()
+        if (bunit or "").upper().startswith("ELECTRONS"):
+            return np.ones_like(gain), (noise * gain).astype(np.float32)
+        return gain, noise
+
     def read_noise_dn_per_read(self):
         """Read noise of a single read in DN: READNSE / gain / sqrt(2), float32 [ny, nx]."""
         amps = self.amplifier_map()

@@ -38,7 +38,7 @@ class JumpStep(HstrampStep):
         detector = load_detector(model, references)
         counts = accumulated_counts(model.data, model.times,
                                     in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
+        gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         model.groupdq = detect_jumps(counts, model.groupdq | model.pixeldq, model.times,
-                                     detector.gain_map(), detector.read_noise_dn_per_read(),
-                                     self.core_parameters())
+                                     gain, read_noise, self.core_parameters())
         return model

@@ -32,9 +32,9 @@ class RampFitStep(HstrampStep):
         detector = load_detector(model, references)
         counts = accumulated_counts(model.data, model.times,
                                     in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
-        fit = fit_ramps(counts, model.groupdq, model.times, detector.gain_map(),
-                        detector.read_noise_dn_per_read(), self.core_parameters(),
-                        pixeldq=model.pixeldq)
+        gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
+        fit = fit_ramps(counts, model.groupdq, model.times, gain, read_noise,
+                        self.core_parameters(), pixeldq=model.pixeldq)
         model.meta.cal_step.crcorr = "COMPLETE"
         return self.flt_image(model, fit, detector.trim)
 
@@ -46,9 +46,14 @@ class RampFitStep(HstrampStep):
         image = ImageModel(**{name: trim_to_science(a, trim) for name, a in arrays.items()})
         image._instance["meta"] = copy.deepcopy(model._instance["meta"])
         image.meta.model_type = "ImageModel"
-        image.meta.bunit_data = "COUNTS/S"
+        image.meta.bunit_data = rate_unit_of(model.meta.bunit_data)
         shift_to_science_area(image, trim)
         return image
+
+
+def rate_unit_of(bunit):
+    """BUNIT of the fitted rate: ELECTRONS/S for a ramp in electrons, else COUNTS/S."""
+    return "ELECTRONS/S" if (bunit or "").upper().startswith("ELECTRONS") else "COUNTS/S"
 
 
 def shift_to_science_area(image, trim):

@@ -1,0 +1,94 @@
+"""STIS CCD datamodels: a stack of CR-SPLIT exposures and the combined (crj) image.
+
+Both build on :class:`~hstramp.datamodels.models.HstrampModel` (shape and dtype checks,
+native byte order, HST CRDS identity) and on the shared ``core-1.0.0`` metadata; the STIS
+switches, the BIASFILE keyword and the readout configuration (``meta.stis``) come from the
+``stis_meta-1.0.0`` schema fragment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hstramp.datamodels.models import _SCHEMA_PREFIX, HstrampModel
+
+__all__ = ["STISCCDModel", "STISImageModel"]
+
+
+class STISCCDModel(HstrampModel):
+    """The imsets of a STIS CCD exposure (raw, after 2-D steps, or the flt), in file order.
+
+    Attributes
+    ----------
+    data, err : ndarray, float32 [nexp, ny, nx]
+        Science data and errors of every imset, DN (raw: overscan included).
+    dq : ndarray, uint16 [nexp, ny, nx]
+        Data quality of every imset (STIS flags).
+    exptime, expstart, expend : ndarray, float64 [nexp]
+        EXPTIME (s), EXPSTART and EXPEND (MJD) of each imset's SCI header.
+    meanblev, meandark : ndarray, float64 [nexp]
+        Bias level and median dark subtracted from each imset, DN.
+    ncombine : ndarray, int32 [nexp]
+        NCOMBINE of each imset (1 for raw imsets).
+    """
+
+    schema_url = _SCHEMA_PREFIX + "stis_ccd-1.0.0"
+    _array_layout = {
+        "data": ("float32", ("exposures", "y", "x")),
+        "err": ("float32", ("exposures", "y", "x")),
+        "dq": ("uint16", ("exposures", "y", "x")),
+        "exptime": ("float64", ("exposures",)),
+        "expstart": ("float64", ("exposures",)),
+        "expend": ("float64", ("exposures",)),
+        "meanblev": ("float64", ("exposures",)),
+        "meandark": ("float64", ("exposures",)),
+        "ncombine": ("int32", ("exposures",)),
+    }
+
+    def __init__(self, init=None, **kwargs):
+        super().__init__(init, **kwargs)
+        if self._instance.get("data") is None:
+            return
+        nexp, ny, nx = self.data.shape
+        sizes = {"exposures": nexp, "y": ny, "x": nx}
+        for name, (dtype, axes) in self._array_layout.items():
+            if self._instance.get(name) is None:
+                fill = 1 if name == "ncombine" else 0
+                setattr(self, name, np.full(tuple(sizes[a] for a in axes), fill, dtype=dtype))
+
+    @property
+    def nexp(self):
+        """Number of imsets (CR-SPLIT exposures)."""
+        return self.data.shape[0]
+
+
+class STISImageModel(HstrampModel):
+    """A combined STIS CCD image (the ``_crj``).
+
+    Attributes
+    ----------
+    data, err : ndarray, float32 [ny, nx]
+        Combined data (DN, sky added back) and its error.
+    dq : ndarray, uint16 [ny, nx]
+        OR of the inputs' DQ; 8192 only where every input was rejected.
+    input_dq : ndarray, uint16 [nexp, ny, nx], optional
+        Each input's DQ with 8192 where it was rejected (what calstis writes back into the
+        inputs when CRMASK is set); used for the ``_flt`` product. Not written to the crj.
+    """
+
+    schema_url = _SCHEMA_PREFIX + "stis_image-1.0.0"
+    _array_layout = {
+        "data": ("float32", ("y", "x")),
+        "err": ("float32", ("y", "x")),
+        "dq": ("uint16", ("y", "x")),
+        "input_dq": ("uint16", ("exposures", "y", "x")),
+    }
+
+    def __init__(self, init=None, **kwargs):
+        super().__init__(init, **kwargs)
+        if self._instance.get("data") is None:
+            return
+        for name in ("err", "dq"):
+            if self._instance.get(name) is None:
+                dtype = self._array_layout[name][0]
+                setattr(self, name, np.zeros(self.data.shape, dtype=dtype))

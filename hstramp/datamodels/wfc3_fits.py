@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -405,10 +406,10 @@ def _primary_header(model, nextend, filename):
     flat["NEXTEND"] = nextend
     flat["FILENAME"] = filename
     flat["HSTRAMPV"] = model.meta.calibration_software_version
-    if model.meta.date is not None:
-        flat["DATE"] = model.meta.date[:10]
     for keyword, value in flat.items():
         header[keyword] = value
+    header["DATE"] = (datetime.now(UTC).strftime("%Y-%m-%d"),
+                      "date this file was written (yyyy-mm-dd)")
     return header
 
 

@@ -39,7 +39,7 @@ def photmode(filter_name: str, expstart: float) -> str:
         e.g. ``WFC3 IR F160W MJD#55000.1235``.
     """
     parts = ["WFC3", "IR"]
-    name = filter_name.strip()
+    name = str(filter_name).strip().upper()
     if not name.startswith("CLEAR"):
         parts.append(name)
     parts.append(f"MJD#{expstart:0.4f}")

@@ -14,7 +14,7 @@ from hstramp.reference.dark import DarkReference, read_darkfile
 from hstramp.reference.flat import FlatField, read_flats
 from hstramp.reference.linearity import LinearityReference, read_nlinfile
 from hstramp.reference.overscan import OverscanParameters, read_oscntab
-from hstramp.reference.photometry import PhotometryKeywords, read_imphttab, wfc3_ir_photmode
+from hstramp.reference.photometry import PhotometryKeywords, read_imphttab
 from hstramp.reference.resolve import resolve_reference_path
 
 __all__ = [
@@ -37,5 +37,4 @@ __all__ = [
     "read_nlinfile",
     "read_oscntab",
     "resolve_reference_path",
-    "wfc3_ir_photmode",
 ]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.core.phot import FNU_PER_FLAM_ANGSTROM2
+from hstramp.core.phot import obsmode as to_obsmode
 from hstramp.reference.common import (
     ReferenceFileError,
     check_detector,
@@ -18,13 +20,11 @@ from hstramp.reference.common import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PHOTFNU_FACTOR", "PhotometryKeywords", "read_imphttab", "wfc3_ir_photmode"]
+__all__ = ["PhotometryKeywords", "read_imphttab"]
 
 KEYWORD = "IMPHTTAB"
 #: FILETYPE of IMPHTTAB files (any FILETYPE containing PHOTOMETRY is accepted)
 FILETYPE = "IMAGE PHOTOMETRY TABLE"
-#: PHOTFNU = PHOTFNU_FACTOR * PHOTFLAM * PHOTPLAM**2 (calwf3 ``photcalc``)
-PHOTFNU_FACTOR = 3.33564e4
 #: ST magnitude zero point used when the primary header has no PHOTZPT
 DEFAULT_PHOTZPT = -21.10
 _EXTENSIONS = ("PHOTFLAM", "PHOTPLAM", "PHOTBW")
@@ -62,29 +62,6 @@ class PhotometryKeywords:
     photbw: float
     photfnu: float
     photzpt: float
-
-
-def wfc3_ir_photmode(filter: str, mjd: float) -> str:
-    """PHOTMODE calwf3 writes for a WFC3/IR exposure: ``WFC3 IR <FILTER> MJD#<EXPSTART>``.
-
-    Parameters
-    ----------
-    filter : str
-        FILTER keyword (``F160W``).
-    mjd : float
-        EXPSTART, MJD.
-
-    Returns
-    -------
-    str
-    """
-    return f"WFC3 IR {str(filter).strip().upper()} MJD#{float(mjd):.4f}"
-
-
-def _to_obsmode(photmode: str) -> str:
-    """calwf3 ``Phot2Obs``: blanks become commas, lower case."""
-    parts = str(photmode).replace(",", " ").split()
-    return ",".join(parts).lower()
 
 
 def _split_parameters(obsmode: str) -> tuple[str, dict[str, float]]:
@@ -164,7 +141,7 @@ def read_imphttab(path, photmode: str, *, detector: str = "IR") -> PhotometryKey
         The IMPHTTAB file.
     photmode : str
         PHOTMODE (``WFC3 IR F160W MJD#55834.39``) or obsmode (``wfc3,ir,f160w,mjd#55834.39``);
-        see :func:`wfc3_ir_photmode`.
+        see :func:`hstramp.core.phot.photmode`.
     detector : str
         Expected DETECTOR.
 
@@ -179,7 +156,7 @@ def read_imphttab(path, photmode: str, *, detector: str = "IR") -> PhotometryKey
         several) rows for the obsmode, or an MJD outside the table.
     """
     path = Path(path)
-    obsmode = _to_obsmode(photmode)
+    obsmode = to_obsmode(photmode)
     with open_reference(path, KEYWORD) as hdul:
         _check_photometry_filetype(hdul[0].header, path)
         check_detector(hdul, path, KEYWORD, detector)
@@ -187,7 +164,7 @@ def read_imphttab(path, photmode: str, *, detector: str = "IR") -> PhotometryKey
         zpt = float(hdul[0].header.get("PHOTZPT", DEFAULT_PHOTZPT))
     keywords = PhotometryKeywords(
         path=path, photmode=str(photmode), obsmode=obsmode, photflam=flam, photplam=plam,
-        photbw=bw, photfnu=PHOTFNU_FACTOR * flam * plam * plam, photzpt=zpt,
+        photbw=bw, photfnu=FNU_PER_FLAM_ANGSTROM2 * flam * plam * plam, photzpt=zpt,
     )
     log.debug("IMPHTTAB %s: %s -> PHOTFLAM %.6g", path, obsmode, flam)
     return keywords

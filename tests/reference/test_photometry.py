@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from hstramp.reference import ReferenceFileError, read_imphttab, wfc3_ir_photmode
-from hstramp.reference.photometry import PHOTFNU_FACTOR
+from hstramp.core.phot import FNU_PER_FLAM_ANGSTROM2 as PHOTFNU_FACTOR
+from hstramp.core.phot import photmode
+from hstramp.reference import ReferenceFileError, read_imphttab
 from hstramp.simulate.references import binary_table, reference_primary, write_imphttab
 
 GRID = np.array([55000.0, 56000.0, 58000.0])
@@ -37,7 +38,7 @@ def _write(path, *, parameterized=True, filetype="IMAGE PHOTOMETRY TABLE", zpt=T
 
 
 def test_photmode_string():
-    assert wfc3_ir_photmode(" f160w", 55834.39281422) == "WFC3 IR F160W MJD#55834.3928"
+    assert photmode(" f160w", 55834.39281422) == "WFC3 IR F160W MJD#55834.3928"
 
 
 @pytest.mark.parametrize("mode", ["WFC3 IR F160W MJD#57000.0", "wfc3,ir,f160w,mjd#57000.0"])
@@ -79,6 +80,6 @@ def test_wrong_filetype(tmp_path):
 
 def test_simulated_imphttab(tmp_path):
     path = write_imphttab(tmp_path / "s_imp.fits")
-    keywords = read_imphttab(path, wfc3_ir_photmode("F160W", 55834.3928))
+    keywords = read_imphttab(path, photmode("F160W", 55834.3928))
     assert keywords.photflam == pytest.approx(1.924e-20, rel=2e-4)
     assert keywords.photplam == pytest.approx(15370.0)

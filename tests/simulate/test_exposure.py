@@ -7,6 +7,7 @@ import pytest
 from astropy.io import fits
 
 from hstramp.core.geometry import FULL_FRAME_LTV, ScienceGeometry, reference_offset
+from hstramp.core.phot import photmode
 from hstramp.datamodels import dqflags
 from hstramp.reference import (
     read_bpixtab,
@@ -18,7 +19,6 @@ from hstramp.reference import (
     read_nlinfile,
     read_oscntab,
     resolve_reference_path,
-    wfc3_ir_photmode,
 )
 from hstramp.simulate import (
     TVBProfile,
@@ -130,7 +130,7 @@ def test_every_reference_reads_back_consistently(noiseless, monkeypatch):
     np.testing.assert_array_equal(flat.data, images["FLAT"])
     assert read_crrejtab(paths["CRREJTAB"], nsamp=header["NSAMP"],
                          exptime=header["EXPTIME"]).threshold == 4.0
-    phot = read_imphttab(paths["IMPHTTAB"], wfc3_ir_photmode(header["FILTER"],
+    phot = read_imphttab(paths["IMPHTTAB"], photmode(header["FILTER"],
                                                              header["EXPSTART"]))
     assert 1e-20 < phot.photflam < 3e-20
     np.testing.assert_allclose(images["GAIN"][6, 6], ccd.gain[1], rtol=1e-6)  # amp B

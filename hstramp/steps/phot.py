@@ -1,5 +1,6 @@
 """PHOTCORR: photometry keywords from the IMPHTTAB."""
 
+from hstramp.core.phot import photmode
 from hstramp.datamodels.models import RampModel
 from hstramp.steps.base import HstrampStep
 
@@ -15,9 +16,9 @@ class PhotometryStep(HstrampStep):
     input_models = (RampModel,)
 
     def apply(self, model, references):
-        from hstramp.reference import read_imphttab, wfc3_ir_photmode
+        from hstramp.reference import read_imphttab
 
-        mode = wfc3_ir_photmode(model.meta.instrument.filter, model.meta.exposure.expstart)
+        mode = photmode(model.meta.instrument.filter, model.meta.exposure.expstart)
         keywords = read_imphttab(references["imphttab"], mode)
         for name in ("photmode", "photflam", "photfnu", "photzpt", "photplam", "photbw"):
             setattr(model.meta.photometry, name, getattr(keywords, name))

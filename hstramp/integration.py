@@ -18,6 +18,14 @@ _STEPS = [
     ("hstramp.steps.ramp_fit.RampFitStep", "wfc3ir_ramp_fit", False),
     ("hstramp.steps.flat.FlatStep", "wfc3ir_flat", False),
     ("hstramp.pipeline.wfc3ir.WFC3IRPipeline", "wfc3ir_pipeline", True),
+    ("hstramp.steps.stis_dq_init.STISDQInitStep", "stis_ccd_dq_init", False),
+    ("hstramp.steps.stis_blev.STISBiasLevelStep", "stis_ccd_blev", False),
+    ("hstramp.steps.stis_noise.STISNoiseStep", "stis_ccd_noise", False),
+    ("hstramp.steps.stis_bias.STISBiasStep", "stis_ccd_bias", False),
+    ("hstramp.steps.stis_crreject.STISCRRejectStep", "stis_ccd_crreject", False),
+    ("hstramp.steps.stis_dark.STISDarkStep", "stis_ccd_dark", False),
+    ("hstramp.steps.stis_flat.STISFlatStep", "stis_ccd_flat", False),
+    ("hstramp.pipeline.stis.STISCCDPipeline", "stis_ccd_pipeline", True),
 ]
 
 

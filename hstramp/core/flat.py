@@ -83,17 +83,20 @@ def flat_field(
     flat_err: np.ndarray | None,
     flat_dq: np.ndarray | None,
     *,
-    amp_gains: Sequence[float],
+    amp_gains: Sequence[float] | None,
     trim: tuple[int, int, int, int],
     bunit: str = "COUNTS/S",
+    zero_flat_dq: int = 0,
 ) -> FlatFielded:
     """Divide by the flat, then multiply by the mean gain, as calwf3.
 
     1. In the science area only (calwf3 ``adiv_noref``): ``SCI = S / F``,
        ``ERR = sqrt(E^2 / F^2 + S^2 EF^2 / F^4)``, ``DQ |= flat DQ``; where
-       ``F == 0`` SCI and ERR become 0 (no flag).
+       ``F == 0`` SCI and ERR become 0 (no flag, unless ``zero_flat_dq`` is given:
+       calstis ``div2d`` flags 512 there).
     2. Over the whole frame, reference pixels included: SCI and ERR times
-       :func:`mean_gain` of the four amplifier gains.
+       :func:`mean_gain` of the four amplifier gains. With ``amp_gains=None`` (calstis)
+       nothing is multiplied and BUNIT is kept.
 
     Works on a ramp ``[ngroups, ny, nx]`` (every read) or one image ``[ny, nx]``.
 
@@ -109,12 +112,14 @@ def flat_field(
         Its error (None: zero).
     flat_dq : ndarray [ny, nx] or None
         Its DQ (None: zero).
-    amp_gains : sequence of 4 float
-        ATODGNA..D from CCDTAB, e-/DN.
+    amp_gains : sequence of 4 float or None
+        ATODGNA..D from CCDTAB, e-/DN; None to stay in counts.
     trim : tuple of 4 int
         Reference-pixel border widths ``(x1, x2, y1, y2)``.
     bunit : str, optional
         Current BUNIT (COUNTS/S after UNITCORR, COUNTS without it).
+    zero_flat_dq : int, optional
+        DQ bits OR-ed where the flat is 0 (0: none, as calwf3).
 
     Returns
     -------
@@ -126,8 +131,7 @@ def flat_field(
         raise ValueError(
             f"data {data.shape}, err {np.shape(err)} and dq {np.shape(dq)} must have one shape"
         )
-    new_unit = electron_unit(bunit)
-    gain = np.float32(mean_gain(amp_gains))
+    new_unit = bunit if amp_gains is None else electron_unit(bunit)
     frame = data.shape[-2:]
     rows, cols = science_slices(frame, trim)
     f = pixel_map(flat, frame, "flat")[rows, cols]
@@ -137,10 +141,14 @@ def flat_field(
     out_err = np.array(err, dtype=np.float32)
     for image, error in zip(out.reshape(-1, *frame), out_err.reshape(-1, *frame), strict=True):
         _divide_by_flat(image[rows, cols], error[rows, cols], f, ef)
-    out *= gain
-    out_err *= gain
+    if amp_gains is not None:
+        gain = np.float32(mean_gain(amp_gains))
+        out *= gain
+        out_err *= gain
 
     out_dq = np.array(dq, copy=True)
     if flat_dq is not None:
         out_dq[..., rows, cols] |= pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype)[rows, cols]
+    if zero_flat_dq:
+        out_dq[..., rows, cols] |= np.where(f == 0, zero_flat_dq, 0).astype(out_dq.dtype)
     return FlatFielded(data=out, err=out_err, dq=out_dq, bunit=new_unit)

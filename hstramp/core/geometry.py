@@ -321,8 +321,12 @@ def flag_runs(shape, ltv, pix1, pix2, length, axis, value) -> np.ndarray:
     return dq
 
 
-def _interp_weights(n_out: int, n_in: int, binning: int):
-    """Index and weights of calwf3's ``InterpInfo`` for each output pixel along one axis."""
+def _interp_weights(n_out: int, n_in: int, binning: int, extrapolate: bool = False):
+    """Index and weights of calwf3's ``InterpInfo`` for each output pixel along one axis.
+
+    calstis's ``InterpInfo`` does not clip the weight, so beyond the outermost input pixel
+    centres it extrapolates linearly (``extrapolate=True``).
+    """
     if binning == 1:
         idx = np.arange(n_out)
         return idx, np.ones(n_out), np.zeros(n_out)
@@ -331,7 +335,7 @@ def _interp_weights(n_out: int, n_in: int, binning: int):
     pos = (np.arange(n_out) - (binning - 1) / 2.0) / binning
     idx = np.trunc(pos).astype(np.int64)  # C cast truncates towards zero
     idx = np.clip(idx, 0, n_in - 2)
-    q = np.clip(pos - idx, 0.0, 1.0)
+    q = pos - idx if extrapolate else np.clip(pos - idx, 0.0, 1.0)
     return idx, 1.0 - q, q
 
 
@@ -358,11 +362,12 @@ def _expansion_factors(shape_in, binx: int, biny: int):
     return ny * biny, nx * binx, binx, biny
 
 
-def _separable_sum(data: np.ndarray, binx: int, biny: int) -> np.ndarray:
+def _separable_sum(data: np.ndarray, binx: int, biny: int, extrapolate: bool = False
+                   ) -> np.ndarray:
     ny_out, nx_out, binx, biny = _expansion_factors(data.shape, binx, biny)
     ny, nx = data.shape[-2:]
-    jy, ry, sy = _interp_weights(ny_out, ny, biny)
-    ix, px, qx = _interp_weights(nx_out, nx, binx)
+    jy, ry, sy = _interp_weights(ny_out, ny, biny, extrapolate)
+    ix, px, qx = _interp_weights(nx_out, nx, binx, extrapolate)
     data = np.asarray(data, dtype=np.float64)
     rows = ry[:, None] * data[..., jy, :]
     if biny > 1:
@@ -373,11 +378,13 @@ def _separable_sum(data: np.ndarray, binx: int, biny: int) -> np.ndarray:
     return out
 
 
-def unbin_linear(data: np.ndarray, binx: int, biny: int) -> np.ndarray:
+def unbin_linear(data: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False
+                 ) -> np.ndarray:
     """Expand a binned image by linear interpolation, as calwf3's ``unbin2d``.
 
     Output pixel ``m`` samples input position ``(m - (bin - 1)/2) / bin``; beyond the
-    outermost input pixel centres the edge value is held (no extrapolation).
+    outermost input pixel centres the edge value is held (no extrapolation), unless
+    ``extrapolate`` is True (calstis's ``unbin2d`` extends the edge slopes).
 
     Parameters
     ----------
@@ -385,16 +392,19 @@ def unbin_linear(data: np.ndarray, binx: int, biny: int) -> np.ndarray:
         ``[..., ny, nx]`` binned image (not modified).
     binx, biny : int
         Integer expansion factors.
+    extrapolate : bool, optional
+        Extrapolate linearly beyond the outermost pixel centres (calstis).
 
     Returns
     -------
     numpy.ndarray
         float32 ``[..., ny*biny, nx*binx]``.
     """
-    return _separable_sum(data, binx, biny).astype(np.float32)
+    return _separable_sum(data, binx, biny, extrapolate).astype(np.float32)
 
 
-def unbin_error(err: np.ndarray, binx: int, biny: int) -> np.ndarray:
+def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False
+                ) -> np.ndarray:
     """Expand a binned error image as calwf3: ``sqrt(sum w * err**2)`` with the same weights.
 
     Parameters
@@ -403,6 +413,9 @@ def unbin_error(err: np.ndarray, binx: int, biny: int) -> np.ndarray:
         ``[..., ny, nx]`` binned errors (not modified).
     binx, biny : int
         Integer expansion factors.
+    extrapolate : bool, optional
+        Use calstis's unclipped weights; a negative weighted sum (possible only beyond the
+        edge) gives 0 instead of calstis's NaN.
 
     Returns
     -------
@@ -410,7 +423,8 @@ def unbin_error(err: np.ndarray, binx: int, biny: int) -> np.ndarray:
         float32 ``[..., ny*biny, nx*binx]``.
     """
     err = np.asarray(err, dtype=np.float64)
-    return np.sqrt(_separable_sum(err * err, binx, biny)).astype(np.float32)
+    variance = _separable_sum(err * err, binx, biny, extrapolate)
+    return np.sqrt(np.maximum(variance, 0.0)).astype(np.float32)
 
 
 def unbin_dq(dq: np.ndarray, binx: int, biny: int) -> np.ndarray:

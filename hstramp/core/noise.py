@@ -62,7 +62,8 @@ def pixel_map(
     return np.broadcast_to(array, shape) if array.ndim == 0 else array
 
 
-def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray) -> np.ndarray:
+def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray, *,
+                nonpositive: str = "absolute") -> np.ndarray:
     """Error in DN of a signal in DN: ``sqrt(RN^2 + |S * g|) / g``.
 
     Parameters
@@ -73,16 +74,23 @@ def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray) -> 
         Gain, e-/DN (broadcast against ``signal``).
     readnoise : ndarray or float
         Read noise, e- (broadcast against ``signal``).
+    nonpositive : {'absolute', 'readnoise'}, optional
+        What a signal ``S * g <= 0`` contributes: its absolute value (calwf3 ``noiscalc``,
+        the default) or nothing, i.e. the error is ``RN / g`` there (calstis ``doNoise``).
 
     Returns
     -------
     ndarray, float32
         The error, DN.
     """
+    if nonpositive not in ("absolute", "readnoise"):
+        raise ValueError(f"nonpositive must be 'absolute' or 'readnoise', got {nonpositive!r}")
     signal = np.asarray(signal, dtype=np.float32)
     gain = np.asarray(gain, dtype=np.float32)
     readnoise = np.asarray(readnoise, dtype=np.float32)
-    return np.sqrt(readnoise * readnoise + np.abs(signal * gain)) / gain
+    electrons = signal * gain
+    poisson = np.abs(electrons) if nonpositive == "absolute" else np.maximum(electrons, 0)
+    return np.sqrt(readnoise * readnoise + poisson) / gain
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,11 @@ _LAZY = {
     "read_multiaccum": "hstramp.datamodels.wfc3_fits",
     "write_ima": "hstramp.datamodels.wfc3_fits",
     "write_flt": "hstramp.datamodels.wfc3_fits",
+    "STISCCDModel": "hstramp.datamodels.stis_models",
+    "STISImageModel": "hstramp.datamodels.stis_models",
+    "read_stis": "hstramp.datamodels.stis_fits",
+    "write_stis_crj": "hstramp.datamodels.stis_fits",
+    "write_stis_flt": "hstramp.datamodels.stis_fits",
 }
 
 __all__ = sorted(_LAZY)

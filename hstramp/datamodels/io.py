@@ -15,6 +15,15 @@ __all__ = ["open"]
 _MODEL_TYPES = {"RampModel": RampModel, "ImageModel": ImageModel}
 
 
+def _model_class(model_type):
+    """The model class of a saved model type (the STIS ones imported only when needed)."""
+    if model_type in ("STISCCDModel", "STISImageModel"):
+        from hstramp.datamodels import stis_models
+
+        return getattr(stis_models, model_type)
+    return _MODEL_TYPES.get(model_type)
+
+
 def open(init):
     """Open ``init`` as an hstramp model.
 
@@ -24,7 +33,8 @@ def open(init):
         A model is returned as it is. A ``.asdf`` file, or a FITS file saved by
         ``model.save()``, opens as the model type recorded in it; a WFC3 MultiAccum FITS
         file (raw or ima, NSAMP imsets) as a :class:`RampModel`; a WFC3 flt as an
-        :class:`ImageModel`.
+        :class:`ImageModel`; a STIS CCD raw/flt as a ``STISCCDModel`` and a crj as a
+        ``STISImageModel``.
 
     Returns
     -------
@@ -44,6 +54,10 @@ def open(init):
         raise InputFileError(f"input file {path} does not exist")
     if path.suffix.lower() == ".asdf":
         return _open_saved_model(path, _asdf_model_type(path))
+    from hstramp.datamodels.stis_fits import is_stis, read_stis
+
+    if is_stis(path) and not _is_saved_model(path):
+        return read_stis(path)
     kind = _fits_kind(path)
     if kind == "multiaccum":
         return read_multiaccum(path)
@@ -86,8 +100,22 @@ def _fits_kind(path):
     )
 
 
+def _is_saved_model(path):
+    """True if a FITS file carries an ASDF extension (written by ``model.save()``)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file is reported by the reader
+            with fits.open(path, memmap=False) as hdulist:
+                return any(str(h.header.get("EXTNAME", "")).upper() == "ASDF"
+                           for h in hdulist[1:])
+    except (OSError, ValueError, TypeError, IndexError):
+        return False
+
+
 def _open_saved_model(path, model_type):
-    cls = _MODEL_TYPES.get(model_type)
+    cls = _model_class(model_type)
     if cls is None:
         raise InputFileError(f"{path}: model type {model_type!r} is not an hstramp model")
     return cls(path)

@@ -1,0 +1,82 @@
+"""STIS data-quality flags (values of calstis ``stisdq.h`` and the STIS Data Handbook).
+
+Several bits mean other things than on WFC3/IR (4 is also "outside the aperture", 8 the
+occulting bar, 128 overscan, 512 a bad reference pixel or zero flat), so STIS keeps its
+own table; values that coincide with the IR ones (256 saturated, 8192 cosmic ray) are the
+same numbers.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CALIBDEFECT",
+    "DATALOST",
+    "DATAMASKED",
+    "DATAREJECT",
+    "DETECTORPROB",
+    "HOTPIX",
+    "LARGEBLEM",
+    "OVERSCAN",
+    "SATPIXEL",
+    "SDQFLAGS_DEFAULT",
+    "SMALLBLEM",
+    "SOFTERR",
+    "STIS_FLAGS",
+    "stis_dq_mnemonics",
+]
+
+SOFTERR = 1
+DATALOST = 2
+DETECTORPROB = 4
+DATAMASKED = 8
+HOTPIX = 16
+LARGEBLEM = 32
+OVERSCAN = 128
+SATPIXEL = 256
+CALIBDEFECT = 512
+SMALLBLEM = 1024
+X1D_BAD_BACKGROUND = 2048
+X1D_DISCARDED = 4096
+DATAREJECT = 8192
+NOT_CTI_CORR = 16384
+
+#: name -> value, in bit order
+STIS_FLAGS: dict[str, int] = {
+    "SOFTERR": SOFTERR,
+    "DATALOST": DATALOST,
+    "DETECTORPROB": DETECTORPROB,
+    "DATAMASKED": DATAMASKED,
+    "HOTPIX": HOTPIX,
+    "LARGEBLEM": LARGEBLEM,
+    "OVERSCAN": OVERSCAN,
+    "SATPIXEL": SATPIXEL,
+    "CALIBDEFECT": CALIBDEFECT,
+    "SMALLBLEM": SMALLBLEM,
+    "X1D_BAD_BACKGROUND": X1D_BAD_BACKGROUND,
+    "X1D_DISCARDED": X1D_DISCARDED,
+    "DATAREJECT": DATAREJECT,
+    "NOT_CTI_CORR": NOT_CTI_CORR,
+}
+
+#: usual STIS CCD SDQFLAGS (31743): every bit except 1024 (small blemish)
+SDQFLAGS_DEFAULT = 31743
+
+
+def stis_dq_mnemonics(value: int) -> list[str]:
+    """Names of the STIS flags set in one DQ value (unknown bits as ``BIT<n>``).
+
+    Parameters
+    ----------
+    value : int
+        A DQ value.
+
+    Returns
+    -------
+    list of str
+    """
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"DQ value must be non-negative, got {value}")
+    by_value = {v: k for k, v in STIS_FLAGS.items()}
+    return [by_value.get(1 << bit, f"BIT{bit}") for bit in range(value.bit_length())
+            if value & (1 << bit)]

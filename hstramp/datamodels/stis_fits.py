@@ -1,0 +1,411 @@
+"""STIS CCD FITS files (raw, flt, crj) <-> hstramp datamodels.
+
+A STIS CCD raw or flt file is a primary HDU without data followed by one ``SCI, ERR, DQ``
+triple per CR-SPLIT exposure (imsets = NEXTEND / 3, found by EXTNAME and EXTVER); ERR and
+DQ are often constant extensions (NPIX1, NPIX2, PIXVALUE). A crj holds one imset, the
+combined image. Reading follows the WFC3 readers (whole file read first, every low-level
+failure one :class:`~hstramp.errors.InputFileError` naming file and keyword, native-endian
+arrays, header cards kept); writing is atomic.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
+from hstramp.datamodels.wfc3_fits import (
+    _extension_array,
+    _imset_index,
+    _open_hdulist,
+    _require,
+    _write_hdulist,
+    cards_to_header,
+    header_to_cards,
+)
+from hstramp.errors import InputFileError
+
+__all__ = [
+    "STIS_REFERENCE_KEYWORDS",
+    "STIS_SWITCHES",
+    "is_stis",
+    "read_stis",
+    "read_stis_crj",
+    "read_stis_exposures",
+    "write_stis_crj",
+    "write_stis_flt",
+]
+
+log = logging.getLogger(__name__)
+
+STIS_EXTNAMES = ("SCI", "ERR", "DQ")
+#: calstis switches the CCD 2-D pipeline follows (others are carried over untouched)
+STIS_SWITCHES = ("dqicorr", "blevcorr", "biascorr", "crcorr", "expscorr", "darkcorr",
+                 "flatcorr")
+STIS_REFERENCE_KEYWORDS = ("ccdtab", "bpixtab", "biasfile", "darkfile", "pfltfile",
+                           "dfltfile", "lfltfile", "crrejtab")
+_SWITCH_VALUES = {"PERFORM", "OMIT", "COMPLETE", "SKIPPED"}
+#: model metadata path -> (header, keyword)
+_META_KEYWORDS = {
+    "telescope": ("primary", "TELESCOP"),
+    "instrument.name": ("primary", "INSTRUME"),
+    "instrument.detector": ("primary", "DETECTOR"),
+    "instrument.filter": ("primary", "OPT_ELEM"),
+    "instrument.aperture": ("primary", "APERTURE"),
+    "instrument.obstype": ("primary", "OBSTYPE"),
+    "observation.rootname": ("primary", "ROOTNAME"),
+    "observation.targname": ("primary", "TARGNAME"),
+    "observation.proposid": ("primary", "PROPOSID"),
+    "exposure.sdqflags": ("sci", "SDQFLAGS"),
+    "subarray.ltv1": ("sci", "LTV1"),
+    "subarray.ltv2": ("sci", "LTV2"),
+    "stis.ltm1_1": ("sci", "LTM1_1"),
+    "stis.ltm2_2": ("sci", "LTM2_2"),
+    "stis.ccdamp": ("primary", "CCDAMP"),
+    "stis.ccdgain": ("primary", "CCDGAIN"),
+    "stis.ccdoffst": ("primary", "CCDOFFST"),
+    "stis.binaxis1": ("primary", "BINAXIS1"),
+    "stis.binaxis2": ("primary", "BINAXIS2"),
+    "stis.aper_fov": ("primary", "APER_FOV"),
+    "stis.opt_elem": ("primary", "OPT_ELEM"),
+    "stis.crsplit": ("primary", "CRSPLIT"),
+    "stis.texptime": ("primary", "TEXPTIME"),
+    "stis.atodgain": ("primary", "ATODGAIN"),
+    "stis.readnse": ("primary", "READNSE"),
+}
+_INTEGER_META = {"stis.ccdgain", "stis.ccdoffst", "stis.binaxis1", "stis.binaxis2",
+                 "stis.crsplit", "observation.proposid", "exposure.sdqflags"}
+#: per-imset SCI keywords held as arrays by the stack model (keyword, attribute, default)
+_PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
+              ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
+              ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1))
+#: SCI keywords the writers recompute
+_RECOMPUTED = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
+               "LTV1", "LTV2", "DATAMIN", "DATAMAX", "NGOODPIX", "GOODMEAN", "SNRMEAN"}
+
+
+# --------------------------------------------------------------------------- reading
+def _check_stis_ccd(primary, path):
+    instrument = str(_require(primary, "INSTRUME", path)).strip()
+    if instrument != "STIS":
+        raise InputFileError(f"{path}: INSTRUME is {instrument!r}; this reader takes STIS files")
+    detector = str(_require(primary, "DETECTOR", path)).strip()
+    if detector != "CCD":
+        raise InputFileError(
+            f"{path}: DETECTOR is {detector!r}; hstramp calibrates STIS DETECTOR='CCD' "
+            "exposures only (the MAMAs are not supported)")
+
+
+def _count_imsets(primary, index, hdulist, path):
+    nsci = sum(1 for name, _ver in index if name == "SCI")
+    if nsci == 0:
+        raise InputFileError(f"{path}: no SCI extension")
+    nextend = primary.get("NEXTEND")
+    if nextend is not None:
+        if nextend != len(hdulist) - 1:
+            raise InputFileError(
+                f"{path}: NEXTEND = {nextend} but the file has {len(hdulist) - 1} extensions")
+        if nextend % 3 or nextend // 3 != nsci:
+            raise InputFileError(
+                f"{path}: NEXTEND = {nextend} is not 3 x the {nsci} SCI extensions "
+                "(imsets of SCI, ERR, DQ)")
+    for ver in range(1, nsci + 1):
+        for name in STIS_EXTNAMES:
+            if (name, ver) not in index:
+                raise InputFileError(
+                    f"{path}: imset {ver} is incomplete: extension {name},{ver} is missing")
+    return nsci
+
+
+def _header_value(header, keyword):
+    value = header.get(keyword)
+    if value is None or isinstance(value, fits.card.Undefined):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _set_meta(model, primary, sci_header, path):
+    headers = {"primary": primary, "sci": sci_header}
+    for meta_path, (which, keyword) in _META_KEYWORDS.items():
+        value = _header_value(headers[which], keyword)
+        if value is None:
+            continue
+        if meta_path in _INTEGER_META:
+            try:
+                value = int(value)
+            except (TypeError, ValueError) as exc:
+                raise InputFileError(f"{path}: {keyword} = {value!r} is not an integer") from exc
+        node = model.meta
+        *parents, leaf = meta_path.split(".")
+        for parent in parents:
+            node = getattr(node, parent)
+        setattr(node, leaf, value)
+    for switch in STIS_SWITCHES:
+        value = str(primary.get(switch.upper(), "")).strip().upper()
+        if value in _SWITCH_VALUES:
+            setattr(model.meta.cal_step, switch, value)
+        elif value:
+            raise InputFileError(f"{path}: switch {switch.upper()} = {value!r} is not one of "
+                                 f"{sorted(_SWITCH_VALUES)}")
+    for keyword in STIS_REFERENCE_KEYWORDS:
+        value = _header_value(primary, keyword.upper())
+        if value is not None:
+            setattr(model.meta.ref_file, keyword, str(value))
+    _check_readout(model, path)
+    bunit = _header_value(sci_header, "BUNIT")
+    if bunit is not None:
+        model.meta.bunit_data = str(bunit)
+    model.meta.headers.primary = header_to_cards(primary)
+    model.meta.headers.sci = header_to_cards(sci_header)
+
+
+def _check_readout(model, path):
+    stis = model.meta.stis
+    amp = (stis.ccdamp or "").upper()
+    if amp[:1] not in ("A", "B", "C", "D") or len(amp) != 1:
+        raise InputFileError(f"{path}: CCDAMP = {stis.ccdamp!r}; expected one of A, B, C, D")
+    for keyword in ("binaxis1", "binaxis2"):
+        value = getattr(stis, keyword)
+        if value is None:
+            setattr(stis, keyword, 1)
+        elif value not in (1, 2, 4):
+            raise InputFileError(f"{path}: {keyword.upper()} = {value}; STIS CCD binning is "
+                                 "1, 2 or 4")
+
+
+def _per_imset_values(index, nsci, path):
+    values = {}
+    for keyword, attr, default in _PER_IMSET:
+        column = []
+        for ver in range(1, nsci + 1):
+            header = index[("SCI", ver)].header
+            if default is None:
+                column.append(_require(header, keyword, path, f"SCI,{ver} header"))
+            else:
+                column.append(header.get(keyword, default))
+        try:
+            values[attr] = np.asarray(column, dtype=np.int32 if attr == "ncombine"
+                                      else np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputFileError(f"{path}: {keyword} is not numeric in every SCI header: "
+                                 f"{column}") from exc
+    if not np.all(np.isfinite(values["exptime"])) or np.any(values["exptime"] < 0):
+        raise InputFileError(f"{path}: EXPTIME must be finite and >= 0 in every imset, got "
+                             f"{values['exptime'].tolist()}")
+    return values
+
+
+def _imset_arrays(index, ver, shape, path):
+    sci = index[("SCI", ver)]
+    if sci.data is None or np.asarray(sci.data).ndim != 2:
+        raise InputFileError(f"{path}: extension SCI,{ver} has no 2-D image")
+    if sci.data.shape != shape:
+        raise InputFileError(f"{path}: SCI,{ver} is {sci.data.shape}, SCI,1 {shape}: every "
+                             "imset must have the same size")
+    return (_extension_array(sci, shape, np.float32, path),
+            _extension_array(index[("ERR", ver)], shape, np.float32, path),
+            _extension_array(index[("DQ", ver)], shape, np.uint16, path))
+
+
+def read_stis_exposures(path):
+    """Read a STIS CCD ``_raw.fits`` (or ``_flt.fits``) into a :class:`STISCCDModel`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; opened read-only and never modified.
+
+    Returns
+    -------
+    STISCCDModel
+        One imset per CR-SPLIT exposure, in EXTVER order; float32 SCI/ERR, uint16 DQ.
+
+    Raises
+    ------
+    InputFileError
+        Not FITS or truncated, not STIS/CCD, NEXTEND disagreeing with the imsets, an
+        incomplete imset, imsets of different sizes, EXPTIME missing, a bad CCDAMP,
+        BINAXIS or switch value.
+    """
+    path = Path(path)
+    with _open_hdulist(path) as hdulist:
+        primary = hdulist[0].header
+        _check_stis_ccd(primary, path)
+        index = _imset_index(hdulist, path)
+        nsci = _count_imsets(primary, index, hdulist, path)
+        first = index[("SCI", 1)]
+        if first.data is None or np.asarray(first.data).ndim != 2:
+            raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
+        shape = first.data.shape
+        arrays = [_imset_arrays(index, ver, shape, path) for ver in range(1, nsci + 1)]
+        model = STISCCDModel(data=np.stack([a[0] for a in arrays]),
+                             err=np.stack([a[1] for a in arrays]),
+                             dq=np.stack([a[2] for a in arrays]))
+        model.meta.filename = path.name
+        for attr, values in _per_imset_values(index, nsci, path).items():
+            setattr(model, attr, values)
+        _set_meta(model, primary, first.header, path)
+    log.debug("read %s: %d imsets of %dx%d", path.name, nsci, shape[1], shape[0])
+    return model
+
+
+def read_stis_crj(path):
+    """Read a STIS CCD ``_crj.fits`` (one combined imset) into a :class:`STISImageModel`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    STISImageModel
+    """
+    stack = read_stis_exposures(path)
+    if stack.nexp != 1:
+        raise InputFileError(f"{path}: a crj holds one imset, this file has {stack.nexp}")
+    image = STISImageModel(data=stack.data[0], err=stack.err[0], dq=stack.dq[0])
+    image._instance["meta"] = stack._instance["meta"]
+    image.meta.model_type = "STISImageModel"
+    image.meta.stis.ncombine = int(stack.ncombine[0])
+    image.meta.stis.meanblev = float(stack.meanblev[0])
+    image.meta.stis.meandark = float(stack.meandark[0])
+    _set_exposure(image, stack.exptime[0], stack.expstart[0], stack.expend[0])
+    return image
+
+
+def _set_exposure(model, exptime, expstart, expend):
+    model.meta.exposure.exptime = float(exptime)
+    model.meta.exposure.expstart = float(expstart)
+    model.meta.exposure.expend = float(expend)
+
+
+def is_stis(path):
+    """True if ``path`` is a FITS file whose primary header says INSTRUME = 'STIS'."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file is reported by the reader
+            header = fits.getheader(path, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return str(header.get("INSTRUME", "")).strip() == "STIS"
+
+
+def read_stis(path):
+    """Read a STIS CCD file: a crj (by its ``_crj`` suffix) or a raw/flt stack."""
+    if Path(path).stem.lower().endswith("_crj"):
+        return read_stis_crj(path)
+    return read_stis_exposures(path)
+
+
+# --------------------------------------------------------------------------- writing
+def _primary_header(model, nextend, filename, extra=None):
+    header = cards_to_header(model.meta.headers.instance.get("primary"))
+    flat = {}
+    for meta_path, (which, keyword) in _META_KEYWORDS.items():
+        if which != "primary":
+            continue
+        node = model.meta
+        for part in meta_path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                break
+        if node is not None:
+            flat[keyword] = node
+    for switch in STIS_SWITCHES:
+        value = getattr(model.meta.cal_step, switch, None)
+        if value is not None:
+            flat[switch.upper()] = value
+    for keyword in STIS_REFERENCE_KEYWORDS:
+        value = getattr(model.meta.ref_file, keyword, None)
+        if value is not None:
+            flat[keyword.upper()] = value
+    flat.update(extra or {})
+    flat.update(NEXTEND=nextend, FILENAME=filename,
+                HSTRAMPV=model.meta.calibration_software_version)
+    for keyword, value in flat.items():
+        header[keyword] = value
+    header["DATE"] = (datetime.now(UTC).strftime("%Y-%m-%d"),
+                      "date this file was written (yyyy-mm-dd)")
+    return header
+
+
+def _imset_hdus(model, ver, data, err, dq, sci_keywords):
+    base = cards_to_header(model.meta.headers.instance.get("sci"), skip=_RECOMPUTED)
+    ltv = {"LTV1": model.meta.subarray.ltv1, "LTV2": model.meta.subarray.ltv2}
+    hdus = []
+    for name, array, extra in (("SCI", data, sci_keywords), ("ERR", err, {}),
+                               ("DQ", np.ascontiguousarray(dq, np.uint16).view(np.int16), {})):
+        header = base.copy()
+        header["EXTNAME"] = name
+        header["EXTVER"] = ver
+        header["BUNIT"] = "UNITLESS" if name == "DQ" else (model.meta.bunit_data or "COUNTS")
+        for keyword, value in {**ltv, **extra}.items():
+            if value is not None:
+                header[keyword] = value
+        hdus.append(fits.ImageHDU(data=array, header=header))
+    return hdus
+
+
+def write_stis_crj(model, path, overwrite=False):
+    """Write a :class:`STISImageModel` as a calstis-layout ``_crj.fits`` (one imset).
+
+    Parameters
+    ----------
+    model : STISImageModel
+    path : str or Path
+        Output path; written atomically (temporary file, then rename).
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    model.check_arrays()
+    stis, exposure = model.meta.stis, model.meta.exposure
+    sci = {"EXPTIME": exposure.exptime, "EXPSTART": exposure.expstart,
+           "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
+           "MEANDARK": stis.meandark}
+    extra = {"TEXPTIME": exposure.exptime, "SKYSUM": stis.skysum, "REJ_RATE": stis.rej_rate,
+             "TEXPSTRT": exposure.expstart, "TEXPEND": exposure.expend}
+    hdus = [fits.PrimaryHDU(header=_primary_header(
+        model, 3, path.name, {k: v for k, v in extra.items() if v is not None}))]
+    hdus += _imset_hdus(model, 1, model.data, model.err, model.dq,
+                        {k: v for k, v in sci.items() if v is not None})
+    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    return path
+
+
+def write_stis_flt(model, path, overwrite=False):
+    """Write a :class:`STISCCDModel` as a calstis-layout ``_flt.fits`` (one imset each).
+
+    Parameters
+    ----------
+    model : STISCCDModel
+    path : str or Path
+        Output path; written atomically.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    model.check_arrays()
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, 3 * model.nexp, path.name))]
+    for k in range(model.nexp):
+        sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
+               "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
+               "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
+        hdus += _imset_hdus(model, k + 1, model.data[k], model.err[k], model.dq[k], sci)
+    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    return path

@@ -1,0 +1,181 @@
+"""STIS CCD reference images: BIASFILE, DARKFILE and the flats (PFLTFILE, DFLTFILE,
+LFLTFILE), cut and binned to a science image as calstis ``FindBin`` + ``bin2d``.
+
+Reference images sit on the detector by their own LTV/LTM; the science image's corner
+and binning give the offset and the bin ratio. Biases and darks are *summed* within a
+bin (they are counts), flats *averaged*; errors follow in quadrature and DQ is OR-ed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hstramp.core.geometry import corner_from_lt, unbin_dq, unbin_error, unbin_linear
+from hstramp.core.stis.geometry import bin_reference
+from hstramp.reference.common import (
+    ReferenceFileError,
+    check_detector,
+    header_ltv,
+    image_array,
+    image_hdu,
+    open_reference,
+)
+from hstramp.reference.flat import _Image, _multiply
+from hstramp.reference.stis.common import STISGeometry, check_stis_filetype
+
+log = logging.getLogger(__name__)
+
+__all__ = ["STISReferenceImage", "read_stis_flats", "read_stis_image"]
+
+
+@dataclass(frozen=True, eq=False)
+class STISReferenceImage:
+    """A reference image under a science image.
+
+    Attributes
+    ----------
+    data, err : numpy.ndarray
+        float32 ``[ny, nx]``.
+    dq : numpy.ndarray
+        uint16 ``[ny, nx]``.
+    header : dict
+        Primary-header values a step may need (``REF_TEMP``, ``DRK_VS_T`` ...).
+    """
+
+    data: np.ndarray
+    err: np.ndarray
+    dq: np.ndarray
+    header: dict
+
+
+def _read_imset(path, keyword: str) -> tuple[_Image, dict]:
+    with open_reference(path, keyword) as hdul:
+        check_stis_filetype(hdul, path, keyword)
+        check_detector(hdul, path, keyword, "CCD")
+        ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header)
+        sci = image_array(hdul, "SCI", 1, path, keyword).astype(np.float32)
+        names = {hdu.name for hdu in hdul}
+        err = (image_array(hdul, "ERR", 1, path, keyword).astype(np.float32)
+               if "ERR" in names else np.zeros_like(sci))
+        dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16)
+              if "DQ" in names else np.zeros(sci.shape, np.uint16))
+        header = {k: hdul[0].header[k] for k in ("REF_TEMP", "DRK_VS_T") if k in hdul[0].header}
+    for name, array in (("ERR", err), ("DQ", dq)):
+        if array.shape != sci.shape:
+            raise ReferenceFileError(f"{keyword} {path}: {name},1 is {array.shape}, SCI,1 "
+                                     f"{sci.shape}", keyword=keyword, path=path)
+    return _Image(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm), header
+
+
+def _bin_to_science(image: _Image, geometry: STISGeometry, how: str, path, keyword: str):
+    """calstis FindBin + bin2d: the offset and bin ratio from the corners and binnings."""
+    sci_corner = corner_from_lt(geometry.ltv, geometry.ltm)
+    ref_corner = corner_from_lt(image.ltv, image.ltm)
+    sci_bin = geometry.binning
+    ref_bin = tuple(max(1, round(1.0 / m)) for m in image.ltm)
+    ratio = tuple(s // r for s, r in zip(sci_bin, ref_bin, strict=True))
+    if any(r * b != s for r, b, s in zip(ratio, ref_bin, sci_bin, strict=True)):
+        raise ReferenceFileError(
+            f"{keyword} {path} is binned {ref_bin}, the science image {sci_bin}: the "
+            "reference must be binned the same or less, by an integer factor",
+            keyword=keyword, path=path)
+    offset = tuple((s - r) // b for s, r, b in zip(sci_corner, ref_corner, ref_bin, strict=True))
+    try:
+        return (bin_reference(image.sci, geometry.shape, offset, ratio, how),
+                bin_reference(image.err, geometry.shape, offset, ratio, f"quadrature-{how}"),
+                bin_reference(image.dq, geometry.shape, offset, ratio, "or").astype(np.uint16))
+    except ValueError as exc:
+        raise ReferenceFileError(f"{keyword} {path} cannot be cut for the science image: "
+                                 f"{exc}", keyword=keyword, path=path) from exc
+
+
+def read_stis_image(path, keyword: str, geometry: STISGeometry) -> STISReferenceImage:
+    """Read a BIASFILE or DARKFILE (imset 1) and cut/bin it to the science image (summed).
+
+    Parameters
+    ----------
+    path : str or Path
+        The reference file.
+    keyword : str
+        ``BIASFILE`` or ``DARKFILE``.
+    geometry : STISGeometry
+        Shape, LTV and LTM of the (trimmed) science image.
+
+    Returns
+    -------
+    STISReferenceImage
+
+    Raises
+    ------
+    ReferenceFileError
+        Wrong FILETYPE/DETECTOR, missing extensions, a reference binned more than the
+        science or not covering it.
+    """
+    path = Path(path)
+    image, header = _read_imset(path, keyword)
+    data, err, dq = _bin_to_science(image, geometry, "sum", path, keyword)
+    log.debug("%s %s binned to %s", keyword, path, geometry)
+    return STISReferenceImage(data=data, err=err, dq=dq, header=header)
+
+
+def _expand_low_order(low: _Image, target_shape, path) -> _Image:
+    """The low-order flat expanded to ``target_shape`` with calstis's extrapolating unbin2d."""
+    ny, nx = low.sci.shape
+    biny, binx = target_shape[0] // ny, target_shape[1] // nx
+    if biny * ny != target_shape[0] or binx * nx != target_shape[1]:
+        raise ReferenceFileError(
+            f"LFLTFILE {path} is {ny}x{nx}, which does not expand by an integer factor to "
+            f"{target_shape[0]}x{target_shape[1]}", keyword="LFLTFILE", path=path)
+    cx, cy = corner_from_lt(low.ltv, low.ltm)
+    return _Image(sci=unbin_linear(low.sci, binx, biny, extrapolate=True),
+                  err=unbin_error(low.err, binx, biny, extrapolate=True),
+                  dq=unbin_dq(low.dq, binx, biny), ltv=(-float(cx), -float(cy)),
+                  ltm=(1.0, 1.0))
+
+
+def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
+                    geometry: STISGeometry) -> STISReferenceImage:
+    """The product P * D * L of the flats that exist, averaged to the science image.
+
+    As calstis ``doFlat``: P and D must have the same size; L is expanded by linear
+    interpolation (extrapolated at the edges) to their size; the product keeps the
+    placement of the first flat and is binned (averaged) to the science image.
+
+    Parameters
+    ----------
+    pfltfile, dfltfile, lfltfile : str or Path or None
+        Resolved flats; None for 'N/A'. At least one is needed.
+    geometry : STISGeometry
+        The (trimmed) science image.
+
+    Returns
+    -------
+    STISReferenceImage
+    """
+    paths = {"PFLTFILE": pfltfile, "DFLTFILE": dfltfile, "LFLTFILE": lfltfile}
+    paths = {k: None if v is None else Path(v) for k, v in paths.items()}
+    if all(v is None for v in paths.values()):
+        raise ReferenceFileError("PFLTFILE, DFLTFILE and LFLTFILE are all N/A; no flat to "
+                                 "apply", keyword="PFLTFILE")
+    images = {k: None if v is None else _read_imset(v, k)[0] for k, v in paths.items()}
+    flat = images["PFLTFILE"]
+    if images["DFLTFILE"] is not None:
+        if flat is not None and flat.sci.shape != images["DFLTFILE"].sci.shape:
+            raise ReferenceFileError(
+                f"PFLTFILE {paths['PFLTFILE']} and DFLTFILE {paths['DFLTFILE']} differ in size",
+                keyword="DFLTFILE", path=paths["DFLTFILE"])
+        flat = images["DFLTFILE"] if flat is None else _multiply(flat, images["DFLTFILE"])
+    low = images["LFLTFILE"]
+    if low is not None:
+        bins = tuple(max(1, round(1.0 / m)) for m in low.ltm)
+        target = (flat.sci.shape if flat is not None
+                  else (low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]))
+        expanded = _expand_low_order(low, target, paths["LFLTFILE"])
+        flat = expanded if flat is None else _multiply(flat, expanded)
+    keyword, first = next((k, v) for k, v in paths.items() if v is not None)
+    data, err, dq = _bin_to_science(flat, geometry, "mean", first, keyword)
+    return STISReferenceImage(data=data, err=err, dq=dq, header={})

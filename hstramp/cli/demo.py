@@ -111,7 +111,8 @@ def plot_image(data, path, title=""):
         low, high = sky - 2 * noise, max(np.percentile(finite, 99.7), sky + 10 * noise)
     else:
         low, high = 0.0, 1.0
-    scaled = np.arcsinh(np.clip((data - low) / max(high - low, 1e-6), 0, None) * 10) / np.arcsinh(10)
+    stretched = np.clip((data - low) / max(high - low, 1e-6), 0, None)
+    scaled = np.arcsinh(stretched * 10) / np.arcsinh(10)
     fig, ax = plt.subplots(figsize=(6, 6), dpi=120)
     ax.imshow(scaled, origin="lower", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title(title)

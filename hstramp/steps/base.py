@@ -48,7 +48,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_PRODUCT_SUFFIXES = {"raw", "ima", "flt", "rate", "cal"}
+_PRODUCT_SUFFIXES = {"raw", "ima", "flt", "crj", "sfl", "rate", "cal"}
 
 
 class StepSkipped(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from astropy.io import fits
@@ -50,6 +51,8 @@ def open(init):
     if not isinstance(init, (str, Path)):
         raise InputFileError(f"cannot open {init!r} as an hstramp model")
     path = Path(init)
+    if path.is_dir():
+        raise InputFileError(f"input {path} is a directory, not a file")
     if not path.is_file():
         raise InputFileError(f"input file {path} does not exist")
     if path.suffix.lower() == ".asdf":
@@ -79,22 +82,29 @@ def _asdf_model_type(path):
 def _fits_kind(path):
     """'multiaccum', 'flt', or the model type of an stdatamodels-written FITS file."""
     try:
-        with fits.open(path, memmap=False) as hdulist:
-            primary = hdulist[0].header
-            names = [str(h.header.get("EXTNAME", "")).upper() for h in hdulist[1:]]
-            if "ASDF" in names:
-                import asdf
-
-                with asdf.open(hdulist["ASDF"].data.tobytes()) as af:
-                    return af.tree.get("meta", {}).get("model_type")
-            if "NSAMP" in primary and names.count("SCI") > 1:
-                return "multiaccum"
-            if names.count("SCI") == 1 and "SAMP" in names and "TIME" in names:
-                return "flt"
-            if "NSAMP" in primary:
-                return "multiaccum"
-    except (OSError, ValueError, TypeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # astropy only warns about a truncated file
+            with fits.open(path, memmap=False) as hdulist:
+                return _classify(hdulist, path)
+    except (OSError, ValueError, TypeError, Warning) as exc:
         raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
+
+
+def _classify(hdulist, path):
+    primary = hdulist[0].header
+    names = [str(h.header.get("EXTNAME", "")).upper() for h in hdulist[1:]]
+    if "ASDF" in names:
+        import asdf
+
+        with asdf.open(hdulist["ASDF"].data.tobytes()) as af:
+            return af.tree.get("meta", {}).get("model_type")
+    # structure first: an flt keeps the raw's NSAMP in its primary header
+    if names.count("SCI") > 1:
+        return "multiaccum"  # the reader names what is missing (NSAMP, an imset ...)
+    if names.count("SCI") == 1 and "SAMP" in names and "TIME" in names:
+        return "flt"
+    if "NSAMP" in primary:
+        return "multiaccum"
     raise InputFileError(
         f"{path} is neither a WFC3/IR raw, ima or flt file nor a saved hstramp model"
     )
@@ -102,8 +112,6 @@ def _fits_kind(path):
 
 def _is_saved_model(path):
     """True if a FITS file carries an ASDF extension (written by ``model.save()``)."""
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged file is reported by the reader

@@ -20,13 +20,13 @@ from astropy.io import fits
 
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.datamodels.wfc3_fits import (
-    _extension_array,
-    _imset_index,
-    _open_hdulist,
-    _require,
-    _write_hdulist,
     cards_to_header,
+    extension_array,
     header_to_cards,
+    imset_index,
+    open_hdulist,
+    require_keyword,
+    write_hdulists,
 )
 from hstramp.errors import InputFileError
 
@@ -91,10 +91,10 @@ _RECOMPUTED = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBIN
 
 # --------------------------------------------------------------------------- reading
 def _check_stis_ccd(primary, path):
-    instrument = str(_require(primary, "INSTRUME", path)).strip()
+    instrument = str(require_keyword(primary, "INSTRUME", path)).strip()
     if instrument != "STIS":
         raise InputFileError(f"{path}: INSTRUME is {instrument!r}; this reader takes STIS files")
-    detector = str(_require(primary, "DETECTOR", path)).strip()
+    detector = str(require_keyword(primary, "DETECTOR", path)).strip()
     if detector != "CCD":
         raise InputFileError(
             f"{path}: DETECTOR is {detector!r}; hstramp calibrates STIS DETECTOR='CCD' "
@@ -187,7 +187,7 @@ def _per_imset_values(index, nsci, path):
         for ver in range(1, nsci + 1):
             header = index[("SCI", ver)].header
             if default is None:
-                column.append(_require(header, keyword, path, f"SCI,{ver} header"))
+                column.append(require_keyword(header, keyword, path, f"SCI,{ver} header"))
             else:
                 column.append(header.get(keyword, default))
         try:
@@ -209,9 +209,9 @@ def _imset_arrays(index, ver, shape, path):
     if sci.data.shape != shape:
         raise InputFileError(f"{path}: SCI,{ver} is {sci.data.shape}, SCI,1 {shape}: every "
                              "imset must have the same size")
-    return (_extension_array(sci, shape, np.float32, path),
-            _extension_array(index[("ERR", ver)], shape, np.float32, path),
-            _extension_array(index[("DQ", ver)], shape, np.uint16, path))
+    return (extension_array(sci, shape, np.float32, path),
+            extension_array(index[("ERR", ver)], shape, np.float32, path),
+            extension_array(index[("DQ", ver)], shape, np.uint16, path))
 
 
 def read_stis_exposures(path):
@@ -235,10 +235,10 @@ def read_stis_exposures(path):
         BINAXIS or switch value.
     """
     path = Path(path)
-    with _open_hdulist(path) as hdulist:
+    with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_stis_ccd(primary, path)
-        index = _imset_index(hdulist, path)
+        index = imset_index(hdulist, path)
         nsci = _count_imsets(primary, index, hdulist, path)
         first = index[("SCI", 1)]
         if first.data is None or np.asarray(first.data).ndim != 2:
@@ -380,7 +380,7 @@ def write_stis_crj(model, path, overwrite=False):
         model, 3, path.name, {k: v for k, v in extra.items() if v is not None}))]
     hdus += _imset_hdus(model, 1, model.data, model.err, model.dq,
                         {k: v for k, v in sci.items() if v is not None})
-    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    write_hdulists([(fits.HDUList(hdus), path)], overwrite)
     return path
 
 
@@ -407,5 +407,5 @@ def write_stis_flt(model, path, overwrite=False):
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
                "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
         hdus += _imset_hdus(model, k + 1, model.data[k], model.err[k], model.dq[k], sci)
-    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    write_hdulists([(fits.HDUList(hdus), path)], overwrite)
     return path

@@ -11,6 +11,7 @@ models are native-endian.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from datetime import UTC, datetime
@@ -26,11 +27,18 @@ from hstramp.errors import InputFileError
 __all__ = [
     "IMSET_EXTNAMES",
     "cards_to_header",
+    "extension_array",
+    "flt_hdulist",
     "header_to_cards",
+    "ima_hdulist",
+    "imset_index",
     "is_multiaccum",
+    "open_hdulist",
     "read_flt",
     "read_multiaccum",
+    "require_keyword",
     "write_flt",
+    "write_hdulists",
     "write_ima",
 ]
 
@@ -137,7 +145,7 @@ def cards_to_header(cards, skip=()):
 
 
 # --------------------------------------------------------------------------- reading
-def _open_hdulist(path):
+def open_hdulist(path):
     """Open a FITS file fully into memory, turning every low-level failure into one error."""
     path = Path(path)
     if not path.is_file():
@@ -157,19 +165,19 @@ def _open_hdulist(path):
     return hdulist
 
 
-def _require(header, keyword, path, where="primary header"):
+def require_keyword(header, keyword, path, where="primary header"):
     if keyword not in header:
         raise InputFileError(f"{path}: keyword {keyword} is missing from the {where}")
     return header[keyword]
 
 
 def _check_wfc3_ir(primary, path):
-    instrument = str(_require(primary, "INSTRUME", path)).strip()
+    instrument = str(require_keyword(primary, "INSTRUME", path)).strip()
     if instrument != "WFC3":
         raise InputFileError(
             f"{path}: INSTRUME is {instrument!r}; hstramp calibrates WFC3/IR exposures only"
         )
-    detector = str(_require(primary, "DETECTOR", path)).strip()
+    detector = str(require_keyword(primary, "DETECTOR", path)).strip()
     if detector != "IR":
         raise InputFileError(
             f"{path}: DETECTOR is {detector!r} (a {detector} exposure); this reader takes "
@@ -177,7 +185,7 @@ def _check_wfc3_ir(primary, path):
         )
 
 
-def _imset_index(hdulist, path):
+def imset_index(hdulist, path):
     """Map (EXTNAME, EXTVER) -> HDU and check every imset is complete."""
     index = {}
     for hdu in hdulist[1:]:
@@ -187,7 +195,7 @@ def _imset_index(hdulist, path):
 
 
 def _check_imsets(primary, index, hdulist, path):
-    nsamp = _require(primary, "NSAMP", path)
+    nsamp = require_keyword(primary, "NSAMP", path)
     if not isinstance(nsamp, (int, np.integer)) or not 1 <= nsamp <= 26:
         raise InputFileError(f"{path}: NSAMP = {nsamp!r} is not a read count between 1 and 26")
     nsci = sum(1 for (name, _ver) in index if name == "SCI")
@@ -209,7 +217,7 @@ def _check_imsets(primary, index, hdulist, path):
     return int(nsamp)
 
 
-def _extension_array(hdu, shape, dtype, path):
+def extension_array(hdu, shape, dtype, path):
     """The array of an extension, expanding a constant one (NPIX1/NPIX2/PIXVALUE)."""
     name = f"{hdu.header.get('EXTNAME', '?')},{hdu.header.get('EXTVER', 1)}"
     if hdu.data is None:
@@ -235,7 +243,7 @@ def _extension_array(hdu, shape, dtype, path):
 def _read_times(index, nsamp, path):
     """SAMPTIME of each read in time order; must start at 0 and strictly increase."""
     times = np.array(
-        [float(_require(index[("SCI", nsamp - t)].header, "SAMPTIME", path,
+        [float(require_keyword(index[("SCI", nsamp - t)].header, "SAMPTIME", path,
                         f"SCI,{nsamp - t} header")) for t in range(nsamp)]
     )
     if not np.all(np.isfinite(times)):
@@ -246,6 +254,29 @@ def _read_times(index, nsamp, path):
             f"(SCI,1): {times.tolist()}"
         )
     return times
+
+
+def _check_science_values(data, nsamp, path):
+    """Refuse SCI arrays holding NaN or infinity, and an exposure whose reads are all zero.
+
+    ``data`` is in time order, so read ``t`` is extension ``SCI,nsamp - t``.
+    """
+    for t in range(nsamp):
+        bad = ~np.isfinite(data[t])
+        if bad.any():
+            y, x = (int(i) for i in np.argwhere(bad)[0])
+            kinds = " and ".join(
+                name for name, found in (("NaN", np.isnan(data[t]).any()),
+                                         ("infinite", np.isinf(data[t]).any())) if found)
+            raise InputFileError(
+                f"{path}: extension SCI,{nsamp - t} has {int(bad.sum())} {kinds} pixel value(s) "
+                f"(first at x={x}, y={y}); SCI must hold finite numbers"
+            )
+    if not data.any():
+        raise InputFileError(
+            f"{path}: every pixel of all {nsamp} SCI extensions is zero; the exposure holds "
+            "no data (a failed readout?)"
+        )
 
 
 def _per_read_keyword(index, nsamp, keyword, default=0.0):
@@ -305,13 +336,14 @@ def read_multiaccum(path):
     ------
     InputFileError
         Not FITS or truncated, not WFC3/IR, NSAMP disagreeing with the extensions, an
-        incomplete imset, mismatched shapes, non-increasing SAMPTIME, unknown switch values.
+        incomplete imset, mismatched shapes, non-increasing SAMPTIME, NaN or infinity in a
+        SCI extension, every read all zero, unknown switch values.
     """
     path = Path(path)
-    with _open_hdulist(path) as hdulist:
+    with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = _imset_index(hdulist, path)
+        index = imset_index(hdulist, path)
         nsamp = _check_imsets(primary, index, hdulist, path)
         last_sci = index[("SCI", 1)]
         if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
@@ -323,9 +355,10 @@ def read_multiaccum(path):
         groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
         for t in range(nsamp):
             ver = nsamp - t
-            data[t] = _extension_array(index[("SCI", ver)], shape, np.float32, path)
-            err[t] = _extension_array(index[("ERR", ver)], shape, np.float32, path)
-            groupdq[t] = _extension_array(index[("DQ", ver)], shape, np.uint16, path)
+            data[t] = extension_array(index[("SCI", ver)], shape, np.float32, path)
+            err[t] = extension_array(index[("ERR", ver)], shape, np.float32, path)
+            groupdq[t] = extension_array(index[("DQ", ver)], shape, np.uint16, path)
+        _check_science_values(data, nsamp, path)
         model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
         model.meta.filename = path.name
         model.deltatim = _per_read_keyword(index, nsamp, "DELTATIM")
@@ -349,23 +382,23 @@ def read_flt(path):
     ImageModel
     """
     path = Path(path)
-    with _open_hdulist(path) as hdulist:
+    with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = _imset_index(hdulist, path)
+        index = imset_index(hdulist, path)
         for name in IMSET_EXTNAMES:
             if (name, 1) not in index:
                 raise InputFileError(f"{path}: extension {name},1 is missing")
         sci = index[("SCI", 1)]
         shape = sci.data.shape
-        model = ImageModel(data=_extension_array(sci, shape, np.float32, path))
-        model.err = _extension_array(index[("ERR", 1)], shape, np.float32, path)
-        model.dq = _extension_array(index[("DQ", 1)], shape, np.uint16, path)
-        model.samp = _extension_array(index[("SAMP", 1)], shape, np.int16, path)
-        model.time = _extension_array(index[("TIME", 1)], shape, np.float32, path)
+        model = ImageModel(data=extension_array(sci, shape, np.float32, path))
+        model.err = extension_array(index[("ERR", 1)], shape, np.float32, path)
+        model.dq = extension_array(index[("DQ", 1)], shape, np.uint16, path)
+        model.samp = extension_array(index[("SAMP", 1)], shape, np.int16, path)
+        model.time = extension_array(index[("TIME", 1)], shape, np.float32, path)
         for name, attr in (("VAR_POISSON", "var_poisson"), ("VAR_RNOISE", "var_rnoise")):
             if (name, 1) in index:
-                setattr(model, attr, _extension_array(index[(name, 1)], shape, np.float32, path))
+                setattr(model, attr, extension_array(index[(name, 1)], shape, np.float32, path))
         model.meta.filename = path.name
         _set_meta(model, primary, sci.header)
     return model
@@ -438,6 +471,56 @@ def _dq_as_int16(dq):
     return np.ascontiguousarray(dq, dtype=np.uint16).view(np.int16)
 
 
+def ima_hdulist(model, filename, statistics=None):
+    """The calwf3-layout ima of a :class:`RampModel` as an HDUList (reads newest first).
+
+    Parameters
+    ----------
+    model : RampModel
+    filename : str
+        FILENAME keyword of the product.
+    statistics : list of dict, optional
+        Per-read statistics keywords in time order, each ``{"SCI": {...}, "ERR": {...}}``.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
+    model.check_arrays()
+    nsamp, _ny, _nx = model.data.shape
+    bunit = model.meta.bunit_data or "COUNTS"
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, 5 * nsamp, filename))]
+    hdus[0].header["NSAMP"] = nsamp
+    dq = model.groupdq | model.pixeldq[np.newaxis]
+    for ver in range(1, nsamp + 1):
+        hdus.extend(_imset_hdus(model, ver, dq, bunit, statistics))
+    return fits.HDUList(hdus)
+
+
+def _imset_hdus(model, ver, dq, bunit, statistics):
+    """The five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
+    nsamp, ny, nx = model.data.shape
+    t = nsamp - ver
+    sci_keywords = {
+        "BUNIT": bunit,
+        "SAMPNUM": t,
+        "SAMPTIME": float(model.times[t]),
+        "DELTATIM": float(model.deltatim[t]),
+        "ROUTTIME": float(model.routtime[t]),
+        "MEANBLEV": float(model.meanblev[t]),
+        "MEANDARK": float(model.meandark[t]),
+    }
+    read_stats = statistics[t] if statistics is not None else {}
+    sci_keywords.update(read_stats.get("SCI", {}))
+    return [
+        _image_hdu(model, "SCI", ver, model.data[t], sci_keywords),
+        _image_hdu(model, "ERR", ver, model.err[t], {"BUNIT": bunit, **read_stats.get("ERR", {})}),
+        _image_hdu(model, "DQ", ver, _dq_as_int16(dq[t]), {"BUNIT": "UNITLESS"}),
+        _constant_hdu(model, "SAMP", ver, (ny, nx), t + 1, "SAMPLES"),
+        _constant_hdu(model, "TIME", ver, (ny, nx), float(model.times[t]), "SECONDS"),
+    ]
+
+
 def write_ima(model, path, overwrite=False, statistics=None):
     """Write a :class:`RampModel` as a calwf3-layout ``_ima.fits`` (reads newest first).
 
@@ -458,33 +541,7 @@ def write_ima(model, path, overwrite=False, statistics=None):
         The path written.
     """
     path = Path(path)
-    model.check_arrays()
-    nsamp, ny, nx = model.data.shape
-    bunit = model.meta.bunit_data or "COUNTS"
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, 5 * nsamp, path.name))]
-    hdus[0].header["NSAMP"] = nsamp
-    dq = model.groupdq | model.pixeldq[np.newaxis]
-    for ver in range(1, nsamp + 1):
-        t = nsamp - ver
-        sci_keywords = {
-            "BUNIT": bunit,
-            "SAMPNUM": t,
-            "SAMPTIME": float(model.times[t]),
-            "DELTATIM": float(model.deltatim[t]),
-            "ROUTTIME": float(model.routtime[t]),
-            "MEANBLEV": float(model.meanblev[t]),
-            "MEANDARK": float(model.meandark[t]),
-        }
-        read_stats = statistics[t] if statistics is not None else {}
-        sci_keywords.update(read_stats.get("SCI", {}))
-        hdus.append(_image_hdu(model, "SCI", ver, model.data[t], sci_keywords))
-        hdus.append(_image_hdu(model, "ERR", ver, model.err[t],
-                               {"BUNIT": bunit, **read_stats.get("ERR", {})}))
-        hdus.append(_image_hdu(model, "DQ", ver, _dq_as_int16(dq[t]), {"BUNIT": "UNITLESS"}))
-        hdus.append(_constant_hdu(model, "SAMP", ver, (ny, nx), t + 1, "SAMPLES"))
-        hdus.append(_constant_hdu(model, "TIME", ver, (ny, nx), float(model.times[t]),
-                                  "SECONDS"))
-    _write_hdulist(fits.HDUList(hdus), path, overwrite)
+    write_hdulists([(ima_hdulist(model, path.name, statistics), path)], overwrite)
     return path
 
 
@@ -512,6 +569,28 @@ def write_flt(model, path, overwrite=False, include_variances=False, statistics=
     Path
     """
     path = Path(path)
+    hdulist = flt_hdulist(model, path.name, include_variances, statistics)
+    write_hdulists([(hdulist, path)], overwrite)
+    return path
+
+
+def flt_hdulist(model, filename, include_variances=False, statistics=None):
+    """The calwf3-layout flt of an :class:`ImageModel` as an HDUList.
+
+    Parameters
+    ----------
+    model : ImageModel
+    filename : str
+        FILENAME keyword of the product.
+    include_variances : bool
+        Append VAR_POISSON and VAR_RNOISE.
+    statistics : dict, optional
+        ``{"SCI": {...}, "ERR": {...}}`` statistics keywords.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
     model.check_arrays()
     bunit = model.meta.bunit_data or "ELECTRONS/S"
     statistics = statistics or {}
@@ -522,15 +601,26 @@ def write_flt(model, path, overwrite=False, include_variances=False, statistics=
               ("TIME", model.time, {"BUNIT": "SECONDS"})]
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, len(arrays), path.name))]
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, len(arrays), filename))]
     hdus += [_image_hdu(model, name, 1, data, extra) for name, data, extra in arrays]
-    _write_hdulist(fits.HDUList(hdus), path, overwrite)
-    return path
+    return fits.HDUList(hdus)
 
 
-def _write_hdulist(hdulist, path, overwrite):
-    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+def write_hdulists(products, overwrite=False):
+    """Write several products all-or-nothing: temporary files first, renamed only if all worked.
+
+    Parameters
+    ----------
+    products : list of (HDUList, path)
+    overwrite : bool
+        Replace existing files (refused otherwise, before anything is written).
+    """
+    with contextlib.ExitStack() as stack, warnings.catch_warnings():
         # a long value (a reference path) may shorten its card's comment; nothing else is lost
         warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated")
-        hdulist.writeto(tmp, overwrite=True, output_verify="fix+ignore")
-    log.info("wrote %s", path)
+        for hdulist, path in products:
+            # each temporary stays unrenamed until every product is written
+            tmp = stack.enter_context(atomic_output(path, overwrite=overwrite))
+            hdulist.writeto(tmp, overwrite=True, output_verify="fix+ignore")
+    for _hdulist, path in products:
+        log.info("wrote %s", path)

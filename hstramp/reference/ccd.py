@@ -121,8 +121,9 @@ def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: in
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, missing column, or no matching row (the message names the
-        file and the CCDGAIN, CCDAMP, CCDCHIP and BINAXIS looked for).
+        Wrong FILETYPE/DETECTOR, missing column, no matching row (the message names the
+        file and the CCDGAIN, CCDAMP, CCDCHIP and BINAXIS looked for), or a gain ATODGNA..D of
+        the selected row that is zero, negative or not finite.
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:
@@ -150,5 +151,17 @@ def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: in
             ampy=int(column(table, "AMPY", path, KEYWORD)[i]),
             saturate=float(column(table, "SATURATE", path, KEYWORD)[i]),
         )
+    _check_gains(params)
     log.debug("CCDTAB %s: using row %d", path, params.row)
     return params
+
+
+def _check_gains(params: CCDParameters) -> None:
+    """Refuse a selected row whose gain is zero, negative or not a number (calwf3 would
+    divide by it)."""
+    for amp, gain in zip(_AMPS, params.gain, strict=True):
+        if not (np.isfinite(gain) and gain > 0):
+            raise ReferenceFileError(
+                f"CCDTAB {params.path} row {params.row} has ATODGN{amp} = {gain:g}; a gain must "
+                "be a positive number of e-/DN", keyword=KEYWORD, path=params.path,
+            )

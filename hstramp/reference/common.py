@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 
 from hstramp.core.geometry import ScienceGeometry, cut_to_science, reference_offset
 from hstramp.errors import HstrampError
@@ -74,32 +76,44 @@ def open_reference(path, keyword: str | None = None):
     path = Path(path)
     what = f"{keyword} file" if keyword else "reference file"
     try:
-        hdul = fits.open(path, mode="readonly", memmap=True, lazy_load_hdus=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hdul = fits.open(path, mode="readonly", memmap=True, lazy_load_hdus=False)
     except FileNotFoundError as exc:
         raise ReferenceFileError(f"{what} {path} does not exist", keyword=keyword,
                                  path=path) from exc
     except (OSError, ValueError, TypeError) as exc:
         raise ReferenceFileError(f"{what} {path} is not a readable FITS file: {exc}",
                                  keyword=keyword, path=path) from exc
+    for warning in caught:
+        # a truncated file only warns on opening, then fails later with a bare numpy error
+        if issubclass(warning.category, AstropyUserWarning) and "truncated" in str(
+                warning.message):
+            hdul.close()
+            raise ReferenceFileError(f"{what} {path} is not a readable FITS file: "
+                                     f"{warning.message}", keyword=keyword, path=path)
+        warnings.warn(warning.message, warning.category, stacklevel=3)
     try:
         yield hdul
     finally:
         hdul.close()
 
 
-def is_dummy(path) -> bool:
+def is_dummy(path, keyword: str | None = None) -> bool:
     """True if a reference file's PEDIGREE starts with DUMMY (calwf3 then skips the step).
 
     Parameters
     ----------
     path : str or Path
         The reference file.
+    keyword : str, optional
+        Its header keyword (``DARKFILE``), named in the error if the file cannot be read.
 
     Returns
     -------
     bool
     """
-    with open_reference(path) as hdul:
+    with open_reference(path, keyword) as hdul:
         pedigree = str(hdul[0].header.get("PEDIGREE", "")).strip().upper()
     return pedigree.startswith("DUMMY")
 

@@ -270,6 +270,8 @@ class HstrampStep(HstrampPlumbing, Step):
         reason = self.reason_not_to_run(model)
         if reason is not None:
             log.info("%s not run: %s", self.name, reason)
+            if self.switch == "omit":
+                self.record_status(model, "OMIT")
             return model
         try:
             references = self.resolve_references(model)
@@ -333,7 +335,6 @@ class HstrampStep(HstrampPlumbing, Step):
         """
         value = self.header_switch(model)
         if self.switch == "omit":
-            self.record_status(model, "OMIT")
             return "switch=omit"
         if self.switch == "perform":
             if value == "COMPLETE":
@@ -364,12 +365,16 @@ class HstrampStep(HstrampPlumbing, Step):
         references = {}
         for reftype in self.reference_file_types:
             path = self.get_reference_file(model, reftype)
-            if path is not None and is_dummy(path):
+            if path is not None and is_dummy(path, reftype.upper()):
                 raise StepSkipped(f"{reftype.upper()} {path} has a DUMMY pedigree")
             if path is None and reftype not in self.optional_references():
                 raise StepSkipped(f"{reftype.upper()} is N/A")
             references[reftype] = path
         return references
+
+    def default_suffix(self):
+        """Intermediate products are named by the step alias (``x_raw`` -> ``x_wfc3ir_dark``)."""
+        return self.class_alias or super().default_suffix()
 
     def optional_references(self):
         """Reference types that may be 'N/A' without skipping the step (e.g. DFLTFILE)."""

@@ -1,11 +1,18 @@
 """FLATCORR: divide by the flat field, then convert to electrons with the mean gain."""
 
+import logging
+
 from hstramp.core.flat import flat_field
 from hstramp.datamodels.models import ImageModel, RampModel
-from hstramp.steps.base import HstrampStep
+from hstramp.steps.base import HstrampStep, StepSkipped
 from hstramp.steps.detector import load_detector
 
 __all__ = ["FlatStep"]
+
+log = logging.getLogger(__name__)
+
+#: the three flats; any may be 'N/A' or DUMMY as long as one is usable (calwf3 checkFlat)
+FLATS = ("pfltfile", "dfltfile", "lfltfile")
 
 
 class FlatStep(HstrampStep):
@@ -20,8 +27,27 @@ class FlatStep(HstrampStep):
     input_models = (RampModel, ImageModel)
 
     def optional_references(self):
-        """The delta and large-scale flats may be 'N/A'; the trim is not needed on a flt."""
-        return ("dfltfile", "lfltfile", "oscntab")
+        """Each flat may be 'N/A' (one must be usable); the trim is not needed on a flt."""
+        return (*FLATS, "oscntab")
+
+    def get_reference_file(self, model, reference_file_type):
+        """As :class:`HstrampStep`, but a flat with a DUMMY pedigree is left out (None) with
+        a warning, as calwf3 does, instead of skipping the step."""
+        from hstramp.reference import is_dummy
+
+        path = super().get_reference_file(model, reference_file_type)
+        if reference_file_type in FLATS and path is not None and is_dummy(path):
+            log.warning("%s: %s %s has a DUMMY pedigree: left out of the flat field",
+                        self.name, reference_file_type.upper(), path)
+            return None
+        return path
+
+    def resolve_references(self, model):
+        """Resolve the references; skip the step when no flat is left to apply."""
+        references = super().resolve_references(model)
+        if not any(references[flat] for flat in FLATS):
+            raise StepSkipped("PFLTFILE, DFLTFILE and LFLTFILE are all N/A or DUMMY")
+        return references
 
     def apply(self, model, references):
         from hstramp.reference import read_flats

@@ -2,14 +2,18 @@
 
 from hstramp.core.noise import initial_error
 from hstramp.datamodels.models import RampModel
-from hstramp.steps.base import HstrampStep
+from hstramp.steps.base import HstrampStep, StepSkipped
 from hstramp.steps.detector import load_detector
 
 __all__ = ["NoiseStep"]
 
 
 class NoiseStep(HstrampStep):
-    """ERR = sqrt(RN^2 + |S g|) / g per amplifier quadrant; calwf3 always runs it."""
+    """ERR = sqrt(RN^2 + |S g|) / g per amplifier quadrant; calwf3 always runs it.
+
+    Re-entrant like calwf3: the first read whose ERR is already populated stops the step
+    (the reads before it keep their new errors) and NOISCORR becomes SKIPPED.
+    """
 
     class_alias = "wfc3ir_noise"
     switch_keyword = "noiscorr"
@@ -21,4 +25,7 @@ class NoiseStep(HstrampStep):
         result = initial_error(model.data, model.err, detector.gain_map(),
                                detector.read_noise_map(), trim=detector.trim)
         model.err = result.err
+        if result.ncomputed < model.ngroups:
+            raise StepSkipped(f"the ERR of read {result.ncomputed} is already populated; "
+                              f"errors computed for reads 0..{result.ncomputed - 1} only")
         return model

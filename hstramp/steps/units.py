@@ -2,14 +2,18 @@
 
 from hstramp.core.units import count_rates
 from hstramp.datamodels.models import RampModel
-from hstramp.steps.base import HstrampStep
+from hstramp.steps.base import HstrampStep, StepSkipped
 from hstramp.steps.detector import load_detector
 
 __all__ = ["UnitStep"]
 
 
 class UnitStep(HstrampStep):
-    """Divide SCI and ERR by each read's TIME (the zeroth read by its effective time)."""
+    """Divide SCI and ERR by each read's TIME (the zeroth read by its effective time).
+
+    Data already in count rates are left alone with a warning and UNITCORR becomes SKIPPED,
+    as calwf3 does.
+    """
 
     class_alias = "wfc3ir_unit"
     switch_keyword = "unitcorr"
@@ -17,9 +21,12 @@ class UnitStep(HstrampStep):
     input_models = (RampModel,)
 
     def apply(self, model, references):
+        bunit = model.meta.bunit_data or "COUNTS"
+        if bunit.strip().upper().endswith("/S"):
+            raise StepSkipped(f"the data are already count rates (BUNIT {bunit})")
         detector = load_detector(model, references)
         result = count_rates(model.data, model.err, model.times, trim=detector.trim,
-                             bunit=model.meta.bunit_data or "COUNTS")
+                             bunit=bunit)
         model.data, model.err = result.data, result.err
         model.meta.bunit_data = result.bunit
         return model

@@ -20,7 +20,7 @@ class ZeroReadSignalStep(HstrampStep):
     reference_file_types = ["nlinfile", "ccdtab", "oscntab"]
     input_models = (RampModel,)
     spec = """
-    threshold = float(min=0.5, default=4.0)  # significance (sigma) for keeping the zeroth-read signal
+    threshold = float(min=0.5, default=4.0)  # sigma needed to keep the zeroth-read signal
     """
 
     def apply(self, model, references):

@@ -147,6 +147,14 @@ class HstrampPlumbing:
 
         return open_model(init)
 
+    def __init__(self, *args, **kwargs):
+        from stpipe.config_parser import ValidationError
+
+        try:
+            super().__init__(*args, **kwargs)
+        except ValidationError as exc:
+            raise ParameterError(explain_refusal(type(self), str(exc))) from exc
+
     @classmethod
     def from_config_section(cls, config, parent=None, name=None, config_file=None):
         """As stpipe's, but a refused parameter names the valid choices (see explain_refusal)."""

@@ -14,6 +14,7 @@ _STEPS = [
     ("hstramp.steps.dark.DarkStep", "wfc3ir_dark", False),
     ("hstramp.steps.phot.PhotometryStep", "wfc3ir_phot", False),
     ("hstramp.steps.units.UnitStep", "wfc3ir_unit", False),
+    ("hstramp.steps.tvb.FlattenRampStep", "wfc3ir_flatten_ramp", False),
     ("hstramp.steps.jump.JumpStep", "wfc3ir_jump", False),
     ("hstramp.steps.ramp_fit.RampFitStep", "wfc3ir_ramp_fit", False),
     ("hstramp.steps.flat.FlatStep", "wfc3ir_flat", False),

@@ -16,6 +16,7 @@ from hstramp.steps.nlin import NonlinearityStep
 from hstramp.steps.noise import NoiseStep
 from hstramp.steps.phot import PhotometryStep
 from hstramp.steps.ramp_fit import RampFitStep
+from hstramp.steps.tvb import FlattenRampStep
 from hstramp.steps.units import UnitStep
 from hstramp.steps.zoff import ZeroReadSubtractStep
 from hstramp.steps.zsig import ZeroReadSignalStep
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 #: steps that act on the ramp before the fit, in calwf3's order (doir.c)
 RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit",
-              "jump")
+              "flatten_ramp", "jump")
 
 
 class WFC3IRPipeline(HstrampPipeline):
@@ -57,6 +58,7 @@ class WFC3IRPipeline(HstrampPipeline):
         "dark": DarkStep,
         "phot": PhotometryStep,
         "unit": UnitStep,
+        "flatten_ramp": FlattenRampStep,
         "jump": JumpStep,
         "ramp_fit": RampFitStep,
         "flat": FlatStep,
@@ -184,16 +186,18 @@ class WFC3IRPipeline(HstrampPipeline):
                 raise OutputFileError(f"output directory {directory} is not writable")
 
     def write_products(self, ramp, image):
-        """Write the ima and flt products (atomically), with calwf3's statistics keywords."""
-        from hstramp.datamodels.wfc3_fits import write_flt, write_ima
+        """Write the ima and flt, all or nothing, with calwf3's statistics keywords."""
+        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, write_hdulists
 
         paths = self.product_paths(ramp)
+        products = []
         if "ima" in paths:
-            write_ima(ramp, paths["ima"], overwrite=self.overwrite,
-                      statistics=read_statistics(ramp))
+            products.append((ima_hdulist(ramp, paths["ima"].name, read_statistics(ramp)),
+                             paths["ima"]))
         if "flt" in paths and image is not None:
-            write_flt(image, paths["flt"], overwrite=self.overwrite,
-                      statistics=image_statistics(image))
+            products.append((flt_hdulist(image, paths["flt"].name,
+                                         statistics=image_statistics(image)), paths["flt"]))
+        write_hdulists(products, overwrite=self.overwrite)
 
 
 def read_statistics(ramp):

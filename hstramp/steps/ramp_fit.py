@@ -1,15 +1,26 @@
-"""Ramp fitting (CRCORR): optimal-weighted slopes on the real read times -> the flt image."""
+"""Ramp fitting (CRCORR): optimal-weighted slopes on the real read times -> the flt image.
+
+``algorithm='last_minus_first'`` instead takes ``(last - first usable read) / time`` per pixel
+(:func:`hstramp.core.tvb.last_minus_first`, what calwf3 gives with CRCORR=OMIT): immune to a
+time-variable background, but cosmic rays stay in; the flt header then says so
+(RAMPFIT = 'LAST_MINUS_FIRST', CRLEFTIN = T).
+"""
 
 import copy
+import logging
 
 from hstramp.core.flt import apply_invalid_convention, trim_to_science
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.tvb import last_minus_first
 from hstramp.core.units import accumulated_counts
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
+from hstramp.steps.tvb import set_primary_cards
 
 __all__ = ["RampFitStep"]
+
+log = logging.getLogger(__name__)
 
 
 class RampFitStep(HstrampStep):
@@ -26,6 +37,7 @@ class RampFitStep(HstrampStep):
     block_rows = integer(min=0, default=0)  # rows per block (0: automatic, bounded memory)
     save_segments = boolean(default=False)  # keep the per-segment fits (not written to the flt)
     invalid_pixels = option('calwf3', 'nan', default='calwf3')  # pixels without a rate: calwf3's SCI 0 / ERR 1e5, or NaN
+    algorithm = option('fit', 'last_minus_first', default='fit')  # fit: slopes between jumps; last_minus_first: (last - first usable read) / time, cosmic rays left in
     """  # noqa: E501
 
     def apply(self, model, references):
@@ -33,10 +45,22 @@ class RampFitStep(HstrampStep):
         counts = accumulated_counts(model.data, model.times,
                                     in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
-        fit = fit_ramps(counts, model.groupdq, model.times, gain, read_noise,
-                        self.core_parameters(), pixeldq=model.pixeldq)
+        if self.algorithm == "last_minus_first":
+            fit = last_minus_first(counts, model.groupdq, model.times, gain, read_noise,
+                                   pixeldq=model.pixeldq)
+            log.info("%s: last-minus-first rates; cosmic rays are left in (CRLEFTIN=T)",
+                     self.name)
+        else:
+            fit = fit_ramps(counts, model.groupdq, model.times, gain, read_noise,
+                            self.core_parameters(), pixeldq=model.pixeldq)
         model.meta.cal_step.crcorr = "COMPLETE"
-        return self.flt_image(model, fit, detector.trim)
+        image = self.flt_image(model, fit, detector.trim)
+        if self.algorithm == "last_minus_first":
+            set_primary_cards(image, [
+                ("RAMPFIT", "LAST_MINUS_FIRST", "rate = (last - first usable read) / time"),
+                ("CRLEFTIN", True, "cosmic rays left in the rate, not rejected"),
+            ])
+        return image
 
     def flt_image(self, model, fit, trim):
         """The fitted arrays trimmed to the science area, with the ramp's metadata."""

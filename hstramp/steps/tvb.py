@@ -1,0 +1,139 @@
+"""Flatten-ramp (TVBCORR): take a time-variable background out of the ramp before the fit.
+
+Runs after UNITCORR and before jump detection. It measures the sky of every read in a region,
+decides whether the sky departs from a constant rate (:func:`hstramp.core.tvb.detect_tvb`) and,
+depending on ``mode``, replaces each read's sky by the whole-exposure sky rate times the read's
+time (:func:`hstramp.core.tvb.flatten_ramp`), so that jump detection and the ramp fit see a
+constant sky. See ``docs/tvb.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from hstramp.core.tvb import (
+    FlattenRampParameters,
+    detect_tvb,
+    flatten_ramp,
+    reference_offset_noise,
+    science_region,
+    signal_since_zeroth_read,
+    sky_levels,
+)
+from hstramp.datamodels.models import RampModel
+from hstramp.steps.base import HstrampStep
+
+__all__ = ["FlattenRampStep", "set_primary_cards"]
+
+log = logging.getLogger(__name__)
+
+
+def set_primary_cards(model, cards):
+    """Add or replace primary-header cards of a model's product.
+
+    Parameters
+    ----------
+    model : HstrampModel
+        Its ``meta.headers.primary`` (the cards the FITS writers start from) is updated.
+    cards : list of tuple
+        ``(keyword, value, comment)``; an existing card with the keyword is replaced in place.
+    """
+    current = [list(card) for card in (model.meta.headers.instance.get("primary") or [])]
+    for keyword, value, comment in cards:
+        for card in current:
+            if card[0] == keyword:
+                card[1], card[2] = value, comment
+                break
+        else:
+            current.append([keyword, value, comment])
+    model.meta.headers.primary = current
+
+
+def _header_number(value):
+    """A float rounded for a header card, or None (undefined) if it is not finite."""
+    value = float(value)
+    return round(value, 6) if np.isfinite(value) else None
+
+
+class FlattenRampStep(HstrampStep):
+    """Remove a time-variable background from every read (flatten-ramp), before the fit.
+
+    ``mode`` decides whether it acts: "off" (the default: the ramp is untouched and nothing is
+    recorded), "auto" (only when the detection metric exceeds ``threshold``; otherwise the ramp
+    and its header are left exactly as they were, and the log says why) or "always". When it
+    acts, TVBCORR becomes COMPLETE and the primary header gets TVBMODE, TVBMETRC, TVBTHRES,
+    TVBSKY and TVBREADS. The header switch is followed as usual (OMIT skips, COMPLETE is not
+    redone).
+    """
+
+    class_alias = "wfc3ir_flatten_ramp"
+    switch_keyword = "tvbcorr"
+    reference_file_types = []
+    input_models = (RampModel,)
+    params_class = FlattenRampParameters
+    spec = """
+    mode = option('off', 'auto', 'always', default='off')  # off; auto: only exposures the detector flags; always
+    region = int_list(min=4, max=4, default=None)  # x1, x2, y1, y2: 0-based half-open columns and rows of the ima/raw array; None: the science area
+    statistic = option('midpt', 'median', 'mode', 'mean', default='midpt')  # per-read statistic taken as the sky (midpt: median interpolated in its histogram bin)
+    clip_sigma = float(min=0, default=3.0)  # sigma clipping of the region's pixels (0: none)
+    clip_iterations = integer(min=0, default=5)  # at most this many clipping passes
+    dq_mask = integer(min=0, max=65535, default=31743)  # DQ bits (in any read) that exclude a pixel
+    binwidth = float(min=0, default=0.1)  # histogram bin for midpt and mode, in standard deviations
+    threshold = float(min=0, default=0.03)  # auto: flatten when the metric (largest sky departure from a constant rate, fraction of the exposure's sky) exceeds this
+    read_threshold = float(min=0, default=0.1)  # a read is reported affected when its interval's sky exceeds the quiet sky by this fraction of the mean ...
+    nsigma = float(min=0, default=3.0)  # ... and by this many standard errors
+    """  # noqa: E501
+
+    _flattened = False
+
+    def reason_not_to_run(self, model):
+        """``mode='off'`` never runs (and records nothing); otherwise the header switch rules."""
+        self._flattened = False
+        if self.mode == "off":
+            return "mode=off"
+        return super().reason_not_to_run(model)
+
+    def record_status(self, model, status):
+        """Record TVBCORR, except COMPLETE when auto mode left the ramp alone."""
+        if status == "COMPLETE" and not self._flattened:
+            return
+        super().record_status(model, status)
+
+    def apply(self, model, references):
+        params = self.core_parameters()
+        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
+        counts = signal_since_zeroth_read(
+            model.data, model.times, in_rates=in_rates,
+            zero_subtracted=model.meta.cal_step.zoffcorr == "COMPLETE")
+        science = science_region(model.data.shape)
+        sky_params = dataclasses.replace(params.sky, region=params.region or science)
+        sky = sky_levels(counts, model.times, dq=model.groupdq | model.pixeldq,
+                         params=sky_params)
+        detection = detect_tvb(model.times, sky.sky, sky.noise, params.detection,
+                               offset=reference_offset_noise(model.data))
+        reads = ",".join(str(k) for k in detection.affected_read_indices) or "none"
+        summary = (f"metric {detection.metric:.4f} ({detection.significance:.1f} sigma; "
+                   f"threshold {detection.threshold:g}), reads with extra background: {reads}")
+        if params.mode == "auto" and not detection.affected:
+            log.info("%s: %s: no time-variable background detected; ramp left as it is",
+                     self.name, summary)
+            return model
+        result = flatten_ramp(model.data, model.times, sky.sky, in_rates=in_rates,
+                              region=science)
+        model.data = result.data
+        self._flattened = True
+        unit = (model.meta.bunit_data or "COUNTS").split("/")[0]
+        log.info("%s: flatten-ramp applied (mode=%s): %s; sky rate kept %.4g %s/s",
+                 self.name, params.mode, summary, result.sky_rate, unit)
+        set_primary_cards(model, [
+            ("TVBMODE", params.mode.upper(), "flatten-ramp mode (hstramp TVBCORR)"),
+            ("TVBMETRC", _header_number(detection.metric),
+             "TVB metric: max sky departure from constant rate"),
+            ("TVBTHRES", float(detection.threshold), "TVB metric threshold"),
+            ("TVBSKY", _header_number(result.sky_rate), f"sky rate kept by flatten-ramp, {unit}/s"),
+            ("TVBREADS", reads, "SAMPNUM of reads with extra background"),
+        ])
+        return model

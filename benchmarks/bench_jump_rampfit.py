@@ -23,15 +23,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _measure import (
+    STRICT_MALLOC,
+    machine,
+    ratio,
+    reset_peak,
+    resident_mb,
+    run_json_child,
+    write_report,
+)
 
 GAIN = 2.5  # e-/DN
 READ_NOISE = 6.0  # DN, one read
@@ -97,26 +103,6 @@ def prepare(directory: Path, ngroups: int, side: int, timing: str) -> Path:
 
 
 # ------------------------------------------------------------------ measurement (child)
-
-
-def resident_mb(field: str) -> float:
-    """A ``VmRSS``/``VmHWM`` line of /proc/self/status, MB (NaN if unavailable)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def reset_peak() -> bool:
-    """Reset the kernel's peak-RSS mark for this process; False if not allowed."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def hstramp_call(step: str, case: Path):
@@ -205,19 +191,10 @@ def measure(implementation: str, step: str, case: Path) -> dict:
 # ------------------------------------------------------------------ driver (parent)
 
 
-#: Allocator settings of the memory children: every buffer above 128 kB is mapped
-#: and unmapped on its own, and the heap is trimmed at once.
-STRICT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "0"}
-
-
 def run_child(implementation: str, step: str, case: Path, strict_memory: bool) -> dict:
     """Measure in a child process; return its result."""
-    command = [sys.executable, __file__, "--child", implementation, step, str(case)]
-    environment = dict(os.environ, **STRICT_MALLOC) if strict_memory else None
-    output = subprocess.run(
-        command, check=True, capture_output=True, text=True, env=environment
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_json_child(__file__, [implementation, step, case],
+                          env=STRICT_MALLOC if strict_memory else None)
 
 
 def measure_step(repeat: int, implementations: list[str], step: str, case: Path) -> dict:
@@ -234,10 +211,6 @@ def measure_step(repeat: int, implementations: list[str], step: str, case: Path)
         row[f"{name}_cpu_seconds"] = min(run["cpu_seconds"] for run in runs[name])
         row[f"{name}_extra_mb"] = run_child(name, step, case, True)["extra_mb"]
     return row
-
-
-def ratio(ours: float, theirs: float) -> float:
-    return ours / theirs if theirs > 0 else float("nan")
 
 
 def table(rows: list[dict]) -> str:
@@ -311,19 +284,14 @@ def main(argv=None) -> None:
     rows = benchmark(shapes, args.repeat, not args.no_stcal, not args.no_spars)
     print()
     print(table(rows))
-    report = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "numpy": np.__version__,
-        "rows": rows,
-    }
+    report = {"machine": machine(), "rows": rows}
     try:
         import stcal
 
         report["stcal"] = stcal.__version__
     except ImportError:
         pass
-    Path(args.output).write_text(json.dumps(report, indent=2))
-    print(f"\nwritten {args.output}")
+    write_report(args.output, report)
 
 
 if __name__ == "__main__":

@@ -154,8 +154,7 @@ def open_hdulist(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            with path.open("rb") as handle:
-                hdulist = fits.HDUList.fromstring(handle.read())
+            hdulist = fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=False)
             for hdu in hdulist:
                 _ = hdu.data  # force reading, so truncation shows here
     except (OSError, ValueError, TypeError, IndexError, Warning) as exc:

@@ -1,0 +1,275 @@
+"""Measurement helpers shared by the benchmark scripts (not a test, not part of hstramp).
+
+Memory: the peak resident set of a process comes from the kernel (``VmHWM`` in
+``/proc/self/status``, resettable through ``/proc/self/clear_refs``; ``ru_maxrss`` elsewhere),
+and for a child process from ``os.wait4``'s resource usage. Time: wall time from
+``time.perf_counter`` and CPU time (user + system) from the kernel; on a shared machine CPU
+time is the steadier of the two, so every measurement also records the load average.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: calwf3 on a full-frame 1024^2 x 16-read exposure, single-threaded, 2 quiet cores
+#: (GitHub issue 8). calwf3 is not installed here: these are fixed constants, not measured.
+CALWF3_SECONDS = 5.3
+CALWF3_PEAK_MB = 378.0
+#: the issue's anchors for stcal (1 x 16 x 1024^2) and for importing stpipe + stdatamodels;
+#: the benchmarks measure these again in the same run where they can.
+ISSUE_STCAL_JUMP_SECONDS = 0.63
+ISSUE_STCAL_FIT_SECONDS = 1.26
+ISSUE_IMPORT_SECONDS = 1.2
+
+#: Allocator settings for memory measurements: every buffer above 128 kB is mapped and
+#: unmapped on its own, and the heap is trimmed at once, so that the resident set before a
+#: call counts only live data.
+STRICT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "0"}
+
+
+def resident_mb(field: str) -> float:
+    """A ``VmRSS``/``VmHWM`` line of /proc/self/status, MB (NaN if unavailable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark for this process; False if not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process, MB (since the last :func:`reset_peak`)."""
+    peak = resident_mb("VmHWM")
+    if peak == peak:  # not NaN
+        return peak
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all its threads), s."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (empty where the OS does not tell)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def ratio(ours: float, theirs: float) -> float:
+    """``ours / theirs``, NaN when ``theirs`` is not positive."""
+    return ours / theirs if theirs > 0 else float("nan")
+
+
+#: Runs a command and reports its wall and CPU time and peak RSS. It is a small process, so
+#: that the command's peak RSS is its own: Linux keeps, across ``exec``, the resident set the
+#: forked child had before it (a copy of its parent), and a large benchmark driver would
+#: otherwise show as the peak of every command it starts. The peak is also sampled from
+#: ``/proc/<pid>/status`` every 5 ms, a check on ``ru_maxrss``.
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+sampled = 0.0
+while child.poll() is None:
+    sampled = max(sampled, rss(child.pid))
+    time.sleep(0.005)
+seconds = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"returncode": child.returncode, "seconds": seconds,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "maxrss_mb": usage.ru_maxrss / 1024,
+                  "peak_mb": max(sampled, usage.ru_maxrss / 1024)}))
+"""
+
+
+def run_process(command, env=None) -> dict:
+    """Run a command to the end; its wall time, CPU time and peak RSS from the OS.
+
+    Parameters
+    ----------
+    command : list of str
+        The command.
+    env : dict, optional
+        Its environment (default: this one).
+
+    Returns
+    -------
+    dict
+        ``seconds`` (wall), ``cpu_seconds`` (user + system of the command), ``peak_mb``
+        (its peak RSS: the larger of ``ru_maxrss`` and the sampled peak), ``maxrss_mb``
+        (``ru_maxrss`` alone), ``load`` (load averages at the end).
+
+    Raises
+    ------
+    subprocess.CalledProcessError
+        The command failed (its stderr is in the exception).
+    """
+    launched = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *command], env=env,
+                              capture_output=True, text=True, check=True)
+    result = json.loads(launched.stdout.strip().splitlines()[-1])
+    if result.pop("returncode"):
+        raise subprocess.CalledProcessError(1, command, stderr=launched.stderr)
+    return {**result, "load": load_average()}
+
+
+def median_of(runs: list[dict]) -> dict:
+    """The median of each numeric field over several runs (``runs``: the raw runs)."""
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    summary = {k: statistics.median(run[k] for run in runs) for k in keys}
+    summary["runs"] = runs
+    return summary
+
+
+def run_json_child(script: str, arguments, env=None) -> dict:
+    """Run ``python script --child ARGUMENTS`` and return the JSON of its last stdout line."""
+    command = [sys.executable, script, "--child", *map(str, arguments)]
+    environment = None if env is None else dict(os.environ, **env)
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            env=environment).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    """What ran the benchmark: CPUs, Python, NumPy, load averages now."""
+    import numpy
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": numpy.__version__, "platform": platform.platform(),
+            "load_at_start": load_average()}
+
+
+def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
+    """A text table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The values.
+    columns : list of (key, heading, format)
+        Format is a format spec such as ``">8.3f"`` or ``"<14"``; a missing value prints ``-``.
+
+    Returns
+    -------
+    str
+    """
+    def cell(row, key, spec):
+        value = row.get(key)
+        return "-" if value is None else format(value, spec.lstrip("<>"))
+
+    cells = [[cell(row, key, spec) for key, _heading, spec in columns] for row in rows]
+    widths = [max([len(heading), 8] + [len(line[i]) for line in cells])
+              for i, (_key, heading, _spec) in enumerate(columns)]
+    left = [spec.startswith("<") for _key, _heading, spec in columns]
+    header = "  ".join(f"{heading:{'<' if flush else '>'}{width}}"
+                       for (_key, heading, _spec), width, flush in zip(columns, widths, left,
+                                                                      strict=True))
+    lines = [header, "-" * len(header)]
+    for line in cells:
+        lines.append("  ".join(f"{text:{'<' if flush else '>'}{width}}"
+                               for text, width, flush in zip(line, widths, left, strict=True)))
+    return "\n".join(lines)
+
+
+def write_report(path, report: dict) -> None:
+    """Write the JSON results (with the load average at the end) and say where."""
+    report.setdefault("machine", machine())["load_at_end"] = load_average()
+    Path(path).write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nwritten {path}")
+
+
+def simulated_exposure(directory, size: int = 1014, nsamp: int = 16, seed: int = 8,
+                       samp_seq: str = "SPARS25", subdir: str | None = None
+                       ) -> tuple[Path, Path]:
+    """A simulated WFC3/IR exposure, made once and reused (the simulator is deterministic).
+
+    Parameters
+    ----------
+    directory : str or Path
+        Cache directory; the exposure goes into ``<directory>/<subdir>``, by default
+        ``sim_<size>_<nsamp>_<seed>_<samp_seq>``. Exposures of different seeds can share a
+        subdirectory (their reference files are named after their rootnames).
+    size, nsamp, seed, samp_seq
+        As :func:`hstramp.simulate.simulate_exposure` (1014: full frame, 1024^2 with the
+        reference pixels).
+
+    Returns
+    -------
+    tuple of Path
+        The raw file and the ``iref`` directory of its references.
+    """
+    from hstramp.simulate import simulate_exposure
+
+    where = Path(directory) / (subdir or f"sim_{size}_{nsamp}_{seed}_{samp_seq.lower()}")
+    rootname = f"ibnc{seed % 1000:03d}{nsamp:02d}"[:9]
+    raw = where / f"{rootname}_raw.fits"
+    if not raw.is_file():
+        simulate_exposure(where, size=size, samp_seq=samp_seq, nsamp=nsamp, seed=seed,
+                          rootname=rootname)
+    return raw, where
+
+
+def stage_timer(pipeline) -> list:
+    """Record when ``pipeline`` starts each stage (read, check, steps, write).
+
+    Returns
+    -------
+    list
+        Filled during a run with ``(stage, wall, cpu, peak)`` start marks, ``peak`` being
+        the process's peak RSS so far; give it to
+        :func:`stage_durations` after the run.
+    """
+    from hstramp.batch import track_stages
+
+    marks = []
+    track_stages(pipeline, lambda name: marks.append((name, time.perf_counter(),
+                                                      cpu_seconds(), peak_mb())))
+    return marks
+
+
+def stage_durations(marks, end_wall: float, end_cpu: float, end_peak: float) -> list[dict]:
+    """Wall time, CPU time and peak RSS of each stage from the marks of :func:`stage_timer`.
+
+    The two ``check`` stages (outputs, references) are merged into one row.
+    """
+    rows = []
+    ends = [mark[1:] for mark in marks[1:]] + [(end_wall, end_cpu, end_peak)]
+    for (name, wall, cpu, _peak), (next_wall, next_cpu, peak) in zip(marks, ends, strict=True):
+        if rows and rows[-1]["stage"] == name:
+            rows[-1]["seconds"] += next_wall - wall
+            rows[-1]["cpu_seconds"] += next_cpu - cpu
+            rows[-1]["peak_mb"] = max(rows[-1]["peak_mb"], peak)
+            continue
+        rows.append({"stage": name, "seconds": next_wall - wall,
+                     "cpu_seconds": next_cpu - cpu, "peak_mb": peak})
+    return rows

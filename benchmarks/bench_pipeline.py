@@ -1,0 +1,207 @@
+"""The whole WFC3/IR pipeline on a simulated full-frame 16-read exposure: time and memory.
+
+(a) Whole process: ``strun wfc3ir_pipeline <raw> ...`` run ``--repeat`` times (median), wall
+    and CPU time and peak RSS from the OS (``wait4``), next to the cost of starting Python
+    and importing stpipe + stdatamodels, and hstramp's pipeline module, alone.
+(b) In process, stage by stage: a fresh child process imports the pipeline, then runs it
+    twice on the same exposure: the first (cold) run pays the one-off costs (ASDF extension
+    and schema loading on the first datamodel), the second (warm) run is what every further
+    exposure of a batch costs. For each stage (reading the input, checks, each step,
+    writing the products) it gives wall and CPU time, and the step's own timing and peak
+    memory from ``pipeline.timings``. ``--profile`` adds a cProfile of the warm run.
+
+calwf3 is not installed: its numbers (5.3 s, 378 MB, GitHub issue 8) are fixed constants.
+The exposure is simulated once into ``--workdir`` and reused. Nothing here fails on a slow
+machine; the load average is recorded with every measurement.
+
+Usage::
+
+    python benchmarks/bench_pipeline.py                     # full frame, 16 reads, 3 runs
+    python benchmarks/bench_pipeline.py --repeat 5 --profile
+    python benchmarks/bench_pipeline.py --size 256 --nsamp 9 --output small.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _measure import (
+    CALWF3_PEAK_MB,
+    CALWF3_SECONDS,
+    ISSUE_IMPORT_SECONDS,
+    cpu_seconds,
+    format_table,
+    load_average,
+    machine,
+    median_of,
+    peak_mb,
+    ratio,
+    reset_peak,
+    resident_mb,
+    run_json_child,
+    run_process,
+    simulated_exposure,
+    stage_durations,
+    stage_timer,
+    write_report,
+)
+
+DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "hstramp_bench"
+
+
+# ------------------------------------------------------------------ (b): in a child process
+
+
+def one_run(pipeline, raw: Path) -> dict:
+    """Run the pipeline once; stage rows (wall, CPU, peak; the step's own timing) and totals.
+
+    ``rss_before_mb``/``rss_after_mb``: resident memory before and after the run (what a
+    batch worker keeps between exposures).
+    """
+    marks = stage_timer(pipeline)
+    rss_before = resident_mb("VmRSS")
+    reset_peak()
+    start, start_cpu = time.perf_counter(), cpu_seconds()
+    pipeline.run(str(raw))
+    end, end_cpu = time.perf_counter(), cpu_seconds()
+    stages = stage_durations(marks, end, end_cpu, peak_mb())
+    for row in stages:
+        if row["stage"] in pipeline.timings:
+            row["step_seconds"] = pipeline.timings[row["stage"]][0]
+    return {"seconds": end - start, "cpu_seconds": end_cpu - start_cpu,
+            "peak_mb": max(row["peak_mb"] for row in stages), "stages": stages,
+            "rss_before_mb": rss_before, "rss_after_mb": resident_mb("VmRSS"),
+            "load": load_average()}
+
+
+def profile_run(pipeline, raw: Path, top: int = 25) -> list[dict]:
+    """cProfile of one run: the ``top`` functions by own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(pipeline.run, str(raw))
+    stats = pstats.Stats(profiler).stats
+    rows = [{"function": f"{Path(file).name}:{line}({name})", "calls": calls,
+             "own_seconds": own, "cumulative_seconds": cumulative}
+            for (file, line, name), (calls, _primitive, own, cumulative, _callers)
+            in stats.items()]
+    return sorted(rows, key=lambda row: -row["own_seconds"])[:top]
+
+
+def in_process(raw: Path, output_dir: Path, profile: bool) -> dict:
+    """Import, then a cold and a warm run (and optionally a profiled one)."""
+    start = time.perf_counter()
+    from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+
+    imported = time.perf_counter() - start
+    pipeline = WFC3IRPipeline(output_dir=str(output_dir), overwrite=True)
+    result = {"import_seconds": imported, "cold": one_run(pipeline, raw),
+              "warm": one_run(pipeline, raw)}
+    if profile:
+        result["profile"] = profile_run(pipeline, raw)
+    return result
+
+
+# ------------------------------------------------------------------ (a) and the driver
+
+
+def whole_process(raw: Path, iref: Path, output_dir: Path, repeat: int) -> dict:
+    """``strun`` on the raw, and the bare imports, each ``repeat`` times (median)."""
+    env = dict(os.environ, iref=str(iref))
+    strun = shutil.which("strun") or "strun"
+    commands = {
+        "python": [sys.executable, "-c", "pass"],
+        "import stpipe+stdatamodels": [sys.executable, "-c", "import stpipe, stdatamodels"],
+        "import hstramp pipeline": [sys.executable, "-c", "import hstramp.pipeline.wfc3ir"],
+        "strun wfc3ir_pipeline": [strun, "wfc3ir_pipeline", str(raw),
+                                  f"--output_dir={output_dir}", "--overwrite=true"],
+    }
+    results = {}
+    for _ in range(repeat):  # interleaved, so that they share the machine's load
+        for name, command in commands.items():
+            results.setdefault(name, []).append(run_process(command, env=env))
+    return {name: median_of(runs) for name, runs in results.items()}
+
+
+def whole_process_table(rows: dict) -> str:
+    """Text table of (a) with the calwf3 ratios."""
+    table = [{"what": name, **row} for name, row in rows.items()]
+    strun = rows["strun wfc3ir_pipeline"]
+    text = format_table(table, [("what", "process (median)", "<28"), ("seconds", "wall s", ">.2f"),
+                                ("cpu_seconds", "cpu s", ">.2f"), ("peak_mb", "peak MB", ">.0f")])
+    return (f"{text}\nstrun / calwf3 (5.3 s, 378 MB, issue constants): wall "
+            f"{ratio(strun['seconds'], CALWF3_SECONDS):.2f}x, cpu "
+            f"{ratio(strun['cpu_seconds'], CALWF3_SECONDS):.2f}x, peak RSS "
+            f"{ratio(strun['peak_mb'], CALWF3_PEAK_MB):.2f}x; imports "
+            f"{rows['import stpipe+stdatamodels']['seconds']:.2f} s "
+            f"(issue: {ISSUE_IMPORT_SECONDS} s)")
+
+
+def stage_table(run: dict) -> str:
+    """Text table of one in-process run's stages."""
+    rows = [*run["stages"], {"stage": "total", "seconds": run["seconds"],
+                             "cpu_seconds": run["cpu_seconds"], "peak_mb": run["peak_mb"]}]
+    for row in rows:
+        row["share"] = 100 * row["cpu_seconds"] / run["cpu_seconds"]
+    return format_table(rows, [("stage", "stage", "<12"), ("seconds", "wall s", ">.3f"),
+                               ("cpu_seconds", "cpu s", ">.3f"), ("share", "cpu %", ">.0f"),
+                               ("peak_mb", "peak MB", ">.0f"),
+                               ("step_seconds", "step s", ">.3f")])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1014, help="science side [1014]")
+    parser.add_argument("--nsamp", type=int, default=16, help="reads [16]")
+    parser.add_argument("--repeat", type=int, default=3, help="strun runs (median) [3]")
+    parser.add_argument("--profile", action="store_true", help="cProfile a warm run")
+    parser.add_argument("--no-strun", action="store_true", help="skip (a)")
+    parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
+                        help="simulated inputs (kept and reused) [%(default)s]")
+    parser.add_argument("--output", default="bench_pipeline.json", help="JSON [%(default)s]")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        import json
+
+        raw, output_dir, profile = args.child
+        print(json.dumps(in_process(Path(raw), Path(output_dir), profile == "1")))
+        return
+    report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
+              "calwf3_constants": {"seconds": CALWF3_SECONDS, "peak_mb": CALWF3_PEAK_MB}}
+    raw, iref = simulated_exposure(args.workdir, size=args.size, nsamp=args.nsamp)
+    print(f"exposure {raw} ({args.size}^2 science, {args.nsamp} reads), "
+          f"load {load_average()}")
+    with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as output_dir:
+        if not args.no_strun:
+            report["whole_process"] = whole_process(raw, iref, Path(output_dir), args.repeat)
+            print("\n(a) whole process\n" + whole_process_table(report["whole_process"]))
+        report["in_process"] = run_json_child(__file__, [raw, output_dir, int(args.profile)],
+                                              env={"iref": str(iref)})
+    result = report["in_process"]
+    print(f"\n(b) in process: import {result['import_seconds']:.2f} s")
+    for which in ("cold", "warm"):
+        run = result[which]
+        print(f"\n{which} run (load {run['load']}; resident {run['rss_before_mb']:.0f} MB "
+              f"before, {run['rss_after_mb']:.0f} MB after)\n{stage_table(run)}")
+    warm = result["warm"]
+    print(f"\nwarm run / calwf3: wall {ratio(warm['seconds'], CALWF3_SECONDS):.2f}x, cpu "
+          f"{ratio(warm['cpu_seconds'], CALWF3_SECONDS):.2f}x, peak "
+          f"{ratio(warm['peak_mb'], CALWF3_PEAK_MB):.2f}x")
+    if args.profile:
+        print("\nwarm run, top functions by own time\n" + format_table(
+            result["profile"][:15], [("function", "function", "<60"), ("calls", "calls", ">d"),
+                                     ("own_seconds", "own s", ">.3f"),
+                                     ("cumulative_seconds", "cum s", ">.3f")]))
+    write_report(args.output, report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""Calibrate many WFC3/IR exposures in parallel: a local process pool or a dask cluster.
+
+:func:`run_batch` takes raw/ima files and ``_asn.fits`` associations, skips the exposures
+whose products are complete and newer than their input, runs the others with
+:class:`~hstramp.pipeline.wfc3ir.WFC3IRPipeline` (one exposure per task, one task per worker
+process at a time), and returns one :class:`ExposureResult` per exposure, in input order. An
+exposure that fails is reported (file, step, error) and the others go on.
+
+Each exposure is single-threaded NumPy work (see ``docs/performance.md``), so the speed-up
+comes from running exposures side by side, one per core; the memory needed is about one
+exposure's peak (about 0.8 GB for a full frame of 16 reads) per worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+__all__ = [
+    "ExposureResult",
+    "calibrate_exposure",
+    "expand_inputs",
+    "planned_products",
+    "products_are_current",
+    "run_batch",
+    "summary_table",
+    "track_stages",
+]
+
+log = logging.getLogger(__name__)
+
+#: FITS files are written in blocks of this many bytes
+FITS_BLOCK = 2880
+
+#: environment variables handed to every worker (reference-file directories)
+FORWARDED_ENVIRONMENT = ("iref", "oref", "crds")
+
+
+@dataclass(frozen=True)
+class ExposureResult:
+    """What happened to one exposure of a batch.
+
+    Attributes
+    ----------
+    path : str
+        The input exposure.
+    status : str
+        ``"done"``, ``"skipped"`` (products complete and newer than the input) or ``"failed"``.
+    step : str or None
+        Where a failure happened: a pipeline step name (``"dark"``, ``"flat (flt)"``), or
+        ``"read"``, ``"check"`` (outputs and reference files), ``"write"``, ``"worker"`` (the
+        worker process died or could not be reached).
+    error : str or None
+        ``"<ExceptionType>: <message>"`` of a failure.
+    seconds : float
+        Wall time of the calibration in the worker (0 when skipped).
+    cpu_seconds : float
+        CPU time of the worker process during the calibration (less than ``seconds`` when
+        the worker waited for a core or for the disk).
+    products : tuple of str
+        The product files.
+    worker : str
+        Host and process id that ran it (empty when skipped).
+    rss_mb : float
+        Resident memory of that worker process after the exposure, MB (what it keeps
+        between exposures; 0 when skipped or not known).
+    """
+
+    path: str
+    status: str
+    step: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    products: tuple = field(default_factory=tuple)
+    worker: str = ""
+    rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+def expand_inputs(inputs):
+    """The exposures to calibrate: files as given, associations replaced by their members.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+        ``_raw.fits`` / ``_ima.fits`` files and ``_asn.fits`` association tables.
+
+    Returns
+    -------
+    list of Path
+        Every exposure once, in the order first met.
+
+    Raises
+    ------
+    hstramp.errors.InputFileError
+        An unreadable association or one whose member files are missing.
+    """
+    from hstramp.datamodels.asn import association_members, is_association
+
+    exposures = {}
+    for item in inputs:
+        members = association_members(item) if is_association(item) else [Path(item)]
+        exposures.update((member, None) for member in members)
+    return list(exposures)
+
+
+def _rootname(path):
+    """ROOTNAME from the primary header (the file stem's first word if absent or unreadable)."""
+    from astropy.io import fits
+
+    try:
+        rootname = fits.getval(path, "ROOTNAME", ext=0)
+    except (OSError, KeyError, IndexError, ValueError):
+        rootname = None
+    return str(rootname).strip() if rootname else Path(path).stem.split("_")[0]
+
+
+def planned_products(path, output_dir=None, parameters=None, pipeline=None):
+    """The products the pipeline will write for ``path``: suffix -> Path.
+
+    The pipeline's own naming (:meth:`WFC3IRPipeline.product_paths`) is asked, with only the
+    primary header read.
+
+    Parameters
+    ----------
+    path : str or Path
+        An exposure.
+    output_dir : str or Path, optional
+        Where products go (default: next to the input).
+    parameters : dict, optional
+        Pipeline parameters (``save_ima``, ``save_flt`` matter here).
+    pipeline : WFC3IRPipeline, optional
+        An instance to reuse (making one costs a few milliseconds).
+
+    Returns
+    -------
+    dict
+    """
+    if pipeline is None:
+        pipeline = _make_pipeline(output_dir, parameters)
+    path = Path(path)
+    pipeline.input_dir = str(path.parent)
+    stand_in = SimpleNamespace(meta=SimpleNamespace(
+        filename=path.name, observation=SimpleNamespace(rootname=_rootname(path))))
+    return pipeline.product_paths(stand_in)
+
+
+def _complete_fits(path):
+    """A product is complete if it exists and is a whole number of FITS blocks long.
+
+    Products are written to a temporary file and renamed, so a product that exists was
+    written to the end; the block check catches one truncated by other means.
+    """
+    size = path.stat().st_size
+    return size > 0 and size % FITS_BLOCK == 0
+
+
+def products_are_current(path, products):
+    """True if every product exists, is complete, and is newer than the input.
+
+    Parameters
+    ----------
+    path : str or Path
+        The input exposure.
+    products : dict
+        suffix -> Path, from :func:`planned_products`.
+
+    Returns
+    -------
+    bool
+    """
+    source = Path(path).stat().st_mtime
+    try:
+        return bool(products) and all(
+            _complete_fits(product) and product.stat().st_mtime > source
+            for product in products.values())
+    except OSError:
+        return False
+
+
+def _make_pipeline(output_dir, parameters):
+    from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+
+    parameters = dict(parameters or {})
+    if output_dir is not None:
+        parameters["output_dir"] = str(output_dir)
+    return WFC3IRPipeline(**parameters)
+
+
+def track_stages(pipeline, on_stage):
+    """Call ``on_stage(name)`` each time ``pipeline`` starts a stage of its work.
+
+    The stages are ``"read"`` (the input), ``"check"`` (outputs, then reference files), each
+    step under its ``timings`` label, and ``"write"`` (the products); they run one after the
+    other, so a stage lasts until the next one starts. The methods are wrapped on this
+    instance only. A batch uses it to name where a failure happened; the benchmarks to time
+    the stages the steps' own timings leave out.
+
+    Parameters
+    ----------
+    pipeline : WFC3IRPipeline
+        The instance to watch.
+    on_stage : callable
+        Called with the stage name.
+    """
+    def wrap(method, name):
+        def tracked(*args, **kwargs):
+            on_stage(name)
+            return method(*args, **kwargs)
+        return tracked
+
+    def run_step(name, model, label=None):
+        on_stage(label or name)
+        return original_run_step(name, model, label=label)
+
+    original_run_step = pipeline.run_step
+    pipeline.prepare_input = wrap(pipeline.prepare_input, "read")
+    pipeline.check_outputs = wrap(pipeline.check_outputs, "check")
+    pipeline.check_references = wrap(pipeline.check_references, "check")
+    pipeline.write_products = wrap(pipeline.write_products, "write")
+    pipeline.run_step = run_step
+
+
+def _resident_mb():
+    """Resident memory of this process, MB (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _worker_name():
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def calibrate_exposure(path, output_dir=None, parameters=None, environment=None):
+    """Calibrate one exposure; never raise (a failure is returned as a result).
+
+    This is the task each worker runs.
+
+    Parameters
+    ----------
+    path : str or Path
+        The raw or ima exposure.
+    output_dir : str or Path, optional
+        Where products go (default: next to the input).
+    parameters : dict, optional
+        Further :class:`WFC3IRPipeline` parameters, e.g. ``{"steps": {"jump":
+        {"rejection_threshold": 5.0}}}``. Products are always overwritten (a batch only runs
+        exposures whose products are missing, incomplete or stale).
+    environment : dict, optional
+        Environment variables to set first (``iref``: the reference-file directory).
+
+    Returns
+    -------
+    ExposureResult
+    """
+    os.environ.update(environment or {})
+    start, start_cpu = time.perf_counter(), time.process_time()
+    stage = {"name": "setup"}
+    products = ()
+    try:
+        pipeline = _make_pipeline(output_dir, {**(parameters or {}), "overwrite": True})
+        track_stages(pipeline, lambda name: stage.update(name=name))
+        result = pipeline.run(str(path))
+        products = tuple(str(p) for p in pipeline.product_paths(result).values()
+                         if Path(p).is_file())
+    except Exception as exc:  # a batch reports every failure and goes on
+        log.debug("%s failed in %s:\n%s", path, stage["name"], traceback.format_exc())
+        return ExposureResult(str(path), "failed", stage["name"],
+                              f"{type(exc).__name__}: {exc}", time.perf_counter() - start,
+                              products, _worker_name(), _resident_mb(),
+                              time.process_time() - start_cpu)
+    return ExposureResult(str(path), "done", None, None, time.perf_counter() - start,
+                          products, _worker_name(), _resident_mb(),
+                          time.process_time() - start_cpu)
+
+
+def _local_results(tasks, workers):
+    """Run ``tasks`` (keyword dicts for :func:`calibrate_exposure`) on a local process pool;
+    yield ``(index, result)`` as they finish."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: workers start clean (no forked threads or locks), as dask's do
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(calibrate_exposure, **task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                yield index, future.result()
+            except Exception as exc:  # the worker process died (BrokenProcessPool, ...)
+                yield index, _lost(tasks[index], exc)
+
+
+def _dask_results(tasks, scheduler):
+    """Run ``tasks`` on the dask.distributed cluster at ``scheduler``; yield as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        from hstramp.errors import HstrampError
+
+        raise HstrampError(
+            "running on a dask cluster needs dask.distributed: pip install 'hstramp[batch]'"
+        ) from exc
+    with Client(scheduler) as client:
+        futures = {client.submit(calibrate_exposure, pure=False, **task): i
+                   for i, task in enumerate(tasks)}
+        for future in as_completed(list(futures)):
+            i = futures[future]
+            try:
+                yield i, future.result()
+            except Exception as exc:  # KilledWorker, lost connection, ...
+                yield i, _lost(tasks[i], exc)
+            future.release()
+
+
+def _lost(task, exc):
+    return ExposureResult(str(task["path"]), "failed", "worker", f"{type(exc).__name__}: {exc}")
+
+
+def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=None,
+              force=False, progress=None):
+    """Calibrate many exposures in parallel and report on each.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+        Raw or ima exposures and ``_asn.fits`` associations (expanded to their members).
+    workers : int, optional
+        Local worker processes (default: the number of CPUs). Ignored with ``scheduler``:
+        the cluster's workers are used.
+    scheduler : str, optional
+        Address of a running dask.distributed scheduler (``tcp://host:8786``). Workers must
+        see the input, reference and output paths.
+    output_dir : str or Path, optional
+        Directory for every product (default: next to each input).
+    parameters : dict, optional
+        Further :class:`~hstramp.pipeline.wfc3ir.WFC3IRPipeline` parameters.
+    force : bool
+        Calibrate every exposure, even those whose products are current.
+    progress : callable, optional
+        ``progress(result, finished, total)`` after every exposure (skipped ones included).
+
+    Returns
+    -------
+    list of ExposureResult
+        One per exposure, in input order.
+
+    Raises
+    ------
+    hstramp.errors.HstrampError
+        An input that does not exist or an unreadable association (before any work).
+    """
+    from hstramp.errors import InputFileError
+
+    exposures = expand_inputs(inputs)
+    missing = [str(path) for path in exposures if not path.is_file()]
+    if missing:
+        raise InputFileError(f"input files missing: {', '.join(missing)}")
+    if output_dir is not None:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    total, finished = len(exposures), 0
+    results = [None] * total
+    planner = _make_pipeline(output_dir, parameters)
+    environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT if name in os.environ}
+    tasks, positions = [], []
+    for i, path in enumerate(exposures):
+        products = planned_products(path, pipeline=planner)
+        if not force and products_are_current(path, products):
+            results[i] = ExposureResult(str(path), "skipped",
+                                        products=tuple(str(p) for p in products.values()))
+            finished += 1
+            if progress is not None:
+                progress(results[i], finished, total)
+            continue
+        tasks.append({"path": str(path), "output_dir": None if output_dir is None
+                      else str(output_dir), "parameters": parameters,
+                      "environment": environment})
+        positions.append(i)
+    if tasks:
+        if scheduler:
+            stream = _dask_results(tasks, scheduler)
+        else:
+            stream = _local_results(tasks, max(1, workers or os.cpu_count() or 1))
+        for index, result in stream:
+            results[positions[index]] = result
+            finished += 1
+            if progress is not None:
+                progress(result, finished, total)
+    return results
+
+
+def summary_table(results):
+    """A text table of a batch: file, status, time, failing step, error; then the totals.
+
+    Parameters
+    ----------
+    results : list of ExposureResult
+
+    Returns
+    -------
+    str
+    """
+    width = max([len("file")] + [len(Path(r.path).name) for r in results])
+    lines = [f"{'file':<{width}}  {'status':<8}{'time (s)':>9}  {'step':<12}error"]
+    for r in results:
+        seconds = f"{r.seconds:9.2f}" if r.status != "skipped" else f"{'-':>9}"
+        lines.append(f"{Path(r.path).name:<{width}}  {r.status:<8}{seconds}  "
+                     f"{r.step or '-':<12}{r.error or ''}")
+    counts = {status: sum(r.status == status for r in results)
+              for status in ("done", "skipped", "failed")}
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items())
+                 + f" of {len(results)} exposures")
+    return "\n".join(lines)

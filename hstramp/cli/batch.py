@@ -1,0 +1,88 @@
+"""``hstramp batch``: calibrate many exposures on a local process pool or a dask cluster."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def add_parser(subparsers):
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "batch", help="calibrate many exposures in parallel (local processes or dask)",
+        description="Run WFC3IRPipeline on every exposure given (raw or ima files, or the "
+                    "members of _asn.fits associations), one exposure per worker process. "
+                    "Exposures whose products are complete and newer than their input are "
+                    "skipped; a failing exposure is reported and the others go on. Exit "
+                    "status 1 if any exposure failed.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="FILE_OR_ASN",
+                        help="_raw.fits / _ima.fits exposures or _asn.fits associations")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=f"local worker processes [number of CPUs: {os.cpu_count()}]; "
+                             "with --scheduler the cluster's workers are used")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on the dask.distributed cluster at ADDRESS "
+                             "(tcp://host:8786) instead of local processes")
+    parser.add_argument("--output-dir", help="directory for the products [next to each input]")
+    parser.add_argument("--force", action="store_true",
+                        help="recalibrate exposures whose products are already current")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+class Progress:
+    """A progress bar: tqdm when installed, else one rewritten line on stderr.
+
+    Parameters
+    ----------
+    total : int
+        Number of exposures.
+    enabled : bool
+        False for no output at all.
+    """
+
+    def __init__(self, total, enabled=True):
+        self.total = total
+        self.bar = None
+        self.enabled = enabled
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=total, unit="exposure", file=sys.stderr)
+
+    def __call__(self, result, finished, total):
+        """Report one finished exposure (the ``progress`` callback of ``run_batch``)."""
+        if not self.enabled:
+            return
+        name = os.path.basename(result.path)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"{name} {result.status}")
+            return
+        end = "\n" if finished == total else ""
+        print(f"\r[{finished}/{total}] {name} {result.status}".ljust(60), end=end,
+              file=sys.stderr, flush=True)
+
+    def close(self):
+        """Finish the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(args):
+    """Run the batch, print the summary table; 1 if any exposure failed, else 0."""
+    from hstramp.batch import expand_inputs, run_batch, summary_table
+
+    total = len(expand_inputs(args.inputs))
+    progress = Progress(total, enabled=not args.no_progress)
+    try:
+        results = run_batch(args.inputs, workers=args.workers, scheduler=args.scheduler,
+                            output_dir=args.output_dir, force=args.force, progress=progress)
+    finally:
+        progress.close()
+    print(summary_table(results))
+    return 1 if any(r.status == "failed" for r in results) else 0

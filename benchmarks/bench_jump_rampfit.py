@@ -43,18 +43,6 @@ GAIN = 2.5  # e-/DN
 READ_NOISE = 6.0  # DN, one read
 INTERVAL = 10.0  # s between reads
 SPARS = np.concatenate([[0.0, 0.112705], 7.29408 + 7.181375 * np.arange(14)])
-JWST = {
-    "GOOD": 0,
-    "DO_NOT_USE": 1,
-    "SATURATED": 2,
-    "JUMP_DET": 4,
-    "DROPOUT": 8,
-    "PERSISTENCE": 32,
-    "CHARGELOSS": 128,
-    "NO_GAIN_VALUE": 1 << 19,
-    "UNRELIABLE_SLOPE": 1 << 24,
-    "REFERENCE_PIXEL": 1 << 31,
-}
 FULL = [(16, 1024), (10, 2048)]
 QUICK = [(16, 256)]
 
@@ -118,49 +106,15 @@ def hstramp_call(step: str, case: Path):
     return lambda: fit_ramps(data, jumped, times, GAIN, READ_NOISE)
 
 
-def jwst_flags(groupdq: np.ndarray) -> np.ndarray:
-    """hstramp flags -> stcal's uint8 group flags, 4-D."""
-    out = np.zeros((1, *groupdq.shape), np.uint8)
-    out[0][(groupdq & 256) != 0] |= JWST["SATURATED"]
-    out[0][(groupdq & 7) != 0] |= JWST["DO_NOT_USE"]
-    out[0][(groupdq & 8192) != 0] |= JWST["JUMP_DET"]
-    return out
-
-
 def stcal_call(step: str, case: Path):
     """The stcal call to time, with its inputs loaded and converted."""
-    data = np.load(case / "data.npy")[None]
-    ny, nx = data.shape[2:]
-    gain = np.full((ny, nx), GAIN, np.float32)
-    noise = np.full((ny, nx), READ_NOISE * np.sqrt(2), np.float32)  # stcal: CDS noise
+    from hstramp.testing.stcal_oracle import prepare_stcal_jumps, prepare_stcal_ramp_fit
+
+    data = np.load(case / "data.npy")
     if step == "jump":
-        from stcal.jump.jump import detect_jumps_data
-        from stcal.jump.jump_class import JumpData
-
-        jump_data = JumpData(gain2d=gain, rnoise2d=noise, dqflags=JWST)
-        groupdq = jwst_flags(np.load(case / "groupdq.npy"))
-        jump_data.init_arrays_from_arrays(data, groupdq, np.zeros((ny, nx), np.uint32))
-        jump_data.nframes = 1
-        jump_data.dt_group = np.ones(1)
-        jump_data.n_reads_groupdiff = np.full(1, 2.0)
-        jump_data.max_cores = "none"
-        return lambda: detect_jumps_data(jump_data)
-    from stcal.ramp_fitting.ramp_fit import ramp_fit_data
-    from stcal.ramp_fitting.ramp_fit_class import RampData
-
-    ramp = RampData()
-    ramp.set_arrays(
-        data,
-        jwst_flags(np.load(case / "jumped.npy")),
-        np.zeros((ny, nx), np.uint32),
-        np.zeros((ny, nx), np.float32),
-    )
-    ramp.set_meta(name="NIRCAM", frame_time=INTERVAL, group_time=INTERVAL, groupgap=0, nframes=1)
-    ramp.algorithm = "OLS_C"
-    ramp.set_dqflags(JWST)
-    ramp.start_row, ramp.num_rows = 0, ny
-    ramp.suppress_one_group_ramps = True
-    return lambda: ramp_fit_data(ramp, False, noise, gain, "OLS_C", "optimal", "none")
+        return prepare_stcal_jumps(data, np.load(case / "groupdq.npy"), GAIN, READ_NOISE)
+    return prepare_stcal_ramp_fit(data, np.load(case / "jumped.npy"), GAIN, READ_NOISE,
+                                  INTERVAL)
 
 
 def measure(implementation: str, step: str, case: Path) -> dict:

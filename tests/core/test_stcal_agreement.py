@@ -13,86 +13,23 @@ import pytest
 from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
 from hstramp.datamodels import dqflags
+from hstramp.testing.stcal_oracle import prepare_stcal_jumps, prepare_stcal_ramp_fit
 from tests.core.test_jump import GAIN, READ_NOISE, SPARS, simulate_ramps
 
 pytest.importorskip("stcal")
 
-from stcal.jump.jump import detect_jumps_data
-from stcal.jump.jump_class import JumpData
-from stcal.ramp_fitting.ramp_fit import ramp_fit_data
-from stcal.ramp_fitting.ramp_fit_class import RampData
 
-#: JWST group/pixel flags as stcal expects them (group flags fit in uint8).
-JWST = {
-    "GOOD": 0,
-    "DO_NOT_USE": 1,
-    "SATURATED": 2,
-    "JUMP_DET": 4,
-    "DROPOUT": 8,
-    "PERSISTENCE": 32,
-    "CHARGELOSS": 128,
-    "NO_GAIN_VALUE": 1 << 19,
-    "UNRELIABLE_SLOPE": 1 << 24,
-    "REFERENCE_PIXEL": 1 << 31,
-}
 INTERVAL = 10.0  # s, between reads
-
-
-def jwst_groupdq(groupdq):
-    """hstramp uint16 flags -> stcal uint8 flags, 4-D."""
-    out = np.zeros((1, *groupdq.shape), np.uint8)
-    out[0][(groupdq & dqflags.SATURATED) != 0] |= JWST["SATURATED"]
-    out[0][(groupdq & (dqflags.FILL | dqflags.BAD_DETECTOR | dqflags.REED_SOLOMON)) != 0] |= JWST[
-        "DO_NOT_USE"
-    ]
-    out[0][(groupdq & dqflags.CR_RAMP) != 0] |= JWST["JUMP_DET"]
-    return out
 
 
 def stcal_jumps(data, groupdq):
     """Jump flags from stcal's two-point difference (default thresholds, one process)."""
-    ny, nx = data.shape[1:]
-    jump_data = JumpData(
-        gain2d=np.full((ny, nx), GAIN, np.float32),
-        rnoise2d=np.full((ny, nx), READ_NOISE * np.sqrt(2), np.float32),
-        dqflags=JWST,
-    )
-    jump_data.init_arrays_from_arrays(
-        data[None].copy(), jwst_groupdq(groupdq), np.zeros((ny, nx), np.uint32)
-    )
-    jump_data.nframes = 1
-    jump_data.dt_group = np.ones(1)
-    jump_data.n_reads_groupdiff = np.full(1, 2.0)
-    jump_data.max_cores = "none"
-    flags = detect_jumps_data(jump_data)[0]
-    return (flags[0] & JWST["JUMP_DET"]) != 0
+    return prepare_stcal_jumps(data, groupdq, GAIN, READ_NOISE)()
 
 
 def stcal_rates(data, groupdq):
     """stcal OLS_C optimally weighted slopes, DN/s."""
-    ny, nx = data.shape[1:]
-    ramp = RampData()
-    ramp.set_arrays(
-        data[None].copy(),
-        jwst_groupdq(groupdq),
-        np.zeros((ny, nx), np.uint32),
-        np.zeros((ny, nx), np.float32),
-    )
-    ramp.set_meta(name="NIRCAM", frame_time=INTERVAL, group_time=INTERVAL, groupgap=0, nframes=1)
-    ramp.algorithm = "OLS_C"
-    ramp.set_dqflags(JWST)
-    ramp.start_row, ramp.num_rows = 0, ny
-    ramp.suppress_one_group_ramps = True
-    image = ramp_fit_data(
-        ramp,
-        False,
-        np.full((ny, nx), READ_NOISE * np.sqrt(2), np.float32),
-        np.full((ny, nx), GAIN, np.float32),
-        "OLS_C",
-        "optimal",
-        "none",
-    )[0]
-    return image["slope"]
+    return prepare_stcal_ramp_fit(data, groupdq, GAIN, READ_NOISE, INTERVAL)()
 
 
 def exposure(seed, ngroups, times=None, shape=(200, 200), rates=(-1.0, 3.0)):

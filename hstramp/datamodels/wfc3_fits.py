@@ -154,9 +154,11 @@ def open_hdulist(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            hdulist = fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=False)
-            for hdu in hdulist:
-                _ = hdu.data  # force reading, so truncation shows here
+            # our own handle, closed even when astropy fails half way (a truncated file)
+            with path.open("rb") as handle:
+                hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False)
+                for hdu in hdulist:
+                    _ = hdu.data  # read everything now, so truncation shows here
     except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
         if hdulist is not None:
             hdulist.close()

@@ -99,10 +99,7 @@ def format_truth_comparison(image, truth_path):
 
 def plot_image(data, path, title=""):
     """Save a PNG of an image with an asinh stretch between robust limits."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from hstramp.cli.plotting import new_figure
 
     finite = data[np.isfinite(data)]
     if finite.size:
@@ -113,11 +110,10 @@ def plot_image(data, path, title=""):
         low, high = 0.0, 1.0
     stretched = np.clip((data - low) / max(high - low, 1e-6), 0, None)
     scaled = np.arcsinh(stretched * 10) / np.arcsinh(10)
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=120)
+    fig, ax = new_figure(figsize=(6, 6))
     ax.imshow(scaled, origin="lower", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title(title)
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    fig.savefig(path, dpi=120)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.plotting import new_figure
 from hstramp.core.tvb import (
     STATISTICS,
     ReadStatistics,
@@ -235,12 +236,7 @@ def plot_statistics(stats: ReadStatistics, png, *, title, ylabel):
     -------
     Path
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 6))
-    FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True)
+    figure, (top, bottom) = new_figure(2, 1, figsize=(7, 6), sharex=True)
     for name, marker in (("midpt", "o"), ("mean", "s"), ("median", "+"), ("mode", "x")):
         top.plot(stats.times, getattr(stats, name), marker=marker, linestyle="-", label=name)
     top.set_ylabel(ylabel)

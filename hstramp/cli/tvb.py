@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.plotting import new_figure
 from hstramp.cli.stats import add_sky_arguments, load_ramp, sky_parameters
 from hstramp.core.tvb import (
     SKY_STATISTICS,
@@ -135,12 +136,7 @@ def plot_detection(result: TVBDetection, png, *, title, unit):
     -------
     Path
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 6))
-    FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True)
+    figure, (top, bottom) = new_figure(2, 1, figsize=(7, 6), sharex=True)
     middle = np.concatenate([[np.nan], 0.5 * (result.times[1:] + result.times[:-1])])
     flagged = result.affected_reads
     quiet = result.measurable & ~flagged

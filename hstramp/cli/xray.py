@@ -83,15 +83,12 @@ def format_xray(xray):
 
 def plot_xray(xray, path):
     """Small multiples: the pixel's reads after each ramp step, flagged reads marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from hstramp.cli.plotting import new_figure
 
     ramps = [row for row in xray.rows if row[0] == "ramp"]
     ncol = 4
     nrow = int(np.ceil(len(ramps) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+    fig, axes = new_figure(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
     for ax, (_kind, label, bunit, times, sci, _err, dq) in zip(axes.flat, ramps, strict=False):
         ax.plot(times, sci, "o-", ms=3, color="k")
         flagged = dq != 0
@@ -104,7 +101,6 @@ def plot_xray(xray, path):
     fig.suptitle(f"pixel x={xray.x} y={xray.y} (red: flagged reads)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def run(args):

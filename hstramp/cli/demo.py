@@ -105,7 +105,7 @@ def plot_image(data, path, title=""):
     if finite.size:
         sky = np.median(finite)
         noise = 1.4826 * np.median(np.abs(finite - sky))
-        low, high = sky - 2 * noise, max(np.percentile(finite, 99.7), sky + 10 * noise)
+        low, high = sky - 3 * noise, sky + 40 * max(noise, 1e-6)
     else:
         low, high = 0.0, 1.0
     stretched = np.clip((data - low) / max(high - low, 1e-6), 0, None)

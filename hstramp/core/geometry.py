@@ -106,7 +106,7 @@ class ScienceGeometry:
         return cls(shape=(n, n), ltv=(ltv, ltv))
 
 
-def _nint(value: float) -> int:
+def nearest_int(value: float) -> int:
     """Round half away from zero, as calwf3's ``NINT`` macro."""
     return int(value + 0.5) if value >= 0 else int(value - 0.5)
 
@@ -158,7 +158,7 @@ def corner_from_lt(ltv, ltm=(1.0, 1.0), rsize: int = 1) -> tuple[int, int]:
         if m <= 0:
             raise ValueError(f"LTM must be positive, got {m}")
         binning = rsize / m
-        corner.append(_nint((binning - rsize) - binning * v))
+        corner.append(nearest_int((binning - rsize) - binning * v))
     return corner[0], corner[1]
 
 

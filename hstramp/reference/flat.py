@@ -65,7 +65,7 @@ class FlatField:
 
 
 @dataclass(frozen=True, eq=False)
-class _Image:
+class FlatImage:
     sci: np.ndarray
     err: np.ndarray
     dq: np.ndarray
@@ -84,7 +84,7 @@ def _check_filter(header, path, keyword: str, science_filter) -> None:
         )
 
 
-def _read_flat(path, keyword: str, science_filter, detector: str) -> _Image:
+def _read_flat(path, keyword: str, science_filter, detector: str) -> FlatImage:
     path = Path(path)
     with open_reference(path, keyword) as hdul:
         check_filetype(hdul, path, keyword, FLAT_FILETYPES[keyword])
@@ -97,21 +97,21 @@ def _read_flat(path, keyword: str, science_filter, detector: str) -> _Image:
                if "ERR" in names else np.zeros_like(sci))
         dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16)
               if "DQ" in names else np.zeros(sci.shape, np.uint16))
-    return _Image(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
+    return FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
 
 
-def _multiply(a: _Image, b: _Image) -> _Image:
+def multiply_flats(a: FlatImage, b: FlatImage) -> FlatImage:
     """calwf3 ``amul``: product, errors in quadrature of the cross terms, DQ OR."""
     a_eb = a.sci.astype(np.float64) * b.err
     b_ea = b.sci.astype(np.float64) * a.err
-    return _Image(
+    return FlatImage(
         sci=(a.sci.astype(np.float64) * b.sci).astype(np.float32),
         err=np.sqrt(a_eb * a_eb + b_ea * b_ea).astype(np.float32),
         dq=a.dq | b.dq, ltv=a.ltv, ltm=a.ltm,
     )
 
 
-def _expand(low: _Image, target_shape, path) -> _Image:
+def _expand(low: FlatImage, target_shape, path) -> FlatImage:
     """Expand a binned large-scale flat to ``target_shape`` (calwf3 ``unbin2d_ir``)."""
     ny, nx = low.sci.shape
     biny, binx = target_shape[0] // ny, target_shape[1] // nx
@@ -122,19 +122,19 @@ def _expand(low: _Image, target_shape, path) -> _Image:
         )
     # the expanded image keeps the corner of the binned one (calwf3 BinCoords)
     cx, cy = corner_from_lt(low.ltv, low.ltm)
-    return _Image(
+    return FlatImage(
         sci=unbin_linear(low.sci, binx, biny), err=unbin_error(low.err, binx, biny),
         dq=unbin_dq(low.dq, binx, biny), ltv=(-float(cx), -float(cy)), ltm=(1.0, 1.0),
     )
 
 
-def _binned_shape(low: _Image) -> tuple[int, int]:
+def _binned_shape(low: FlatImage) -> tuple[int, int]:
     """Full-resolution shape of a binned flat from its LTM (used when it is alone)."""
     bins = [max(1, round(1.0 / m)) for m in low.ltm]
     return low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]
 
 
-def _combine(p: _Image | None, d: _Image | None, paths) -> _Image | None:
+def _combine(p: FlatImage | None, d: FlatImage | None, paths) -> FlatImage | None:
     if p is not None and d is not None:
         if p.sci.shape != d.sci.shape:
             raise ReferenceFileError(
@@ -142,7 +142,7 @@ def _combine(p: _Image | None, d: _Image | None, paths) -> _Image | None:
                 f"DFLTFILE {paths['DFLTFILE']} ({d.sci.shape[0]}x{d.sci.shape[1]}) differ in "
                 "size", keyword="DFLTFILE", path=paths["DFLTFILE"],
             )
-        return _multiply(p, d)
+        return multiply_flats(p, d)
     return p if p is not None else d
 
 
@@ -188,7 +188,7 @@ def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: Science
     if low is not None:
         target = flat.sci.shape if flat is not None else _binned_shape(low)
         expanded = _expand(low, target, paths["LFLTFILE"])
-        flat = expanded if flat is None else _multiply(flat, expanded)
+        flat = expanded if flat is None else multiply_flats(flat, expanded)
     offset = reference_offset(geometry.ltv, flat.ltv, geometry.ltm, flat.ltm)
     try:
         cut = [cut_to_science(a, geometry.shape, offset) for a in (flat.sci, flat.err, flat.dq)]

@@ -129,7 +129,7 @@ def _star_list(rng: np.random.Generator, geometry: ScienceGeometry, n_stars) -> 
     return {"x": x, "y": y, "flux": flux, "sigma": np.full(flux.size, PSF_SIGMA)}
 
 
-def _render_stars(stars: dict, shape) -> np.ndarray:
+def render_stars(stars: dict, shape) -> np.ndarray:
     """Sum of normalised Gaussian stamps (±5 sigma), e-/s per pixel."""
     image = np.zeros(shape, dtype=np.float64)
     ny, nx = shape
@@ -165,7 +165,7 @@ def make_scene(rng: np.random.Generator, geometry: ScienceGeometry, *, sky_rate:
     Scene
     """
     stars = _star_list(rng, geometry, n_stars)
-    rate = _render_stars(stars, geometry.shape)
+    rate = render_stars(stars, geometry.shape)
     b = REFERENCE_BORDER
     rate[b:-b, b:-b] += sky_rate
     rate[:b], rate[-b:], rate[:, :b], rate[:, -b:] = 0.0, 0.0, 0.0, 0.0

@@ -188,7 +188,7 @@ def disk_offsets(radius: float) -> list[tuple[int, int]]:
             if dy * dy + dx * dx <= r2]
 
 
-def _dilate(mask: np.ndarray, offsets) -> np.ndarray:
+def dilate_mask(mask: np.ndarray, offsets) -> np.ndarray:
     """OR of ``mask`` shifted by each offset (pixels off the edge contribute nothing)."""
     ny, nx = mask.shape[-2:]
     out = np.zeros_like(mask)
@@ -287,7 +287,7 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
             thresh = spthresh + sig2 * (scale * np.maximum(expected - s3, 0)) ** 2 / (t3 * t3)
         dev2 = (pic - ave[None]) ** 2
         hit = (dev2 > thresh) & ~excluded
-        spill = _dilate(hit, offsets) & (dev2 > psig2 * spthresh) & ~hit
+        spill = dilate_mask(hit, offsets) & (dev2 > psig2 * spthresh) & ~hit
         rejected = hit | spill
         use = ~rejected & ~excluded
         weight = np.where(use, t3, 0.0)

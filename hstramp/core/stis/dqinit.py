@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from hstramp.core.geometry import _nint, corner_from_lt
+from hstramp.core.geometry import corner_from_lt, nearest_int
 from hstramp.core.stis.dqflags import DETECTORPROB, SATPIXEL
 from hstramp.core.stis.geometry import CCD_NPIX, bin_reference
 
@@ -105,7 +105,7 @@ def aperture_edge_flags(shape, *, aper_fov: str, obstype: str, ltv, ltm,
     v = [float(ltv[k]) + (m[k] - 1.0) for k in range(2)]  # zero-indexed (GetLT0)
 
     def to_image(ref, k):
-        return _nint(ref * m[k] + v[k])
+        return nearest_int(ref * m[k] + v[k])
 
     det = [(to_image(0.0, k), to_image(CCD_NPIX[1 - k] - 1.0, k)) for k in range(2)]
     half = []

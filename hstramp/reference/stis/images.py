@@ -24,7 +24,7 @@ from hstramp.reference.common import (
     image_hdu,
     open_reference,
 )
-from hstramp.reference.flat import _Image, _multiply
+from hstramp.reference.flat import FlatImage, multiply_flats
 from hstramp.reference.stis.common import STISGeometry, check_stis_filetype
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class STISReferenceImage:
     header: dict
 
 
-def _read_imset(path, keyword: str) -> tuple[_Image, dict]:
+def _read_imset(path, keyword: str) -> tuple[FlatImage, dict]:
     with open_reference(path, keyword) as hdul:
         check_stis_filetype(hdul, path, keyword)
         check_detector(hdul, path, keyword, "CCD")
@@ -68,10 +68,10 @@ def _read_imset(path, keyword: str) -> tuple[_Image, dict]:
         if array.shape != sci.shape:
             raise ReferenceFileError(f"{keyword} {path}: {name},1 is {array.shape}, SCI,1 "
                                      f"{sci.shape}", keyword=keyword, path=path)
-    return _Image(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm), header
+    return FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm), header
 
 
-def _bin_to_science(image: _Image, geometry: STISGeometry, how: str, path, keyword: str):
+def _bin_to_science(image: FlatImage, geometry: STISGeometry, how: str, path, keyword: str):
     """calstis FindBin + bin2d: the offset and bin ratio from the corners and binnings."""
     sci_corner = corner_from_lt(geometry.ltv, geometry.ltm)
     ref_corner = corner_from_lt(image.ltv, image.ltm)
@@ -122,7 +122,7 @@ def read_stis_image(path, keyword: str, geometry: STISGeometry) -> STISReference
     return STISReferenceImage(data=data, err=err, dq=dq, header=header)
 
 
-def _expand_low_order(low: _Image, target_shape, path) -> _Image:
+def _expand_low_order(low: FlatImage, target_shape, path) -> FlatImage:
     """The low-order flat expanded to ``target_shape`` with calstis's extrapolating unbin2d."""
     ny, nx = low.sci.shape
     biny, binx = target_shape[0] // ny, target_shape[1] // nx
@@ -131,7 +131,7 @@ def _expand_low_order(low: _Image, target_shape, path) -> _Image:
             f"LFLTFILE {path} is {ny}x{nx}, which does not expand by an integer factor to "
             f"{target_shape[0]}x{target_shape[1]}", keyword="LFLTFILE", path=path)
     cx, cy = corner_from_lt(low.ltv, low.ltm)
-    return _Image(sci=unbin_linear(low.sci, binx, biny, extrapolate=True),
+    return FlatImage(sci=unbin_linear(low.sci, binx, biny, extrapolate=True),
                   err=unbin_error(low.err, binx, biny, extrapolate=True),
                   dq=unbin_dq(low.dq, binx, biny), ltv=(-float(cx), -float(cy)),
                   ltm=(1.0, 1.0))
@@ -168,14 +168,14 @@ def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
             raise ReferenceFileError(
                 f"PFLTFILE {paths['PFLTFILE']} and DFLTFILE {paths['DFLTFILE']} differ in size",
                 keyword="DFLTFILE", path=paths["DFLTFILE"])
-        flat = images["DFLTFILE"] if flat is None else _multiply(flat, images["DFLTFILE"])
+        flat = images["DFLTFILE"] if flat is None else multiply_flats(flat, images["DFLTFILE"])
     low = images["LFLTFILE"]
     if low is not None:
         bins = tuple(max(1, round(1.0 / m)) for m in low.ltm)
         target = (flat.sci.shape if flat is not None
                   else (low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]))
         expanded = _expand_low_order(low, target, paths["LFLTFILE"])
-        flat = expanded if flat is None else _multiply(flat, expanded)
+        flat = expanded if flat is None else multiply_flats(flat, expanded)
     keyword, first = next((k, v) for k, v in paths.items() if v is not None)
     data, err, dq = _bin_to_science(flat, geometry, "mean", first, keyword)
     return STISReferenceImage(data=data, err=err, dq=dq, header={})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from hstramp.core.stis.crreject import _dilate, disk_offsets
+from hstramp.core.stis.crreject import dilate_mask, disk_offsets
 from hstramp.core.stis.dqflags import DATAREJECT, SDQFLAGS_DEFAULT
 
 __all__ = ["Evaluation", "cosmic_ray_rejection", "evaluate_products", "robust_std"]
@@ -102,7 +102,7 @@ def evaluate_products(truth_path, crj_path, flt_path, exptime: float) -> Evaluat
         true_meanblev = np.array(truth["IMSETS"].data["MEANBLEV"], np.float64)
     with fits.open(crj_path) as crj:
         sci, err, dq = (crj[name].data for name in ("SCI", "ERR", "DQ"))
-        near = _dilate((cr_dn > 0).any(axis=0), disk_offsets(2.5))
+        near = dilate_mask((cr_dn > 0).any(axis=0), disk_offsets(2.5))
         clean = ((dq & SDQFLAGS_DEFAULT) == 0) & ~near & (err > 0)
         z = (sci[clean] - expected[clean]) / err[clean]
     with fits.open(Path(flt_path)) as flt:

@@ -31,7 +31,7 @@ from hstramp.simulate._fits import (
     primary_header,
     write_hdulist,
 )
-from hstramp.simulate.scene import _render_stars
+from hstramp.simulate.scene import render_stars
 from hstramp.simulate.stis import references as refs
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _scene(rng, sky_rate, n_stars, t_max, saturate_e, binning):
              "y": rng.uniform(20, CCD_NPIX[0] - 20, n_stars),
              "flux": np.exp(rng.uniform(np.log(flux_max / 30), np.log(flux_max), n_stars)),
              "sigma": np.full(n_stars, sigma)}
-    return _render_stars(stars, CCD_NPIX) + sky_rate, stars
+    return render_stars(stars, CCD_NPIX) + sky_rate, stars
 
 
 def _cosmic_rays(rng, nexp, exptimes, rate):

@@ -71,18 +71,20 @@ IR_FLAGS: dict[str, int] = {
 SDQFLAGS_DEFAULT = 31743
 
 
-def dq_mnemonics(value: int | np.integer) -> list[str]:
-    """Return the names of the IR flags set in one DQ value.
+def dq_mnemonics(value: int | np.integer, flags: dict[str, int] | None = None) -> list[str]:
+    """Return the names of the flags set in one DQ value.
 
     Parameters
     ----------
     value : int
         A DQ value (an OR of flag bits).
+    flags : dict, optional
+        Name -> value table of the detector; default :data:`IR_FLAGS` (WFC3/IR).
 
     Returns
     -------
     list of str
-        Flag names in bit order; bits that are not IR flags appear as ``BIT<n>``.
+        Flag names in bit order; bits that are not in the table appear as ``BIT<n>``.
 
     Examples
     --------
@@ -92,12 +94,6 @@ def dq_mnemonics(value: int | np.integer) -> list[str]:
     value = int(value)
     if value < 0:
         raise ValueError(f"DQ value must be non-negative, got {value}")
-    names = []
-    by_value = {v: k for k, v in IR_FLAGS.items()}
-    bit = 0
-    while value >> bit:
-        mask = 1 << bit
-        if value & mask:
-            names.append(by_value.get(mask, f"BIT{bit}"))
-        bit += 1
-    return names
+    by_value = {v: k for k, v in (IR_FLAGS if flags is None else flags).items()}
+    return [by_value.get(1 << bit, f"BIT{bit}") for bit in range(value.bit_length())
+            if value & (1 << bit)]

@@ -8,6 +8,8 @@ same numbers.
 
 from __future__ import annotations
 
+from hstramp.datamodels.dqflags import dq_mnemonics
+
 __all__ = [
     "CALIBDEFECT",
     "DATALOST",
@@ -74,9 +76,4 @@ def stis_dq_mnemonics(value: int) -> list[str]:
     -------
     list of str
     """
-    value = int(value)
-    if value < 0:
-        raise ValueError(f"DQ value must be non-negative, got {value}")
-    by_value = {v: k for k, v in STIS_FLAGS.items()}
-    return [by_value.get(1 << bit, f"BIT{bit}") for bit in range(value.bit_length())
-            if value & (1 << bit)]
+    return dq_mnemonics(value, STIS_FLAGS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import resistant_mean, science_slices
 
 __all__ = ["BiasLevel", "bias_level_correct", "reference_pixel_values"]
@@ -87,6 +88,7 @@ def bias_level_correct(
     biassect_a: tuple[int, int],
     biassect_b: tuple[int, int],
     sigma: float = 3.0,
+    out: np.ndarray | None = None,
 ) -> BiasLevel:
     """Subtract from each read the resistant mean of its reference pixels.
 
@@ -107,11 +109,14 @@ def bias_level_correct(
         First and last column (0-indexed, inclusive) of each reference section.
     sigma : float, optional
         Clip level of the resistant mean (calwf3: 3).
+    out : ndarray, optional
+        float32 array of ``data``'s shape to write the corrected data into; it may be
+        ``data`` itself. Default: a new array.
 
     Returns
     -------
     BiasLevel
-        Corrected data and MEANBLEV per read.
+        Corrected data (``out`` when given) and MEANBLEV per read.
     """
     data = np.asarray(data)
     refpix = reference_pixel_values(data, trim=trim, biassect_a=biassect_a, biassect_b=biassect_b)
@@ -119,5 +124,7 @@ def bias_level_correct(
     levels = np.array([resistant_mean(v, sigma).mean for v in flat], dtype=np.float32)
     levels = levels.reshape(data.shape[:-2])
     log.debug("MEANBLEV per read: %s", levels)
-    corrected = np.subtract(data, levels[..., None, None], dtype=np.float32)
+    (corrected,) = output_arrays((data,), (np.float32,), None if out is None else (out,),
+                                 ("data",))
+    corrected -= levels[..., None, None]
     return BiasLevel(data=corrected, meanblev=levels.astype(np.float64))

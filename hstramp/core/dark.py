@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import masked_mean, science_slices
 from hstramp.datamodels.dqflags import (
     BAD_DETECTOR,
@@ -18,7 +20,7 @@ from hstramp.datamodels.dqflags import (
     UNSTABLE,
 )
 
-__all__ = ["MEANDARK_DQ_MASK", "DarkSubtracted", "dark_subtract"]
+__all__ = ["MEANDARK_DQ_MASK", "DarkSubtracted", "add_in_quadrature", "dark_subtract"]
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +50,30 @@ class DarkSubtracted:
     meandark: np.ndarray
 
 
-def _check_ramp(array, shape, name):
-    """Raise ValueError unless ``array`` has the ramp shape."""
-    if np.shape(array) != shape:
-        raise ValueError(f"{name} has shape {np.shape(array)}, expected {shape}")
+def _check_count(frames, shape, name):
+    """Raise ValueError unless ``frames`` holds one frame per read."""
+    if len(frames) != shape[0]:
+        raise ValueError(f"{name} must hold {shape[0]} frames, got {len(frames)}")
+
+
+def _frame(frames, k, shape, name, dtype=None):
+    """Frame ``k`` of ``frames`` as an array, checked to be ``shape``."""
+    frame = np.asarray(frames[k], dtype=dtype)
+    if frame.shape != shape:
+        raise ValueError(f"{name}[{k}] has shape {frame.shape}, expected {shape}")
+    return frame
 
 
 def dark_subtract(
     data: np.ndarray,
     err: np.ndarray,
     groupdq: np.ndarray,
-    dark: np.ndarray,
-    dark_err: np.ndarray | None,
-    dark_dq: np.ndarray | None,
+    dark: Sequence[np.ndarray],
+    dark_err: Sequence[np.ndarray] | None,
+    dark_dq: Sequence[np.ndarray] | None,
     *,
     trim: tuple[int, int, int, int],
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> DarkSubtracted:
     """Subtract a dark image from every read, in the science area only.
 
@@ -72,49 +83,71 @@ def dark_subtract(
     area, skipping dark pixels flagged 4, 8, 16, 32, 128, 256 or 512 and
     non-finite values (0 when none is left).
 
+    The dark is used one read at a time (``dark[k]`` is fetched once per read), so a
+    lazy sequence, such as the one :func:`hstramp.reference.open_darkfile` gives,
+    streams a reference file with frame-sized memory.
+
     Parameters
     ----------
     data, err : ndarray [ngroups, ny, nx]
         Reads (DN, after NLIN) and their errors.
     groupdq : ndarray [ngroups, ny, nx]
         Data quality.
-    dark : ndarray [ngroups, ny, nx]
+    dark : sequence of ngroups ndarray [ny, nx]
         Dark of each read (DN accumulated since the zeroth read), already
-        matched or interpolated to the read times.
-    dark_err : ndarray [ngroups, ny, nx] or None
+        matched or interpolated to the read times; a ``[ngroups, ny, nx]`` array will do.
+    dark_err : sequence of ngroups ndarray [ny, nx], or None
         Dark errors (None: zero).
-    dark_dq : ndarray [ngroups, ny, nx] or None
+    dark_dq : sequence of ngroups ndarray [ny, nx], or None
         Dark DQ (None: zero).
     trim : tuple of 4 int
         Reference-pixel border widths ``(x1, x2, y1, y2)``.
+    out : tuple of 3 ndarray, optional
+        ``(data, err, groupdq)`` arrays to write the result into (float32, float32 and
+        the DQ dtype); they may be the inputs themselves. Default: new arrays.
 
     Returns
     -------
     DarkSubtracted
-        New data, err, DQ and MEANDARK per read.
+        New (or ``out``) data, err, DQ and MEANDARK per read.
     """
     data = np.asarray(data)
     shape = data.shape
-    for name, array in (("err", err), ("groupdq", groupdq), ("dark", dark)):
-        _check_ramp(array, shape, name)
-    for name, array in (("dark_err", dark_err), ("dark_dq", dark_dq)):
-        if array is not None:
-            _check_ramp(array, shape, name)
+    for name, array in (("err", err), ("groupdq", groupdq)):
+        if np.shape(array) != shape:
+            raise ValueError(f"{name} has shape {np.shape(array)}, expected {shape}")
+    for name, frames in (("dark", dark), ("dark_err", dark_err), ("dark_dq", dark_dq)):
+        if frames is not None:
+            _check_count(frames, shape, name)
+    out_data, out_err, out_dq = output_arrays(
+        (data, err, groupdq), (np.float32, np.float32, np.asarray(groupdq).dtype), out,
+        ("data", "err", "groupdq"))
     rows, cols = science_slices(shape, trim)
-    out = np.array(data, dtype=np.float32)
-    out_err = np.array(err, dtype=np.float32)
-    out_dq = np.array(groupdq, copy=True)
     meandark = np.zeros(shape[0], dtype=np.float64)
     for k in range(shape[0]):  # one read at a time keeps the temporaries frame-sized
-        dark_k = np.asarray(dark[k], dtype=np.float32)
-        dq_k = None if dark_dq is None else np.asarray(dark_dq[k])
-        out[k, rows, cols] -= dark_k[rows, cols]
+        dark_k = _frame(dark, k, shape[1:], "dark", np.float32)
+        out_data[k, rows, cols] -= dark_k[rows, cols]
         if dark_err is not None:
-            derr = np.asarray(dark_err[k], dtype=np.float32)[rows, cols]
-            e = out_err[k, rows, cols]
-            out_err[k, rows, cols] = np.sqrt(e * e + derr * derr)
+            add_in_quadrature(out_err[k, rows, cols],
+                              _frame(dark_err, k, shape[1:], "dark_err", np.float32)[rows, cols])
+        dq_k = None if dark_dq is None else _frame(dark_dq, k, shape[1:], "dark_dq")
         if dq_k is not None:
             out_dq[k, rows, cols] |= dq_k[rows, cols].astype(out_dq.dtype, copy=False)
         meandark[k] = masked_mean(dark_k, dq_k, MEANDARK_DQ_MASK, trim=trim)
     log.debug("MEANDARK per read: %s", meandark)
-    return DarkSubtracted(data=out, err=out_err, groupdq=out_dq, meandark=meandark)
+    return DarkSubtracted(data=out_data, err=out_err, groupdq=out_dq, meandark=meandark)
+
+
+def add_in_quadrature(err: np.ndarray, other: np.ndarray) -> None:
+    """``err = sqrt(err^2 + other^2)``, in place, without a temporary beyond ``other^2``.
+
+    Parameters
+    ----------
+    err : ndarray, float32
+        Errors, updated in place (a view into a larger array will do).
+    other : ndarray
+        The error to add, broadcastable to ``err``.
+    """
+    np.multiply(err, err, out=err)
+    err += np.square(other, dtype=np.float32)
+    np.sqrt(err, out=err)

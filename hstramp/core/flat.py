@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.noise import pixel_map
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
 __all__ = ["FlatFielded", "electron_unit", "flat_field", "mean_gain"]
@@ -64,15 +65,24 @@ def electron_unit(bunit: str) -> str:
     return _ELECTRON_UNITS[key]
 
 
-def _divide_by_flat(sci: np.ndarray, err: np.ndarray, f: np.ndarray, ef: np.ndarray) -> None:
-    """In place: ``sci /= f``, ``err = sqrt(err^2/f^2 + sci^2 ef^2/f^4)``; both 0 where f == 0."""
-    f2 = f * f
-    usable = f != 0
+def _divide_by_flat(sci: np.ndarray, err: np.ndarray, f: np.ndarray, ef: np.ndarray,
+                    f2: np.ndarray, f4: np.ndarray, unusable: np.ndarray) -> None:
+    """In place: ``sci /= f``, ``err = sqrt(err^2/f^2 + sci^2 ef^2/f^4)``; both 0 where f == 0.
+
+    ``f2 = f * f``, ``f4 = f2 * f2`` and ``unusable = f == 0`` are computed once per flat.
+    """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        new_err = np.sqrt(err * err / f2 + sci * sci * ef * ef / (f2 * f2))
+        term = sci * sci
+        term *= ef
+        term *= ef
+        term /= f4
+        np.multiply(err, err, out=err)
+        err /= f2
+        err += term
+        np.sqrt(err, out=err)
         sci /= f
-    err[...] = np.where(usable, new_err, np.float32(0.0))
-    sci[~usable] = 0.0
+    np.copyto(err, np.float32(0.0), where=unusable)
+    np.copyto(sci, np.float32(0.0), where=unusable)
 
 
 def flat_field(
@@ -87,6 +97,7 @@ def flat_field(
     trim: tuple[int, int, int, int],
     bunit: str = "COUNTS/S",
     zero_flat_dq: int = 0,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> FlatFielded:
     """Divide by the flat, then multiply by the mean gain, as calwf3.
 
@@ -120,11 +131,14 @@ def flat_field(
         Current BUNIT (COUNTS/S after UNITCORR, COUNTS without it).
     zero_flat_dq : int, optional
         DQ bits OR-ed where the flat is 0 (0: none, as calwf3).
+    out : tuple of 3 ndarray, optional
+        ``(data, err, dq)`` arrays to write the result into (float32, float32 and the DQ
+        dtype); they may be the inputs themselves. Default: new arrays.
 
     Returns
     -------
     FlatFielded
-        New data, err, DQ and BUNIT.
+        New (or ``out``) data, err, DQ and BUNIT.
     """
     data = np.asarray(data)
     if np.shape(err) != data.shape or np.shape(dq) != data.shape:
@@ -137,16 +151,18 @@ def flat_field(
     f = pixel_map(flat, frame, "flat")[rows, cols]
     ef = pixel_map(0.0 if flat_err is None else flat_err, frame, "flat_err")[rows, cols]
 
-    out = np.array(data, dtype=np.float32)
-    out_err = np.array(err, dtype=np.float32)
+    out, out_err, out_dq = output_arrays(
+        (data, err, dq), (np.float32, np.float32, np.asarray(dq).dtype), out,
+        ("data", "err", "dq"))
+    f2 = f * f
+    terms = (f, ef, f2, f2 * f2, f == 0)
     for image, error in zip(out.reshape(-1, *frame), out_err.reshape(-1, *frame), strict=True):
-        _divide_by_flat(image[rows, cols], error[rows, cols], f, ef)
+        _divide_by_flat(image[rows, cols], error[rows, cols], *terms)
     if amp_gains is not None:
         gain = np.float32(mean_gain(amp_gains))
         out *= gain
         out_err *= gain
 
-    out_dq = np.array(dq, copy=True)
     if flat_dq is not None:
         out_dq[..., rows, cols] |= pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype)[rows, cols]
     if zero_flat_dq:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.noise import pixel_map
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 from hstramp.datamodels.dqflags import SATURATED, ZERO_READ_SIGNAL
 
@@ -50,8 +51,34 @@ def linearity_factor(signal: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
     s = np.asarray(signal, dtype=np.float64)
     poly = np.zeros_like(s)
     for c in coeffs[::-1]:
-        poly = poly * s + c
-    return (1.0 + poly).astype(np.float32)
+        poly *= s
+        poly += c
+    poly += 1.0
+    return poly.astype(np.float32)
+
+
+#: rows corrected at a time (float64 temporaries of a few hundred kB stay in cache)
+_BLOCK_ROWS = 32
+
+
+def _correct_read(read, dq, coeffs, node, extra_dq, zsig, zsig_bits) -> None:
+    """Correct one read (or a band of it) in place: steps 1-3 of :func:`nonlinearity_correct`.
+
+    ``zsig`` and ``zsig_bits`` are None for the zeroth read or without ZSIG.
+    """
+    flag = dq.dtype.type
+    signal = read if zsig is None else read + zsig
+    if zsig is not None:
+        dq |= zsig_bits
+    dq |= extra_dq
+    free = (dq & flag(SATURATED)) == 0
+    linear = free & (signal <= node)
+    saturating = free & (signal > node)
+    corrected = signal * linearity_factor(signal, coeffs)
+    if zsig is not None:
+        corrected -= zsig
+    np.copyto(read, corrected, where=linear)
+    np.bitwise_or(dq, flag(SATURATED), out=dq, where=saturating)
 
 
 def nonlinearity_correct(
@@ -64,6 +91,7 @@ def nonlinearity_correct(
     trim: tuple[int, int, int, int],
     zsig: np.ndarray | None = None,
     zsig_dq: np.ndarray | None = None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> NonlinearityCorrected:
     """Correct every read for non-linearity and flag saturation, as calwf3.
 
@@ -99,11 +127,14 @@ def nonlinearity_correct(
         The ZSIG image; None when ZSIG was not performed.
     zsig_dq : ndarray [ny, nx], optional
         The ZSIG image's DQ (required with ``zsig``).
+    out : tuple of 2 ndarray, optional
+        ``(data, groupdq)`` arrays to write the result into (float32 and the DQ dtype);
+        they may be the inputs themselves. Default: new arrays.
 
     Returns
     -------
     NonlinearityCorrected
-        Corrected data and DQ.
+        Corrected data and DQ (``out`` when given).
     """
     data = np.asarray(data)
     if data.ndim != 3 or np.shape(groupdq) != data.shape:
@@ -116,38 +147,30 @@ def nonlinearity_correct(
     coeffs = np.asarray(coeffs, dtype=np.float32)
     if coeffs.ndim != 3 or coeffs.shape[1:] != frame:
         raise ValueError(f"coeffs has shape {coeffs.shape}, expected [ncoef, *{frame}]")
-    rows, cols = science_slices(frame, trim)
-    coeffs = coeffs[:, rows, cols]
-    node = pixel_map(node, frame, "node")[rows, cols]
-
-    out = np.array(data, dtype=np.float32)
-    out_dq = np.array(groupdq, copy=True)
-    flag = out_dq.dtype.type
-    extra_dq = np.zeros(node.shape, dtype=out_dq.dtype)
+    node = pixel_map(node, frame, "node")
+    out, out_dq = output_arrays((data, groupdq), (np.float32, np.asarray(groupdq).dtype), out,
+                                ("data", "groupdq"))
+    extra_dq = np.zeros(frame, dtype=out_dq.dtype)
     if nlin_dq is not None:
-        extra_dq |= pixel_map(nlin_dq, frame, "nlin_dq", out_dq.dtype)[rows, cols]
+        extra_dq |= pixel_map(nlin_dq, frame, "nlin_dq", out_dq.dtype)
+    zsig_bits = None
     if zsig is not None:
-        zsig = pixel_map(zsig, frame, "zsig")[rows, cols]
-        zsig_bits = pixel_map(zsig_dq, frame, "zsig_dq", out_dq.dtype)[rows, cols]
-        zsig_bits = zsig_bits & flag(ZERO_READ_SIGNAL)
-
-    for k in range(data.shape[0]):
-        read = out[k, rows, cols]
-        dq = out_dq[k, rows, cols]
-        with_zsig = zsig is not None and k > 0
-        signal = read + zsig if with_zsig else read
-        if with_zsig:
-            dq |= zsig_bits
-        dq |= extra_dq
-        free = (dq & flag(SATURATED)) == 0
-        linear = free & (signal <= node)
-        saturating = free & (signal > node)
-        corrected = signal * linearity_factor(signal, coeffs)
-        if with_zsig:
-            corrected -= zsig
-        read[linear] = corrected[linear]
-        dq[saturating] |= flag(SATURATED)
-        log.debug("NLIN read %d: %d pixels newly saturated", k, np.count_nonzero(saturating))
-        if k + 1 < data.shape[0]:
-            out_dq[k + 1] |= out_dq[k] & flag(SATURATED)
+        zsig = pixel_map(zsig, frame, "zsig")
+        zsig_bits = pixel_map(zsig_dq, frame, "zsig_dq", out_dq.dtype) & out_dq.dtype.type(
+            ZERO_READ_SIGNAL)
+    rows, cols = science_slices(frame, trim)
+    for block in range(0, frame[0], _BLOCK_ROWS):  # whole rows; the cut keeps temporaries small
+        band = slice(block, min(block + _BLOCK_ROWS, frame[0]))
+        inside = slice(max(band.start, rows.start), min(band.stop, rows.stop))
+        science = (inside, cols) if inside.start < inside.stop else None
+        for k in range(data.shape[0]):
+            if science is not None:
+                _correct_read(
+                    out[k][science], out_dq[k][science], coeffs[(slice(None), *science)],
+                    node[science], extra_dq[science],
+                    zsig[science] if zsig is not None and k > 0 else None,
+                    zsig_bits[science] if zsig is not None and k > 0 else None,
+                )
+            if k + 1 < data.shape[0]:  # saturation carries forward, over the whole frame
+                out_dq[k + 1, band] |= out_dq[k, band] & out_dq.dtype.type(SATURATED)
     return NonlinearityCorrected(data=out, groupdq=out_dq)

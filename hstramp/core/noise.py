@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
 __all__ = ["InitialError", "initial_error", "pixel_error", "pixel_map"]
@@ -117,6 +118,7 @@ def initial_error(
     readnoise: float | np.ndarray,
     *,
     trim: tuple[int, int, int, int],
+    out: np.ndarray | None = None,
 ) -> InitialError:
     """Populate the error of every read from read noise and Poisson noise.
 
@@ -138,26 +140,26 @@ def initial_error(
         Read noise per pixel, e-.
     trim : tuple of 4 int
         Reference-pixel border widths ``(x1, x2, y1, y2)``.
+    out : ndarray, optional
+        float32 array of ``data``'s shape to write the errors into; it may be ``err``
+        itself. Default: a new array.
 
     Returns
     -------
     InitialError
-        New error array and the number of reads computed.
+        New (or ``out``) error array and the number of reads computed.
     """
     data = np.asarray(data)
     rows, cols = science_slices(data.shape, trim)
     frame = data.shape[-2:]
     gain = pixel_map(gain, frame, "gain", positive=True)[rows, cols]
     readnoise = pixel_map(readnoise, frame, "readnoise")[rows, cols]
-    if err is None:
-        out = np.zeros(data.shape, dtype=np.float32)
-        ncomputed = data.shape[0]
-    else:
-        if np.shape(err) != data.shape:
-            raise ValueError(f"err has shape {np.shape(err)}, expected {data.shape}")
-        out = np.array(err, dtype=np.float32)
-        populated = np.any(out[:, rows, cols] != 0, axis=(1, 2))
-        ncomputed = int(np.argmax(populated)) if populated.any() else data.shape[0]
+    if err is not None and np.shape(err) != data.shape:
+        raise ValueError(f"err has shape {np.shape(err)}, expected {data.shape}")
+    start = np.broadcast_to(np.float32(0.0), data.shape) if err is None else err
+    (out,) = output_arrays((start,), (np.float32,), None if out is None else (out,), ("err",))
+    populated = [k for k in range(data.shape[0]) if np.any(out[k, rows, cols])]
+    ncomputed = populated[0] if populated else data.shape[0]
     if ncomputed < data.shape[0]:
         log.debug("ERR of read %d already populated: noise skipped from there on", ncomputed)
     for k in range(ncomputed):  # one read at a time keeps the temporaries frame-sized

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 from hstramp.errors import ParameterError
 
@@ -87,6 +88,7 @@ def count_rates(
     trim: tuple[int, int, int, int],
     bunit: str = "COUNTS",
     zero_read_time: float | None = None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> CountRates:
     """Divide every read and its error by its exposure time, in the science area.
 
@@ -109,11 +111,14 @@ def count_rates(
     zero_read_time : float, optional
         Effective exposure time of the zeroth read; default
         :func:`effective_zero_read_time` of ``times``.
+    out : tuple of 2 ndarray, optional
+        ``(data, err)`` float32 arrays to write the result into; they may be the inputs
+        themselves. Default: new arrays.
 
     Returns
     -------
     CountRates
-        Rates, errors, the new BUNIT and the zero-read time used.
+        Rates, errors (``out`` when given), the new BUNIT and the zero-read time used.
     """
     data = np.asarray(data)
     times = np.asarray(times, dtype=np.float64)
@@ -134,8 +139,7 @@ def count_rates(
     divisor = np.where(idle, np.float32(1.0), read_times)[:, None, None]
     zero_read_factor = np.float32(1.0 / zero_read_time)
 
-    out = np.array(data, dtype=np.float32)
-    out_err = np.array(err, dtype=np.float32)
+    out, out_err = output_arrays((data, err), (np.float32, np.float32), out, ("data", "err"))
     for array in (out, out_err):
         array[0, rows, cols] *= zero_read_factor
         array[1:, rows, cols] /= divisor

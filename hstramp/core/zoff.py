@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.outputs import output_arrays
+
 __all__ = ["ZeroReadSubtracted", "subtract_zero_read"]
 
 
@@ -30,6 +32,8 @@ def subtract_zero_read(
     groupdq: np.ndarray,
     zeroth_read: np.ndarray | None = None,
     zeroth_dq: np.ndarray | None = None,
+    *,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ZeroReadSubtracted:
     """Subtract the zeroth read from every read and OR its DQ into every read.
 
@@ -55,11 +59,14 @@ def subtract_zero_read(
         The image to subtract; default ``data[0]``.
     zeroth_dq : ndarray [ny, nx], optional
         The DQ to OR in; default ``groupdq[0]``.
+    out : tuple of 2 ndarray, optional
+        ``(data, groupdq)`` arrays to write the result into (float32 and the DQ dtype);
+        they may be the inputs themselves. Default: new arrays.
 
     Returns
     -------
     ZeroReadSubtracted
-        New data and DQ.
+        New (or ``out``) data and DQ.
     """
     data = np.asarray(data)
     groupdq = np.asarray(groupdq)
@@ -67,12 +74,14 @@ def subtract_zero_read(
         raise ValueError(
             f"data and groupdq must be ramps of one shape, got {data.shape} and {groupdq.shape}"
         )
-    zeroth_read = data[0] if zeroth_read is None else np.asarray(zeroth_read)
-    zeroth_dq = groupdq[0] if zeroth_dq is None else np.asarray(zeroth_dq)
+    # copies of the defaults: read 0 may be overwritten (``out``) before the later reads
+    zeroth_read = data[0].copy() if zeroth_read is None else np.asarray(zeroth_read)
+    zeroth_dq = groupdq[0].copy() if zeroth_dq is None else np.asarray(zeroth_dq)
     for name, array in (("zeroth_read", zeroth_read), ("zeroth_dq", zeroth_dq)):
         if array.shape != data.shape[1:]:
             raise ValueError(f"{name} has shape {array.shape}, expected {data.shape[1:]}")
-    return ZeroReadSubtracted(
-        data=np.subtract(data, zeroth_read, dtype=np.float32),
-        groupdq=np.bitwise_or(groupdq, zeroth_dq.astype(groupdq.dtype, copy=False)),
-    )
+    out_data, out_dq = output_arrays((data, groupdq), (np.float32, groupdq.dtype), out,
+                                     ("data", "groupdq"))
+    np.subtract(out_data, zeroth_read, out=out_data, dtype=np.float32, casting="unsafe")
+    out_dq |= zeroth_dq.astype(groupdq.dtype, copy=False)
+    return ZeroReadSubtracted(data=out_data, groupdq=out_dq)

@@ -76,11 +76,21 @@ class HstrampModel(DataModel):
         self.check_arrays()
 
     def make_arrays_native(self):
-        """Convert big-endian arrays (as astropy reads FITS) to native byte order in place."""
+        """Make every array a plain NumPy array in native byte order.
+
+        astropy reads FITS big-endian and asdf hands out lazy array proxies; the steps'
+        core functions write into the model's arrays, which needs real native arrays.
+        Arrays already native are left as they are (no copy).
+        """
         for name in self._array_layout:
             array = self._instance.get(name)
-            if array is not None and not array.dtype.isnative:
-                self._instance[name] = array.astype(array.dtype.newbyteorder("="))
+            if array is None:
+                continue
+            if not isinstance(array, np.ndarray):
+                array = np.asarray(array)
+            if not array.dtype.isnative:
+                array = array.astype(array.dtype.newbyteorder("="))
+            self._instance[name] = array
 
     def on_save(self, path=None):
         """Check array consistency before anything is written."""

@@ -10,7 +10,7 @@ from hstramp.reference.bpix import read_bpixtab
 from hstramp.reference.ccd import CCDParameters, read_ccdtab
 from hstramp.reference.common import ReferenceFileError, is_dummy
 from hstramp.reference.crrej import CRRejectParameters, parse_crsigmas, read_crrejtab
-from hstramp.reference.dark import DarkReference, read_darkfile
+from hstramp.reference.dark import DarkReference, ImsetFrames, open_darkfile, read_darkfile
 from hstramp.reference.flat import FlatField, read_flats
 from hstramp.reference.linearity import LinearityReference, read_nlinfile
 from hstramp.reference.overscan import OverscanParameters, read_oscntab
@@ -22,11 +22,13 @@ __all__ = [
     "CRRejectParameters",
     "DarkReference",
     "FlatField",
+    "ImsetFrames",
     "LinearityReference",
     "OverscanParameters",
     "PhotometryKeywords",
     "ReferenceFileError",
     "is_dummy",
+    "open_darkfile",
     "parse_crsigmas",
     "read_bpixtab",
     "read_ccdtab",

@@ -78,7 +78,7 @@ def open_reference(path, keyword: str | None = None):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            hdul = fits.open(path, mode="readonly", memmap=True, lazy_load_hdus=False)
+            hdul = fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=False)
     except FileNotFoundError as exc:
         raise ReferenceFileError(f"{what} {path} does not exist", keyword=keyword,
                                  path=path) from exc
@@ -262,7 +262,9 @@ def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarr
         dtype = np.float32 if isinstance(value, float) else np.int32
         return np.full((header["NPIX2"], header["NPIX1"]), value, dtype=dtype)
     data = np.asarray(hdu.data)
-    return data.astype(data.dtype.newbyteorder("="), copy=True)
+    native = data.astype(data.dtype.newbyteorder("="), copy=True)
+    del hdu.data  # the file's own (big-endian) copy: read again if asked again
+    return native
 
 
 def image_hdu(hdul, extname: str, extver: int, path, keyword: str):

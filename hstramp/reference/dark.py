@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +15,13 @@ from hstramp.reference.common import (
     check_detector,
     check_filetype,
     image_array,
+    image_hdu,
     open_reference,
 )
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DARK_TIME_TOLERANCE", "DarkReference", "read_darkfile"]
+__all__ = ["DARK_TIME_TOLERANCE", "DarkReference", "ImsetFrames", "open_darkfile", "read_darkfile"]
 
 KEYWORD = "DARKFILE"
 FILETYPE = "DARK"
@@ -42,11 +45,12 @@ class DarkReference:
         Imset (EXTVER) used for each read.
     exposure_times : numpy.ndarray
         float64 ``[ngroups]`` EXPOS_n of those imsets.
-    data : numpy.ndarray
-        float32 ``[ngroups, ny, nx]`` dark DN accumulated since the zeroth read.
-    err : numpy.ndarray
+    data : numpy.ndarray or ImsetFrames
+        float32 ``[ngroups, ny, nx]`` dark DN accumulated since the zeroth read (from
+        :func:`open_darkfile`: a lazy sequence of ``[ny, nx]`` frames, one per read).
+    err : numpy.ndarray or ImsetFrames
         float32 ``[ngroups, ny, nx]`` its uncertainty, DN.
-    dq : numpy.ndarray
+    dq : numpy.ndarray or ImsetFrames
         uint16 ``[ngroups, ny, nx]``.
     """
 
@@ -56,9 +60,47 @@ class DarkReference:
     times: np.ndarray
     extvers: tuple[int, ...]
     exposure_times: np.ndarray
-    data: np.ndarray
-    err: np.ndarray
-    dq: np.ndarray
+    data: np.ndarray | ImsetFrames
+    err: np.ndarray | ImsetFrames
+    dq: np.ndarray | ImsetFrames
+
+
+class ImsetFrames(Sequence):
+    """One extension (SCI, ERR or DQ) of the dark imset of each read, read on demand.
+
+    ``frames[k]`` reads the extension of read ``k``'s imset from the open file (a
+    constant extension, or a missing ERR or DQ, gives a constant frame) and keeps
+    nothing, so a step can subtract a dark of any number of reads holding one frame at
+    a time. Valid while the file given by :func:`open_darkfile` is open.
+    """
+
+    def __init__(self, hdul, extname: str, extvers, shape, dtype, path):
+        self._hdul, self._extname, self._extvers = hdul, extname, tuple(extvers)
+        self._shape, self._dtype, self._path = tuple(shape), np.dtype(dtype), path
+        self._present = extname in {hdu.name for hdu in hdul}
+
+    def __len__(self) -> int:
+        return len(self._extvers)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if not self._present:  # an imset without ERR or DQ: zero
+            return np.zeros(self._shape, self._dtype)
+        frame = image_array(self._hdul, self._extname, self._extvers[k], self._path, KEYWORD)
+        if frame.shape != self._shape:
+            raise ReferenceFileError(
+                f"DARKFILE {self._path} imset {self._extvers[k]} {self._extname} is "
+                f"{frame.shape[0]}x{frame.shape[1]} but the science image is "
+                f"{self._shape[0]}x{self._shape[1]}; a matching subarray dark is needed",
+                keyword=KEYWORD, path=self._path,
+            )
+        return frame.astype(self._dtype, copy=False)
+
+    def stacked(self) -> np.ndarray:
+        """Every frame, as one ``[ngroups, ny, nx]`` array (each imset read once)."""
+        frames = {v: self[self._extvers.index(v)] for v in set(self._extvers)}
+        return np.stack([frames[v] for v in self._extvers])
 
 
 def _check_keyword_matches(header, name: str, science_value: str, path) -> str:
@@ -98,22 +140,6 @@ def _matching_imset(read_time: float, exposure_times: np.ndarray, path) -> int:
     return int(close[0]) + 1
 
 
-def _imset(hdul, extver, shape, path):
-    sci = image_array(hdul, "SCI", extver, path, KEYWORD)
-    if sci.shape != tuple(shape):
-        raise ReferenceFileError(
-            f"DARKFILE {path} imset {extver} is {sci.shape[0]}x{sci.shape[1]} but the science "
-            f"image is {shape[0]}x{shape[1]}; a matching subarray dark is needed",
-            keyword=KEYWORD, path=path,
-        )
-    names = {hdu.name for hdu in hdul}
-    err = (image_array(hdul, "ERR", extver, path, KEYWORD) if "ERR" in names
-           else np.zeros(shape, np.float32))
-    dq = (image_array(hdul, "DQ", extver, path, KEYWORD) if "DQ" in names
-          else np.zeros(shape, np.uint16))
-    return sci.astype(np.float32), err.astype(np.float32), dq.astype(np.uint16)
-
-
 def read_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
                   detector: str = "IR") -> DarkReference:
     """Read the dark imset matching each science read time, as calwf3's ``getDarkImage``.
@@ -146,6 +172,38 @@ def read_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
         values named), a read time with no imset within 0.01 s (the time named), or a dark
         imset of another size.
     """
+    with open_darkfile(path, times=times, shape=shape, samp_seq=samp_seq, subtype=subtype,
+                       detector=detector) as dark:
+        return replace(dark, data=dark.data.stacked(), err=dark.err.stacked(),
+                       dq=dark.dq.stacked())
+
+
+def _check_imset_shape(hdu, extver, shape, path) -> None:
+    """Raise ReferenceFileError unless the (header) size of an imset's SCI is ``shape``."""
+    header = hdu.header
+    keys = ("NAXIS2", "NAXIS1") if header.get("NAXIS", 0) == 2 else ("NPIX2", "NPIX1")
+    found = tuple(int(header.get(key, -1)) for key in keys)
+    if found != tuple(shape):
+        raise ReferenceFileError(
+            f"DARKFILE {path} imset {extver} is {found[0]}x{found[1]} but the science "
+            f"image is {shape[0]}x{shape[1]}; a matching subarray dark is needed",
+            keyword=KEYWORD, path=path,
+        )
+
+
+@contextlib.contextmanager
+def open_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
+                  detector: str = "IR") -> Iterator[DarkReference]:
+    """Open a DARKFILE and match its imsets to the read times, reading no image yet.
+
+    The same checks and matching as :func:`read_darkfile`; the ``data``, ``err`` and
+    ``dq`` of the :class:`DarkReference` are :class:`ImsetFrames`, which read one
+    read's frame at a time while the file is open (inside the ``with`` block).
+
+    Yields
+    ------
+    DarkReference
+    """
     path = Path(path)
     times = np.asarray(times, dtype=np.float64)
     if times.ndim != 1 or times.size == 0:
@@ -158,11 +216,15 @@ def read_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
         file_subtype = _check_keyword_matches(header, "SUBTYPE", subtype, path)
         exposure_times = _exposure_times(header, path)
         extvers = tuple(_matching_imset(t, exposure_times, path) for t in times)
-        imsets = {v: _imset(hdul, v, shape, path) for v in sorted(set(extvers))}
-    data, err, dq = (np.stack([imsets[v][k] for v in extvers]) for k in range(3))
-    log.debug("DARKFILE %s: imsets %s for read times %s", path, extvers, times)
-    return DarkReference(
-        path=path, samp_seq=file_seq, subtype=file_subtype, times=times.copy(),
-        extvers=extvers, exposure_times=exposure_times[np.array(extvers, int) - 1],
-        data=data, err=err, dq=dq,
-    )
+        for extver in sorted(set(extvers)):  # every imset present and of the right size
+            _check_imset_shape(image_hdu(hdul, "SCI", extver, path, KEYWORD), extver, shape,
+                               path)
+        log.debug("DARKFILE %s: imsets %s for read times %s", path, extvers, times)
+        frames = {name: ImsetFrames(hdul, name, extvers, shape, dtype, path)
+                  for name, dtype in (("SCI", np.float32), ("ERR", np.float32),
+                                      ("DQ", np.uint16))}
+        yield DarkReference(
+            path=path, samp_seq=file_seq, subtype=file_subtype, times=times.copy(),
+            extvers=extvers, exposure_times=exposure_times[np.array(extvers, int) - 1],
+            data=frames["SCI"], err=frames["ERR"], dq=frames["DQ"],
+        )

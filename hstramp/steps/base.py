@@ -326,6 +326,7 @@ class HstrampStep(HstrampPlumbing, Step):
             )
         if model is input_data and not self.works_in_place():
             model = model.copy()
+        model.make_arrays_native()  # the core writes into the model's arrays
         return model
 
     def works_in_place(self):

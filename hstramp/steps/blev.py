@@ -25,8 +25,8 @@ class BiasLevelStep(HstrampStep):
         detector = load_detector(model, references)
         result = bias_level_correct(model.data, trim=detector.trim,
                                     biassect_a=detector.biassect_a,
-                                    biassect_b=detector.biassect_b, sigma=self.sigma)
-        model.data = result.data
+                                    biassect_b=detector.biassect_b, sigma=self.sigma,
+                                    out=model.data)
         model.meanblev = np.asarray(result.meanblev, dtype=np.float64)
         if model.zeroread is not None:
             # the saved zeroth read shares read 0's reference pixels, hence its bias level

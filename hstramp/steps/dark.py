@@ -19,15 +19,15 @@ class DarkStep(HstrampStep):
     input_models = (RampModel,)
 
     def apply(self, model, references):
-        from hstramp.reference import read_darkfile
+        from hstramp.reference import open_darkfile
 
         detector = load_detector(model, references)
-        dark = read_darkfile(references["darkfile"], times=model.times,
-                             shape=detector.geometry.shape,
-                             samp_seq=model.meta.exposure.samp_seq,
-                             subtype=model.meta.subarray.subtype)
-        result = dark_subtract(model.data, model.err, model.groupdq, dark.data, dark.err,
-                               dark.dq, trim=detector.trim)
-        model.data, model.err, model.groupdq = result.data, result.err, result.groupdq
+        with open_darkfile(references["darkfile"], times=model.times,
+                           shape=detector.geometry.shape,
+                           samp_seq=model.meta.exposure.samp_seq,
+                           subtype=model.meta.subarray.subtype) as dark:
+            result = dark_subtract(model.data, model.err, model.groupdq, dark.data, dark.err,
+                                   dark.dq, trim=detector.trim,
+                                   out=(model.data, model.err, model.groupdq))
         model.meandark = np.asarray(result.meandark, dtype=np.float64)
         return model

@@ -61,11 +61,7 @@ class FlatStep(HstrampStep):
         dq = model.groupdq if is_ramp else model.dq
         result = flat_field(model.data, model.err, dq, flat.data, flat.err, flat.dq,
                             amp_gains=detector.ccd.gain, trim=detector.trim,
-                            bunit=model.meta.bunit_data or "COUNTS/S")
-        model.data, model.err = result.data, result.err
-        if is_ramp:
-            model.groupdq = result.dq
-        else:
-            model.dq = result.dq
+                            bunit=model.meta.bunit_data or "COUNTS/S",
+                            out=(model.data, model.err, dq))
         model.meta.bunit_data = result.bunit
         return model

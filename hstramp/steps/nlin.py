@@ -23,12 +23,11 @@ class NonlinearityStep(HstrampStep):
         detector = load_detector(model, references)
         linearity = read_nlinfile(references["nlinfile"], detector.geometry)
         with_zsig = model.meta.cal_step.zsigcorr == "COMPLETE"
-        result = nonlinearity_correct(
+        nonlinearity_correct(
             model.data, model.groupdq, linearity.coeffs, linearity.node, linearity.dq,
             trim=detector.trim,
             zsig=model.zsig if with_zsig else None,
             zsig_dq=zero_read_signal_dq(model.groupdq) if with_zsig else None,
+            out=(model.data, model.groupdq),
         )
-        model.data = result.data
-        model.groupdq = result.groupdq
         return model

@@ -23,8 +23,7 @@ class NoiseStep(HstrampStep):
     def apply(self, model, references):
         detector = load_detector(model, references)
         result = initial_error(model.data, model.err, detector.gain_map(),
-                               detector.read_noise_map(), trim=detector.trim)
-        model.err = result.err
+                               detector.read_noise_map(), trim=detector.trim, out=model.err)
         if result.ncomputed < model.ngroups:
             raise StepSkipped(f"the ERR of read {result.ncomputed} is already populated; "
                               f"errors computed for reads 0..{result.ncomputed - 1} only")

@@ -26,7 +26,6 @@ class UnitStep(HstrampStep):
             raise StepSkipped(f"the data are already count rates (BUNIT {bunit})")
         detector = load_detector(model, references)
         result = count_rates(model.data, model.err, model.times, trim=detector.trim,
-                             bunit=bunit)
-        model.data, model.err = result.data, result.err
+                             bunit=bunit, out=(model.data, model.err))
         model.meta.bunit_data = result.bunit
         return model

@@ -15,9 +15,7 @@ class ZeroReadSubtractStep(HstrampStep):
     input_models = (RampModel,)
 
     def apply(self, model, references):
-        result = subtract_zero_read(model.data, model.groupdq, zeroth_read=model.zeroread,
-                                    zeroth_dq=model.zeroread_dq)
-        model.data = result.data
-        model.groupdq = result.groupdq
+        subtract_zero_read(model.data, model.groupdq, zeroth_read=model.zeroread,
+                           zeroth_dq=model.zeroread_dq, out=(model.data, model.groupdq))
         model.drop_zeroread()
         return model

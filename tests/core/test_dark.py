@@ -88,8 +88,58 @@ def test_dark_without_err_or_dq():
     assert not result.groupdq.any()
 
 
-def test_dark_shape_mismatch():
+@pytest.mark.parametrize("name, frames, message", [
+    ("dark", lambda d: d[:2], "dark must hold 3 frames"),
+    ("dark_err", lambda d: d[:, :4], r"dark_err\[0\] has shape \(4, 8\)"),
+    ("err", lambda d: d[:2], "err has shape"),
+])
+def test_dark_shape_mismatch(name, frames, message):
     inputs = _inputs()
-    inputs["dark"] = inputs["dark"][:2]
-    with pytest.raises(ValueError, match="dark has shape"):
+    inputs[name] = frames(inputs[name])
+    with pytest.raises(ValueError, match=message):
         dark_subtract(**inputs, trim=TRIM)
+
+
+class _CountingFrames:
+    """A lazy per-read sequence that records which frames were fetched."""
+
+    def __init__(self, cube):
+        self.cube, self.fetched = cube, []
+
+    def __len__(self):
+        return len(self.cube)
+
+    def __getitem__(self, k):
+        self.fetched.append(k)
+        return self.cube[k].copy()
+
+
+def test_dark_in_place_and_streamed_equal_the_copying_call():
+    inputs = _inputs()
+    inputs["dark_dq"][1, 3, 3] = dqflags.HOT
+    expected = dark_subtract(**inputs, trim=TRIM)
+    before = {k: v.copy() for k, v in inputs.items()}
+    lazy = {k: _CountingFrames(inputs[k]) for k in ("dark", "dark_err", "dark_dq")}
+    own = {k: inputs[k].copy() for k in ("data", "err", "groupdq")}
+    result = dark_subtract(**own, **lazy, trim=TRIM, out=(own["data"], own["err"], own["groupdq"]))
+    assert result.data is own["data"] and result.groupdq is own["groupdq"]
+    for name in ("data", "err", "groupdq"):
+        np.testing.assert_array_equal(getattr(result, name), getattr(expected, name))
+    np.testing.assert_array_equal(result.meandark, expected.meandark)
+    assert all(frames.fetched == [0, 1, 2] for frames in lazy.values())  # each once
+    for name, value in before.items():  # nothing but ``out`` was written
+        if name not in own:
+            np.testing.assert_array_equal(inputs[name], value)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda o: o[:2], "out must hold 3 arrays"),
+    (lambda o: (o[0].astype(np.float64), o[1], o[2]), "out data must be a native float32 array"),
+    (lambda o: (o[0], o[1][:, ::2], o[2]), "out err must be a native float32 array of shape"),
+    (lambda o: (o[0][:, :, ::-1], o[1], o[2]), "out data must be a writeable C-contiguous"),
+])
+def test_dark_refuses_a_bad_out(bad, message):
+    inputs = _inputs()
+    out = tuple(inputs[k].copy() for k in ("data", "err", "groupdq"))
+    with pytest.raises(ValueError, match=message):
+        dark_subtract(**inputs, trim=TRIM, out=bad(out))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.noise import pixel_error, pixel_map
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 from hstramp.datamodels.dqflags import SATURATED, ZERO_READ_SIGNAL
 from hstramp.errors import ParameterError
@@ -61,6 +62,7 @@ def zero_read_signal(
     *,
     trim: tuple[int, int, int, int],
     threshold: float = 4.0,
+    out: np.ndarray | None = None,
 ) -> ZeroReadSignal:
     """Estimate the zeroth-read signal and flag saturation in reads 0 and 1.
 
@@ -94,11 +96,14 @@ def zero_read_signal(
         Reference-pixel border widths ``(x1, x2, y1, y2)``.
     threshold : float, optional
         Significance threshold in sigma (calwf3 default 4).
+    out : ndarray, optional
+        Array of ``groupdq``'s shape and dtype to write the new ramp DQ into; it may be
+        ``groupdq`` itself. Default: a new array.
 
     Returns
     -------
     ZeroReadSignal
-        zsig image, its DQ, the new ramp DQ and the new zeroth read.
+        zsig image, its DQ, the new (or ``out``) ramp DQ and the new zeroth read.
 
     Raises
     ------
@@ -135,13 +140,14 @@ def zero_read_signal(
         saturated0.sum() + saturated1.sum(),
     )
 
-    out_dq = np.array(groupdq, copy=True)
+    zsig_dq = np.array(groupdq[0], copy=True)
+    (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
+                              None if out is None else (out,), ("groupdq",))
     flags = out_dq.dtype.type
     read0_flags = np.where(significant, flags(ZERO_READ_SIGNAL), flags(0))
     read0_flags |= np.where(saturated0, flags(SATURATED | ZERO_READ_SIGNAL), flags(0))
     out_dq[0, rows, cols] |= read0_flags
     out_dq[1, rows, cols] |= np.where(saturated0 | saturated1, flags(SATURATED), flags(0))
-    zsig_dq = np.array(groupdq[0], copy=True)
     zsig_dq[rows, cols] |= read0_flags
     zsig_dq[rows, cols] |= np.where(saturated1, flags(SATURATED | ZERO_READ_SIGNAL), flags(0))
 

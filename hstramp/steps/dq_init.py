@@ -21,6 +21,6 @@ class DQInitStep(HstrampStep):
 
         mask = read_bpixtab(references["bpixtab"], model_geometry(model),
                             ccdgain=model.meta.exposure.ccdgain or 2.5)
-        model.groupdq = dq_init(model.groupdq, mask)
+        dq_init(model.groupdq, mask, out=model.groupdq)
         model.pixeldq = model.pixeldq | mask
         return model

@@ -28,14 +28,13 @@ class ZeroReadSignalStep(HstrampStep):
 
         detector = load_detector(model, references)
         linearity = read_nlinfile(references["nlinfile"], detector.geometry)
+        model.zeroread = model.data[0].copy()  # for ZOFF: before ZSIG changes read 0
+        model.zeroread_dq = model.groupdq[0].copy()
         result = zero_read_signal(
             model.data, model.groupdq, linearity.zsci, linearity.zerr, linearity.node,
             detector.gain_map(), detector.read_noise_map(), trim=detector.trim,
-            threshold=self.threshold,
+            threshold=self.threshold, out=model.groupdq,
         )
-        model.zeroread = model.data[0].copy()
-        model.zeroread_dq = model.groupdq[0].copy()
         model.zsig = result.zsig
         model.data[0] = result.zeroth_read
-        model.groupdq = result.groupdq
         return model

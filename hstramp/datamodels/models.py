@@ -32,7 +32,12 @@ class HstrampModel(DataModel):
     _array_layout: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def __setattr__(self, attr, value):
-        """Refuse an array of another dtype instead of casting it silently (stdatamodels would)."""
+        """Refuse an array of another dtype instead of casting it silently (stdatamodels would).
+
+        An array of the right dtype and dimensions is all the schema asks of it, so it is
+        stored (native byte order) without stdatamodels' schema validation on assignment,
+        which for an array re-reads asdf's ndarray schema every time (about 2 ms).
+        """
         if attr in self._array_layout and isinstance(value, np.ndarray):
             dtype, axes = self._array_layout[attr]
             if value.ndim != len(axes):
@@ -46,6 +51,8 @@ class HstrampModel(DataModel):
                     f"{type(self).__name__}.{attr} must be {expected}, got {value.dtype}; "
                     f"cast it explicitly (e.g. array.astype(np.{expected}))"
                 )
+            self._instance[attr] = value if value.dtype.isnative else value.astype(expected)
+            return
         super().__setattr__(attr, value)
 
     @property

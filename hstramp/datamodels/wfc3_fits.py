@@ -220,6 +220,24 @@ def _check_imsets(primary, index, hdulist, path):
 
 def extension_array(hdu, shape, dtype, path):
     """The array of an extension, expanding a constant one (NPIX1/NPIX2/PIXVALUE)."""
+    out = np.empty(shape, dtype=dtype)
+    read_extension_into(hdu, out, path)
+    return out
+
+
+def read_extension_into(hdu, out, path) -> None:
+    """Fill ``out`` with an extension's image, expanding a constant one (NPIX1/NPIX2/PIXVALUE).
+
+    Values are converted to ``out``'s dtype (a 16-bit signed DQ keeps its bits in uint16).
+    The HDU's own copy of the data is released afterwards, so reading an exposure extension
+    by extension never holds the file's data and the model's at once.
+
+    Raises
+    ------
+    InputFileError
+        No data and no PIXVALUE, or a shape other than ``out``'s (the extension named).
+    """
+    shape = out.shape
     name = f"{hdu.header.get('EXTNAME', '?')},{hdu.header.get('EXTVER', 1)}"
     if hdu.data is None:
         if "PIXVALUE" not in hdu.header:
@@ -230,15 +248,15 @@ def extension_array(hdu, shape, dtype, path):
                 f"{path}: constant extension {name} is {npix[1]}x{npix[0]} (NPIX1 x NPIX2), "
                 f"the SCI arrays are {shape[1]}x{shape[0]}"
             )
-        return np.full(shape, hdu.header["PIXVALUE"], dtype=dtype)
+        out.fill(hdu.header["PIXVALUE"])
+        return
     data = np.asarray(hdu.data)
     if data.shape != tuple(shape):
         raise InputFileError(
             f"{path}: extension {name} has shape {data.shape}, the SCI arrays {tuple(shape)}"
         )
-    if dtype == np.uint16 and data.dtype.kind == "i" and data.dtype.itemsize == 2:
-        return data.astype(data.dtype.newbyteorder("=")).view(np.uint16)
-    return data.astype(dtype)
+    np.copyto(out, data, casting="unsafe")
+    del hdu.data
 
 
 def _read_times(index, nsamp, path):
@@ -356,9 +374,9 @@ def read_multiaccum(path):
         groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
         for t in range(nsamp):
             ver = nsamp - t
-            data[t] = extension_array(index[("SCI", ver)], shape, np.float32, path)
-            err[t] = extension_array(index[("ERR", ver)], shape, np.float32, path)
-            groupdq[t] = extension_array(index[("DQ", ver)], shape, np.uint16, path)
+            read_extension_into(index[("SCI", ver)], data[t], path)
+            read_extension_into(index[("ERR", ver)], err[t], path)
+            read_extension_into(index[("DQ", ver)], groupdq[t], path)
         _check_science_values(data, nsamp, path)
         model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
         model.meta.filename = path.name

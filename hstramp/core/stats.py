@@ -285,14 +285,14 @@ def image_statistics(
         Count, mean, minimum and maximum of SCI, ERR and SCI/ERR.
     """
     rows, cols = science_slices(np.shape(data), trim)
-    sci = np.asarray(data, dtype=np.float32)[rows, cols].astype(np.float64)
-    errs = np.asarray(err, dtype=np.float32)[rows, cols].astype(np.float64)
+    sci = np.asarray(data, dtype=np.float32)[rows, cols]
+    errs = np.asarray(err, dtype=np.float32)[rows, cols]
     good = ((np.asarray(dq)[rows, cols] & sdqflags) == 0) & ~(errs <= 0.0)
-    npix = int(good.sum())
+    npix = int(np.count_nonzero(good))
     if npix == 0:
         log.debug("no good pixel for image statistics")
         return ImageStatistics(ngoodpix=0)
-    sci, errs = sci[good], errs[good]
+    sci, errs = sci[good].astype(np.float64), errs[good].astype(np.float64)
     snr = sci / errs
 
     def summary(values: np.ndarray) -> tuple[float, float, float]:

@@ -207,9 +207,9 @@ def read_statistics(ramp):
 
     trim = (REFERENCE_BORDER,) * 4
     sdqflags = ramp.meta.exposure.sdqflags or 31743
-    dq = ramp.groupdq | ramp.pixeldq
-    return [statistics_keywords(ramp.data[i], ramp.err[i], dq[i], trim=trim, sdqflags=sdqflags,
-                                calwf3_placement=False) for i in range(ramp.ngroups)]
+    return [statistics_keywords(ramp.data[i], ramp.err[i], ramp.groupdq[i] | ramp.pixeldq,
+                                trim=trim, sdqflags=sdqflags, calwf3_placement=False)
+            for i in range(ramp.ngroups)]
 
 
 def image_statistics(image):

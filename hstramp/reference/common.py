@@ -4,8 +4,12 @@ constant extensions and calwf3's row-selection wildcards."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import os
+import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +22,12 @@ from hstramp.errors import HstrampError
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "ReadOnlyCache",
     "ReferenceFileError",
     "check_detector",
     "check_filetype",
     "column",
+    "file_identity",
     "header_ltv",
     "image_array",
     "image_hdu",
@@ -56,6 +62,74 @@ class ReferenceFileError(HstrampError, ValueError):
         super().__init__(message)
         self.keyword = keyword
         self.path = None if path is None else Path(path)
+
+
+def file_identity(path) -> tuple:
+    """What identifies a file's contents for a cache: path, inode, size, mtime and ctime.
+
+    A file rewritten or replaced in place gets a new identity, so a cache never serves
+    stale data. A missing file has no identity: its reader raises the usual error.
+    """
+    path = Path(path).resolve()
+    try:
+        status = os.stat(path)
+    except OSError:
+        return (str(path), None)
+    return (str(path), status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+class ReadOnlyCache:
+    """A small least-recently-used cache of reference data, made read-only when stored.
+
+    The arrays of a cached value (a NumPy array, or a dataclass whose fields are arrays)
+    are flagged non-writeable, so no caller can change what the next caller gets; the core
+    functions never write into their inputs, so they work on it unchanged.
+
+    Parameters
+    ----------
+    maxsize : int
+        Entries kept; the least recently used goes first.
+    """
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The value stored under ``key`` (now the most recent), or None."""
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key, value):
+        """Store ``value`` (its arrays made read-only) and return it."""
+        _freeze_arrays(value)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _freeze_arrays(value) -> None:
+    """Flag the arrays of ``value`` (an array or a dataclass of arrays) non-writeable."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            _freeze_arrays(getattr(value, field.name))
 
 
 @contextlib.contextmanager

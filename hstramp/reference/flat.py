@@ -18,9 +18,11 @@ from hstramp.core.geometry import (
     unbin_linear,
 )
 from hstramp.reference.common import (
+    ReadOnlyCache,
     ReferenceFileError,
     check_detector,
     check_filetype,
+    file_identity,
     header_ltv,
     image_array,
     image_hdu,
@@ -146,6 +148,24 @@ def _combine(p: FlatImage | None, d: FlatImage | None, paths) -> FlatImage | Non
     return p if p is not None else d
 
 
+#: combined, uncut flats of the last few flat sets read (the ramp and the flt of an
+#: exposure, and every exposure of a batch worker, share one)
+_COMBINED = ReadOnlyCache(maxsize=2)
+
+
+def _combined_flat(paths, filter, detector) -> FlatImage:
+    """P * D * L (L expanded), before the cut to a science image."""
+    images = {k: (None if v is None else _read_flat(v, k, filter, detector))
+              for k, v in paths.items()}
+    flat = _combine(images["PFLTFILE"], images["DFLTFILE"], paths)
+    low = images["LFLTFILE"]
+    if low is not None:
+        target = flat.sci.shape if flat is not None else _binned_shape(low)
+        expanded = _expand(low, target, paths["LFLTFILE"])
+        flat = expanded if flat is None else multiply_flats(flat, expanded)
+    return flat
+
+
 def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: ScienceGeometry,
                filter: str | None = None, detector: str = "IR") -> FlatField:
     """Combine the flats that exist (P * D * L) and cut the product to a science image.
@@ -181,14 +201,11 @@ def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: Science
     if all(v is None for v in paths.values()):
         raise ReferenceFileError("PFLTFILE, DFLTFILE and LFLTFILE are all N/A; no flat to "
                                  "apply", keyword="PFLTFILE")
-    images = {k: (None if v is None else _read_flat(v, k, filter, detector))
-              for k, v in paths.items()}
-    flat = _combine(images["PFLTFILE"], images["DFLTFILE"], paths)
-    low = images["LFLTFILE"]
-    if low is not None:
-        target = flat.sci.shape if flat is not None else _binned_shape(low)
-        expanded = _expand(low, target, paths["LFLTFILE"])
-        flat = expanded if flat is None else multiply_flats(flat, expanded)
+    key = (tuple(None if v is None else file_identity(v) for v in paths.values()), filter,
+           detector)
+    flat = _COMBINED.get(key)
+    if flat is None:
+        flat = _COMBINED.put(key, _combined_flat(paths, filter, detector))
     offset = reference_offset(geometry.ltv, flat.ltv, geometry.ltm, flat.ltm)
     try:
         cut = [cut_to_science(a, geometry.shape, offset) for a in (flat.sci, flat.err, flat.dq)]

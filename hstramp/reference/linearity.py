@@ -21,7 +21,7 @@ from hstramp.reference.common import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LinearityReference", "read_nlinfile"]
+__all__ = ["NLIN_PLANES", "LinearityReference", "read_nlinfile"]
 
 KEYWORD = "NLINFILE"
 FILETYPE = "LINEARITY COEFFICIENTS"
@@ -35,22 +35,26 @@ class LinearityReference:
     ``s <= node``: ``r' = s * (1 + sum_{k=0}^{ncoef-1} coeffs[k] * s**k) - zsig``, else flag
     256 (saturated). Note the sum starts at ``k = 0``.
 
+    Each plane is None when it was not asked for (``planes`` of :func:`read_nlinfile`).
+
     Attributes
     ----------
     path : Path
         The NLINFILE.
-    coeffs : numpy.ndarray
+    coeffs : numpy.ndarray or None
         float32 ``[ncoef, ny, nx]`` from ``COEF,1..NCOEF``.
-    errors : numpy.ndarray
+    errors : numpy.ndarray or None
         float32 ``[nerr, ny, nx]`` from ``ERR,1..NERR`` (not used by calwf3).
-    dq : numpy.ndarray
+    dq : numpy.ndarray or None
         uint16 ``[ny, nx]`` from ``DQ,1`` (OR-ed into the science DQ).
-    node : numpy.ndarray
+    node : numpy.ndarray or None
         float32 ``[ny, nx]`` from ``NODE,1``: saturation level, DN above the super-zero.
-    zsci : numpy.ndarray
+    zsci : numpy.ndarray or None
         float32 ``[ny, nx]`` from ``ZSCI,1``: super-zero read in raw DN (bias included).
-    zerr : numpy.ndarray
+    zerr : numpy.ndarray or None
         float32 ``[ny, nx]`` from ``ZERR,1``: its uncertainty, DN.
+    ncoef, nerr : int
+        NCOEF and NERR of the file.
     """
 
     path: Path
@@ -61,15 +65,12 @@ class LinearityReference:
     zsci: np.ndarray
     zerr: np.ndarray
 
-    @property
-    def ncoef(self) -> int:
-        """Number of coefficient planes (NCOEF)."""
-        return int(self.coeffs.shape[0])
+    ncoef: int = 0
+    nerr: int = 0
 
-    @property
-    def nerr(self) -> int:
-        """Number of error planes (NERR)."""
-        return int(self.errors.shape[0])
+
+#: every plane of the NLINFILE, as :class:`LinearityReference` names them
+NLIN_PLANES = ("coeffs", "errors", "dq", "node", "zsci", "zerr")
 
 
 def _count_keyword(header, name: str, path) -> int:
@@ -83,6 +84,10 @@ def _count_keyword(header, name: str, path) -> int:
     return count
 
 
+def _plane(hdul, extname, geometry, path, ref_header, dtype) -> np.ndarray:
+    return science_cutout(hdul, extname, 1, geometry, path, KEYWORD, ref_header).astype(dtype)
+
+
 def _stack(hdul, extname, count, geometry, path, ref_header) -> np.ndarray:
     planes = [science_cutout(hdul, extname, k, geometry, path, KEYWORD, ref_header)
               for k in range(1, count + 1)]
@@ -91,8 +96,8 @@ def _stack(hdul, extname, count, geometry, path, ref_header) -> np.ndarray:
     return np.stack(planes).astype(np.float32)
 
 
-def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR"
-                  ) -> LinearityReference:
+def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",
+                  planes=NLIN_PLANES) -> LinearityReference:
     """Read the NLINFILE and cut every plane to the science image.
 
     All planes are placed with the LTV of ``COEF,1`` (as calwf3's ``nlincorr``).
@@ -105,6 +110,9 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR"
         Shape and LTV of the science image.
     detector : str
         Expected DETECTOR.
+    planes : collection of str
+        The planes to read (names from :data:`NLIN_PLANES`); the others are None. ZSIG
+        needs ``zsci``, ``zerr`` and ``node``; NLIN ``coeffs``, ``node`` and ``dq``.
 
     Returns
     -------
@@ -124,17 +132,20 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR"
         nerr = _count_keyword(hdul[0].header, "NERR", path)
         ref_header = image_hdu(hdul, "COEF", 1, path, KEYWORD).header
 
-        def plane(extname):
-            return science_cutout(hdul, extname, 1, geometry, path, KEYWORD, ref_header)
-
+        readers = {
+            "coeffs": lambda: _stack(hdul, "COEF", ncoef, geometry, path, ref_header),
+            "errors": lambda: _stack(hdul, "ERR", nerr, geometry, path, ref_header),
+            "dq": lambda: _plane(hdul, "DQ", geometry, path, ref_header, np.uint16),
+            "node": lambda: _plane(hdul, "NODE", geometry, path, ref_header, np.float32),
+            "zsci": lambda: _plane(hdul, "ZSCI", geometry, path, ref_header, np.float32),
+            "zerr": lambda: _plane(hdul, "ZERR", geometry, path, ref_header, np.float32),
+        }
+        unknown = sorted(set(planes) - set(readers))
+        if unknown:
+            raise ValueError(f"unknown NLINFILE planes {unknown}; choose from {NLIN_PLANES}")
         reference = LinearityReference(
-            path=path,
-            coeffs=_stack(hdul, "COEF", ncoef, geometry, path, ref_header),
-            errors=_stack(hdul, "ERR", nerr, geometry, path, ref_header),
-            dq=plane("DQ").astype(np.uint16),
-            node=plane("NODE").astype(np.float32),
-            zsci=plane("ZSCI").astype(np.float32),
-            zerr=plane("ZERR").astype(np.float32),
+            path=path, ncoef=ncoef, nerr=nerr,
+            **{name: (read() if name in planes else None) for name, read in readers.items()},
         )
     log.debug("NLINFILE %s: NCOEF=%d NERR=%d cut to %s", path, ncoef, nerr, geometry.shape)
     return reference

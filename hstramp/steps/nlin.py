@@ -21,7 +21,8 @@ class NonlinearityStep(HstrampStep):
         from hstramp.reference import read_nlinfile
 
         detector = load_detector(model, references)
-        linearity = read_nlinfile(references["nlinfile"], detector.geometry)
+        linearity = read_nlinfile(references["nlinfile"], detector.geometry,
+                                  planes=("coeffs", "node", "dq"))
         with_zsig = model.meta.cal_step.zsigcorr == "COMPLETE"
         nonlinearity_correct(
             model.data, model.groupdq, linearity.coeffs, linearity.node, linearity.dq,

@@ -27,7 +27,8 @@ class ZeroReadSignalStep(HstrampStep):
         from hstramp.reference import read_nlinfile
 
         detector = load_detector(model, references)
-        linearity = read_nlinfile(references["nlinfile"], detector.geometry)
+        linearity = read_nlinfile(references["nlinfile"], detector.geometry,
+                                  planes=("zsci", "zerr", "node"))
         model.zeroread = model.data[0].copy()  # for ZOFF: before ZSIG changes read 0
         model.zeroread_dq = model.groupdq[0].copy()
         result = zero_read_signal(

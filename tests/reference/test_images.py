@@ -56,6 +56,24 @@ def test_nlinfile_cut_for_a_subarray(tmp_path):
     assert lin.coeffs.shape == (3, 74, 74)
 
 
+@pytest.mark.parametrize("planes", [("zsci", "zerr", "node"), ("coeffs", "node", "dq"), ()])
+def test_nlinfile_reads_only_the_planes_asked_for(tmp_path, planes):
+    path = _write_nlin(tmp_path / "l.fits")
+    whole = read_nlinfile(path, SQ64)
+    some = read_nlinfile(path, SQ64, planes=planes)
+    for name in ("coeffs", "errors", "dq", "node", "zsci", "zerr"):
+        if name in planes:
+            np.testing.assert_array_equal(getattr(some, name), getattr(whole, name))
+        else:
+            assert getattr(some, name) is None, name
+    assert (some.ncoef, some.nerr) == (3, 2)
+
+
+def test_nlinfile_refuses_an_unknown_plane(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown NLINFILE planes \['zsig'\]"):
+        read_nlinfile(_write_nlin(tmp_path / "l.fits"), SQ64, planes=("zsig",))
+
+
 def test_nlinfile_full_frame_is_uncut(tmp_path):
     lin = read_nlinfile(_write_nlin(tmp_path / "l.fits", ncoef=1, nerr=0), FULL)
     np.testing.assert_array_equal(lin.coeffs[0], _index_image())
@@ -202,3 +220,32 @@ def test_flat_errors(tmp_path):
                      err=np.zeros((300, 300)), filter="F160W")
     with pytest.raises(ReferenceFileError, match="integer factor"):
         read_flats(paths["p"], None, odd, geometry=SQ64)
+
+
+def test_flats_are_read_once_per_file_version_and_served_read_only(tmp_path, monkeypatch):
+    from hstramp.reference import flat as flat_module
+
+    reads = []
+    original = flat_module._read_flat
+    monkeypatch.setattr(flat_module, "_read_flat",
+                        lambda *args: reads.append(args[1]) or original(*args))
+    monkeypatch.setattr(flat_module, "_COMBINED", flat_module.ReadOnlyCache(maxsize=2))
+    paths, p, _d, _low = _flat_pair(tmp_path)
+    first = read_flats(paths["p"], paths["d"], paths["l"], geometry=FULL, filter="F160W")
+    sub = read_flats(paths["p"], paths["d"], paths["l"], geometry=SQ64, filter="F160W")
+    assert reads == ["PFLTFILE", "DFLTFILE", "LFLTFILE"]  # the second cut came from the cache
+    np.testing.assert_array_equal(sub.data, first.data[475:475 + 74, 475:475 + 74])
+    unchanged = first.data.copy()
+    if first.data.flags.writeable:  # a copy: writing into it cannot reach the cache
+        first.data[0, 0] = -1.0
+    assert read_flats(paths["p"], paths["d"], paths["l"], geometry=FULL,
+                      filter="F160W").data[0, 0] != -1.0
+    assert all(not a.flags.writeable for a in vars(next(iter(
+        flat_module._COMBINED._entries.values()))).values() if isinstance(a, np.ndarray))
+    # the same file rewritten is a new version: read again
+    paths["p"].unlink()
+    write_flat(paths["p"], filetype="PIXEL-TO-PIXEL FLAT", data=2 * p, err=np.full(p.shape, 0.01),
+               filter="F160W")
+    again = read_flats(paths["p"], paths["d"], paths["l"], geometry=FULL, filter="F160W")
+    assert reads[3:] == ["PFLTFILE", "DFLTFILE", "LFLTFILE"]
+    np.testing.assert_allclose(again.data, 2 * unchanged, rtol=1e-6)

@@ -64,7 +64,7 @@ def pixel_map(
 
 
 def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray, *,
-                nonpositive: str = "absolute") -> np.ndarray:
+                nonpositive: str = "absolute", out: np.ndarray | None = None) -> np.ndarray:
     """Error in DN of a signal in DN: ``sqrt(RN^2 + |S * g|) / g``.
 
     Parameters
@@ -78,20 +78,28 @@ def pixel_error(signal: np.ndarray, gain: np.ndarray, readnoise: np.ndarray, *,
     nonpositive : {'absolute', 'readnoise'}, optional
         What a signal ``S * g <= 0`` contributes: its absolute value (calwf3 ``noiscalc``,
         the default) or nothing, i.e. the error is ``RN / g`` there (calstis ``doNoise``).
+    out : ndarray, float32, optional
+        Where to write the error (a view into a ramp will do); default a new array.
 
     Returns
     -------
     ndarray, float32
-        The error, DN.
+        The error, DN (``out`` when given).
     """
     if nonpositive not in ("absolute", "readnoise"):
         raise ValueError(f"nonpositive must be 'absolute' or 'readnoise', got {nonpositive!r}")
     signal = np.asarray(signal, dtype=np.float32)
     gain = np.asarray(gain, dtype=np.float32)
     readnoise = np.asarray(readnoise, dtype=np.float32)
-    electrons = signal * gain
-    poisson = np.abs(electrons) if nonpositive == "absolute" else np.maximum(electrons, 0)
-    return np.sqrt(readnoise * readnoise + poisson) / gain
+    error = np.asarray(np.multiply(signal, gain, out=out))  # electrons, then the error
+    if nonpositive == "absolute":
+        np.abs(error, out=error)
+    else:
+        np.maximum(error, np.float32(0.0), out=error)
+    error += readnoise * readnoise
+    np.sqrt(error, out=error)
+    error /= gain
+    return error
 
 
 @dataclass(frozen=True)
@@ -163,5 +171,5 @@ def initial_error(
     if ncomputed < data.shape[0]:
         log.debug("ERR of read %d already populated: noise skipped from there on", ncomputed)
     for k in range(ncomputed):  # one read at a time keeps the temporaries frame-sized
-        out[k, rows, cols] = pixel_error(data[k, rows, cols], gain, readnoise)
+        pixel_error(data[k, rows, cols], gain, readnoise, out=out[k, rows, cols])
     return InitialError(err=out, ncomputed=ncomputed)

@@ -8,8 +8,9 @@ signal-to-noise ratio as in stcal. The segment slopes are combined with weights 
 to their read-noise information, as stcal's OLS_C does. Read-noise and Poisson
 variances are the exact variances of the estimator used. On evenly spaced reads the
 slopes are stcal's. Everything a segment needs (coefficients, variances) depends only
-on its first and last read and on ``P``, so it is tabulated once per call from the
-times. The derivation is in ``docs/maths.md``.
+on its first and last read and on ``P``, so it is tabulated from the times once per
+call, for the segments present in the data only (:class:`SegmentCache`): time and
+memory grow linearly in reads and in pixels. The derivation is in ``docs/maths.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from hstramp.core.blocks import (
     DO_NOT_USE,
+    auto_block_rows,
     block_view,
     check_block_rows,
     pixel_valid,
@@ -55,6 +57,12 @@ NO_SLOPE = dqflags.FILL
 _REMOVED = dqflags.SATURATED | dqflags.ZERO_READ_SIGNAL | dqflags.CR_RAMP
 
 _WEIGHTINGS = ("optimal", "unweighted")
+
+#: Fewest pixels in an automatic block (16 reads x 2**14 pixels = 2**18 values, the
+#: shared block size): the per-read loops then work on rows of at least this many
+#: pixels, so their overhead stays proportional to the data whatever the number of
+#: reads; the block's memory grows linearly with the reads beyond 16.
+MIN_BLOCK_PIXELS = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -156,32 +164,33 @@ class RampFitResult:
 
 @dataclass(frozen=True)
 class SegmentTables:
-    """Everything about a segment that depends only on the read times.
+    """Everything about a list of segments that depends only on the read times.
 
-    A segment from read ``f`` to read ``l > f`` with exponent ``POWERS[p]`` has code
-    ``1 + (f * ngroups + l) * len(POWERS) + p``; code 0 means "no segment" and every
-    table is 0 there (and for ``f >= l``). With ``a_k`` the coefficients of the
-    weighted least-squares slope (``slope = sum_k a_k y_k``) and ``W`` the segment's
-    read-noise information ``sum_k (t_k - mean t)^2`` (its weight in the rate):
+    Segment ``j`` runs from read ``first[j]`` to read ``last[j]`` with exponent
+    ``POWERS[power_index[j]]``; a segment with ``last <= first`` is "no segment" and
+    every entry is 0 there. With ``a_k`` the coefficients of the weighted
+    least-squares slope (``slope = sum_k a_k y_k``, 0 outside the segment) and ``W``
+    the segment's read-noise information ``sum_k (t_k - mean t)^2`` (its weight in
+    the rate):
 
     Attributes
     ----------
-    weighted_coefficients : ndarray float64 [ngroups, ncodes]
+    weighted_coefficients : ndarray float64 [ngroups, nseg]
         ``W a_k``.
-    information : ndarray float64 [ncodes]
+    information : ndarray float64 [nseg]
         ``W``.
-    weighted_rnoise : ndarray float64 [ncodes]
+    weighted_rnoise : ndarray float64 [nseg]
         ``W^2 sum_k a_k^2``: read-noise variance times ``W^2 / RN^2``.
-    weighted_poisson : ndarray float64 [ncodes]
+    weighted_poisson : ndarray float64 [nseg]
         ``W^2 sum_m dt_m (sum_{k >= m} a_k)^2``: Poisson variance times
         ``W^2 gain / rate``.
-    coefficients : ndarray float64 [ngroups, ncodes]
+    coefficients : ndarray float64 [ngroups, nseg]
         ``a_k``.
-    span : ndarray float64 [ncodes]
+    span : ndarray float64 [nseg]
         ``t_l - t_f``.
-    length : ndarray int16 [ncodes]
+    length : ndarray int16 [nseg]
         ``l - f + 1``.
-    power : ndarray float32 [ncodes]
+    power : ndarray float32 [nseg]
         ``POWERS[p]``.
     """
 
@@ -194,76 +203,153 @@ class SegmentTables:
     length: np.ndarray
     power: np.ndarray
 
-    @property
-    def ngroups(self) -> int:
-        """Number of reads the tables were built for."""
-        return self.coefficients.shape[0]
 
-    def code(self, first: np.ndarray, last: np.ndarray, power_index: np.ndarray) -> np.ndarray:
-        """Code of the segment ``first..last`` with exponent ``POWERS[power_index]``."""
-        return 1 + (first * self.ngroups + last) * len(POWERS) + power_index
+def segment_tables(
+    times: np.ndarray, first: np.ndarray, last: np.ndarray, power_index: np.ndarray
+) -> SegmentTables:
+    """Coefficients and variances of the segments ``first..last`` with ``POWERS[p]``.
 
-    def first_read(self, code: np.ndarray) -> np.ndarray:
-        """First read of coded segments (code > 0)."""
-        return (code - 1) // len(POWERS) // self.ngroups
-
-
-def segment_tables(times: np.ndarray) -> SegmentTables:
-    """Tabulate the coefficients and variances of every possible segment.
+    Every segment is computed on its own (row by row), so an entry does not depend
+    on which other segments are in the list.
 
     Parameters
     ----------
     times : ndarray float64 [ngroups]
         Seconds since the zeroth read.
+    first, last, power_index : array_like int [nseg]
+        First and last read of each segment and the index of its exponent in
+        :data:`POWERS`.
 
     Returns
     -------
     SegmentTables
     """
-    n, npow = times.size, len(POWERS)
-    first, last = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    valid = last > first
-    inside = (
-        (np.arange(n) >= first[..., None]) & (np.arange(n) <= last[..., None]) & valid[..., None]
+    first, last, power_index = (
+        np.atleast_1d(np.asarray(a, np.intp)) for a in (first, last, power_index)
     )
+    reads = np.arange(times.size)
+    valid = last > first
+    inside = (reads >= first[:, None]) & (reads <= last[:, None]) & valid[:, None]  # [j, k]
     half_span = np.where(valid, (times[last] - times[first]) / 2, 1.0)
     middle = (times[last] + times[first]) / 2
-    distance = np.abs(times - middle[..., None]) / half_span[..., None]  # [f, l, k]
-    exponent = np.asarray(POWERS)[:, None]
-    weights = np.where(inside[:, :, None], distance[:, :, None] ** exponent, 0.0)  # [f, l, p, k]
+    distance = np.abs(times - middle[:, None]) / half_span[:, None]
+    exponent = np.asarray(POWERS)[power_index][:, None]
+    weights = np.where(inside, distance**exponent, 0.0)
     tiny = np.finfo(np.float64).tiny
     centre = (weights * times).sum(-1) / np.maximum(weights.sum(-1), tiny)
-    offset = np.where(inside[:, :, None], times - centre[..., None], 0.0)
+    offset = np.where(inside, times - centre[:, None], 0.0)
     curvature = np.maximum((weights * offset**2).sum(-1), tiny)
-    coefficients = weights * offset / curvature[..., None]
-    tail = np.cumsum(coefficients[..., ::-1], axis=-1)[..., ::-1]
+    coefficients = weights * offset / curvature[:, None]
+    tail = np.cumsum(coefficients[:, ::-1], axis=-1)[:, ::-1]
     step = np.concatenate([[0.0], np.diff(times)])
-    after_first = (np.arange(n) > first[..., None]) & inside
-    poisson = (np.where(after_first[:, :, None], tail, 0.0) ** 2 * step).sum(-1)
+    after_first = (reads > first[:, None]) & inside
+    poisson = (np.where(after_first, tail, 0.0) ** 2 * step).sum(-1)
     rnoise = (coefficients**2).sum(-1)
     count = inside.sum(-1)
     mean_time = (times * inside).sum(-1) / np.maximum(count, 1)
-    information = np.broadcast_to(
-        (np.where(inside, times - mean_time[..., None], 0.0) ** 2).sum(-1)[..., None], (n, n, npow)
-    )
-
-    def per_code(table: np.ndarray, dtype=np.float64) -> np.ndarray:
-        """``[f, l, p]`` -> ``[ncodes]`` with code 0 first."""
-        flat = np.broadcast_to(table, (n, n, npow)).reshape(-1).astype(dtype)
-        return np.concatenate([np.zeros(1, dtype), flat])
-
-    coefficient_table = np.concatenate([np.zeros((n, 1)), coefficients.reshape(-1, n).T], axis=1)
-    information_table = per_code(information)
+    information = (np.where(inside, times - mean_time[:, None], 0.0) ** 2).sum(-1)
     return SegmentTables(
-        weighted_coefficients=coefficient_table * information_table,
-        information=information_table,
-        weighted_rnoise=per_code(information**2 * rnoise),
-        weighted_poisson=per_code(information**2 * poisson),
-        coefficients=coefficient_table,
-        span=per_code(np.where(valid, times[last] - times[first], 0.0)[..., None]),
-        length=per_code(np.where(valid, count, 0)[..., None], np.int16),
-        power=per_code(np.where(valid[..., None], np.asarray(POWERS), 0.0), np.float32),
+        weighted_coefficients=(coefficients * information[:, None]).T,
+        information=information,
+        weighted_rnoise=information**2 * rnoise,
+        weighted_poisson=information**2 * poisson,
+        coefficients=coefficients.T,
+        span=np.where(valid, times[last] - times[first], 0.0),
+        length=np.where(valid, count, 0).astype(np.int16),
+        power=np.where(valid, exponent[:, 0], 0.0).astype(np.float32),
     )
+
+
+class SegmentCache:
+    """The :class:`SegmentTables` of the segments met so far in one call.
+
+    Segments get a row the first time they are met (:meth:`rows`); row 0 is "no
+    segment" (all zero). Only the segments present in the data are tabulated, each
+    once, in chunks of bounded size, so the work is at most ``ngroups`` values per
+    distinct segment, not per possible one. A segment's row does not depend on
+    which segments came before it. The map from segment to row holds
+    ``6 ngroups^2`` int32 (24 kB for 16 reads).
+
+    Parameters
+    ----------
+    times : ndarray float64 [ngroups]
+        Seconds since the zeroth read.
+    """
+
+    #: Most segments tabulated at once is this over ``ngroups``.
+    _CHUNK_ELEMENTS = 1 << 16
+
+    def __init__(self, times: np.ndarray):
+        self.times = times
+        self._row_of_key = np.zeros(times.size**2 * len(POWERS), np.int32)
+        self._count = 1
+        self._store = segment_tables(times, [0], [0], [0])
+
+    @property
+    def ngroups(self) -> int:
+        """Number of reads."""
+        return self.times.size
+
+    @property
+    def tables(self) -> SegmentTables:
+        """Tables of the rows built so far (views)."""
+        return SegmentTables(
+            **{name: value[..., : self._count] for name, value in vars(self._store).items()}
+        )
+
+    def key(self, first: np.ndarray, last: np.ndarray, power_index: np.ndarray) -> np.ndarray:
+        """Number of the segment ``first..last`` with ``POWERS[power_index]``."""
+        return (np.asarray(first, np.intp) * self.ngroups + last) * len(POWERS) + power_index
+
+    def rows(self, first: np.ndarray, last: np.ndarray, power_index: np.ndarray) -> np.ndarray:
+        """Rows of the segments ``first..last`` (``last > first``), built if new.
+
+        Parameters
+        ----------
+        first, last, power_index : ndarray int [nseg]
+
+        Returns
+        -------
+        ndarray int32 [nseg]
+        """
+        key = self.key(first, last, power_index)
+        row = self._row_of_key.take(key)
+        new = np.unique(key[row == 0])
+        if new.size:
+            self._add(new)
+            row = self._row_of_key.take(key)
+        return row
+
+    def _add(self, keys: np.ndarray) -> None:
+        """Tabulate the segments ``keys`` and give them the next rows."""
+        pair, power_index = np.divmod(keys, len(POWERS))
+        first, last = np.divmod(pair, self.ngroups)
+        chunk = max(1, self._CHUNK_ELEMENTS // self.ngroups)
+        parts = [
+            segment_tables(self.times, *(a[i : i + chunk] for a in (first, last, power_index)))
+            for i in range(0, keys.size, chunk)
+        ]
+        end = self._count + keys.size
+        self._reserve(end)
+        for name, value in vars(self._store).items():
+            value[..., self._count : end] = np.concatenate(
+                [getattr(part, name) for part in parts], axis=-1
+            )
+        self._row_of_key[keys] = np.arange(self._count, end, dtype=np.int32)
+        self._count = end
+
+    def _reserve(self, rows: int) -> None:
+        """Make room for ``rows`` rows (at least doubling, so that growth is linear)."""
+        capacity = self._store.information.size
+        if rows <= capacity:
+            return
+        capacity = max(rows, 2 * capacity)
+        grown = {}
+        for name, value in vars(self._store).items():
+            array = np.zeros((*value.shape[:-1], capacity), value.dtype)
+            array[..., : self._count] = value[..., : self._count]
+            grown[name] = array
+        self._store = SegmentTables(**grown)
 
 
 def snr_power_index(signal: np.ndarray, gain: np.ndarray, read_noise: np.ndarray) -> np.ndarray:
@@ -284,17 +370,20 @@ def snr_power_index(signal: np.ndarray, gain: np.ndarray, read_noise: np.ndarray
     noise = (read_noise.astype(np.float64) * gain) ** 2 + electrons
     with np.errstate(invalid="ignore", divide="ignore"):
         snr = np.where((electrons > 0) & (noise > 0), electrons / np.sqrt(noise), 0.0)
-    return np.searchsorted(np.asarray(SNR_EDGES), snr, side="right")
+        # the number of edges not above the S/N (NaN counts as above every edge):
+        # searchsorted(SNR_EDGES, snr, side="right") without its per-value search
+        below = sum((snr < edge).astype(np.intp) for edge in SNR_EDGES)
+    return len(SNR_EDGES) - below
 
 
 @dataclass
 class SegmentPass:
-    """Result of :func:`segment_codes` for one block.
+    """Result of :func:`segment_rows` for one block.
 
     Attributes
     ----------
     code : ndarray int32 [ngroups, npix]
-        Code (:class:`SegmentTables`) of the segment each read belongs to; 0 for
+        Row (:class:`SegmentCache`) of the segment each read belongs to; 0 for
         reads in no fitted segment.
     offset : ndarray float32 [ngroups, npix]
         Each read minus the first read of its segment (0 for unusable reads).
@@ -303,6 +392,9 @@ class SegmentPass:
         the span.
     samp : ndarray int16 [npix]
         Reads in fitted segments.
+    pixel, first, last, row : ndarray [nseg]
+        The fitted segments, by last read then pixel: pixel, first and last read,
+        and row.
     """
 
     code: np.ndarray
@@ -312,6 +404,10 @@ class SegmentPass:
     weighted_poisson: np.ndarray
     time: np.ndarray
     samp: np.ndarray
+    pixel: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    row: np.ndarray
 
 
 def segment_starts(usable: np.ndarray, jump: np.ndarray) -> np.ndarray:
@@ -329,6 +425,23 @@ def segment_starts(usable: np.ndarray, jump: np.ndarray) -> np.ndarray:
     start = usable.copy()
     start[1:] &= ~usable[:-1] | jump[1:]
     return start
+
+
+def segment_ends(usable: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Reads that end a segment: usable, and the last read, or before an unusable
+    read or a read that starts a segment.
+
+    Parameters
+    ----------
+    usable, start : ndarray bool [ngroups, npix]
+
+    Returns
+    -------
+    ndarray bool [ngroups, npix]
+    """
+    end = usable.copy()
+    end[:-1] &= ~usable[1:] | start[1:]
+    return end
 
 
 def segment_offsets(
@@ -353,37 +466,63 @@ def segment_offsets(
     offset = np.empty((ngroups, npix), np.float32)
     first_value = data[0].copy()
     current = np.zeros(npix, np.int16)
-    for k in range(ngroups):
-        np.copyto(current, k, where=start[k])
-        np.copyto(first_value, data[k], where=start[k])
-        first[k] = current
-        with np.errstate(invalid="ignore", over="ignore"):
-            offset[k] = np.where(usable[k], data[k] - first_value, np.float32(0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(ngroups):
+            np.copyto(current, k, where=start[k])
+            np.copyto(first_value, data[k], where=start[k])
+            first[k] = current
+            np.subtract(data[k], first_value, out=offset[k])
+    np.copyto(offset, np.float32(0), where=~usable)
     return first, offset
 
 
-def segment_codes(
+def label_reads(usable: np.ndarray, end: np.ndarray, row_at_end: np.ndarray) -> np.ndarray:
+    """Give every read the row of the segment it belongs to (0 if unusable).
+
+    Parameters
+    ----------
+    usable, end : ndarray bool [ngroups, npix]
+    row_at_end : ndarray int32 [ngroups, npix]
+        The segment's row at its last read (0 for segments not fitted).
+
+    Returns
+    -------
+    ndarray int32 [ngroups, npix]
+    """
+    code = np.empty(row_at_end.shape, np.int32)
+    following = np.zeros(row_at_end.shape[1], np.int32)
+    for k in range(row_at_end.shape[0] - 1, -1, -1):
+        np.copyto(following, row_at_end[k], where=end[k])
+        np.multiply(following, usable[k], out=code[k])
+    return code
+
+
+def per_pixel_sum(pixel: np.ndarray, values: np.ndarray, npix: int) -> np.ndarray:
+    """Sum of ``values`` per pixel, in the order given (float64 [npix], 0 where none)."""
+    return np.bincount(pixel, values, npix).astype(np.float64, copy=False)
+
+
+def segment_rows(
     data: np.ndarray,
     usable: np.ndarray,
     start: np.ndarray,
     gain: np.ndarray,
     read_noise: np.ndarray,
-    tables: SegmentTables,
+    cache: SegmentCache,
     optimal: bool,
 ) -> SegmentPass:
-    """Find each pixel's segments, their Fixsen exponents and codes.
+    """Find each pixel's segments, their Fixsen exponents and table rows.
 
-    Walks the reads backwards: at the last read of a segment of two or more reads
-    the S/N (last minus first read) gives ``P`` and the code, which then labels the
-    segment's earlier reads. Segments of one read get code 0 (not fitted; see
-    :func:`one_read_slopes`).
+    A segment of two or more reads gets ``P`` from its S/N (last minus first read)
+    and the row of ``(first, last, P)`` in ``cache``, which labels its reads.
+    Segments of one read get row 0 (not fitted; see :func:`one_read_slopes`).
 
     Parameters
     ----------
     data : ndarray float32 [ngroups, npix]
     usable, start : ndarray bool [ngroups, npix]
     gain, read_noise : ndarray float32 [npix]
-    tables : SegmentTables
+    cache : SegmentCache
     optimal : bool
         Choose ``P`` from the S/N (else ``P = 0``).
 
@@ -393,28 +532,37 @@ def segment_codes(
     """
     ngroups, npix = data.shape
     first, offset = segment_offsets(data, usable, start)
-    code = np.empty((ngroups, npix), np.int32)
-    following = np.zeros(npix, np.int32)
-    names = ("information", "weighted_rnoise", "weighted_poisson", "span")
-    totals = {name: np.zeros(npix) for name in names}
-    samp = np.zeros(npix, np.int16)
-    for k in range(ngroups - 1, -1, -1):
-        ends = usable[k] & (~usable[k + 1] | start[k + 1]) if k + 1 < ngroups else usable[k]
-        following[ends] = 0
-        fitted = np.flatnonzero(ends & (first[k] < k))
-        if fitted.size:
-            power = (
-                snr_power_index(offset[k, fitted], gain[fitted], read_noise[fitted])
-                if optimal
-                else 0
-            )
-            segment = tables.code(first[k, fitted].astype(np.int32), k, power).astype(np.int32)
-            for name, total in totals.items():
-                total[fitted] += getattr(tables, name).take(segment)
-            samp[fitted] += tables.length.take(segment)
-            following[fitted] = segment
-        code[k] = np.where(usable[k], following, 0)
-    return SegmentPass(code, offset, *(totals[name] for name in names), samp)
+    end = segment_ends(usable, start)
+    reads = np.arange(ngroups, dtype=np.int16)[:, None]
+    flat_ends = np.flatnonzero(end & (first < reads))
+    last, pixel = np.divmod(flat_ends, npix)
+    segment_first = first.reshape(-1)[flat_ends]
+    if optimal:
+        signal = offset.reshape(-1)[flat_ends]
+        power = snr_power_index(signal, gain[pixel], read_noise[pixel])
+    else:
+        power = np.zeros(flat_ends.size, np.intp)
+    row = cache.rows(segment_first, last, power)
+    row_at_end = np.zeros((ngroups, npix), np.int32)
+    row_at_end.reshape(-1)[flat_ends] = row
+    tables = cache.tables
+    # each pixel's segments summed from its last one back
+    backwards = pixel[::-1], row[::-1]
+    names = ("information", "weighted_rnoise", "weighted_poisson", "span", "length")
+    totals = [
+        per_pixel_sum(backwards[0], getattr(tables, name).take(backwards[1]), npix)
+        for name in names
+    ]
+    return SegmentPass(
+        label_reads(usable, end, row_at_end),
+        offset,
+        *totals[:4],
+        totals[4].astype(np.int16),
+        pixel,
+        segment_first,
+        last,
+        row,
+    )
 
 
 @dataclass
@@ -435,8 +583,12 @@ def combined_rate(fitted: SegmentPass, tables: SegmentTables) -> np.ndarray:
     ``rate = sum_s W_s b_s / sum_s W_s = sum_k (W a_k)(code_k) offset_k / sum_s W_s``.
     """
     numerator = np.zeros(fitted.offset.shape[1])
+    term = np.empty_like(numerator)
     for k, (code, offset) in enumerate(zip(fitted.code, fitted.offset, strict=True)):
-        numerator += tables.weighted_coefficients[k].take(code) * offset
+        # codes are rows of the tables: "clip" only spares numpy a bounds-checked copy
+        tables.weighted_coefficients[k].take(code, out=term, mode="clip")
+        np.multiply(term, offset, out=term)
+        numerator += term
     with np.errstate(invalid="ignore", divide="ignore"):
         return numerator / np.where(fitted.information > 0, fitted.information, np.nan)
 
@@ -483,7 +635,7 @@ def fit_block(
     gain: np.ndarray,
     read_noise: np.ndarray,
     times: np.ndarray,
-    tables: SegmentTables,
+    cache: SegmentCache,
     params: RampFitParameters,
 ) -> BlockFit:
     """Fit the ramps of one block of pixels.
@@ -496,7 +648,8 @@ def fit_block(
         Pixels whose gain, read noise and pixel DQ allow a fit.
     gain, read_noise : ndarray float32 [npix]
     times : ndarray float64 [ngroups]
-    tables : SegmentTables
+    cache : SegmentCache
+        The call's segment tables; gains the block's new segments.
     params : RampFitParameters
 
     Returns
@@ -506,9 +659,10 @@ def fit_block(
     usable = usable_reads(data, groupdq, valid)
     jump = (groupdq & dqflags.CR_RAMP) != 0
     start = segment_starts(usable, jump)
-    fitted = segment_codes(
-        data, usable, start, gain, read_noise, tables, params.weighting == "optimal"
+    fitted = segment_rows(
+        data, usable, start, gain, read_noise, cache, params.weighting == "optimal"
     )
+    tables = cache.tables
     rate = combined_rate(fitted, tables)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = 1.0 / (fitted.information * fitted.information)
@@ -530,6 +684,32 @@ def fit_block(
     return result
 
 
+def segment_slopes(fitted: SegmentPass, tables: SegmentTables) -> np.ndarray:
+    """Slope ``sum_k a_k offset_k`` of each fitted segment (order of ``fitted.row``).
+
+    Walks the reads keeping each pixel's running sum over its current segment.
+    """
+    ngroups, npix = fitted.code.shape
+    running = np.zeros(npix)
+    sums = np.empty((ngroups, npix))
+    previous = np.zeros(npix, np.int32)
+    for k, code in enumerate(fitted.code):
+        contribution = tables.coefficients[k].take(code) * fitted.offset[k]
+        running = np.where(code != previous, contribution, running + contribution)
+        sums[k] = running
+        previous = code
+    return sums.reshape(-1)[fitted.last * npix + fitted.pixel]
+
+
+def segment_ordinals(pixel: np.ndarray) -> np.ndarray:
+    """Number of each segment among its pixel's segments, for segments in time order."""
+    order = np.argsort(pixel, kind="stable")
+    grouped = pixel[order]
+    ordinal = np.empty(pixel.size, np.int16)
+    ordinal[order] = np.arange(pixel.size) - np.searchsorted(grouped, grouped)
+    return ordinal
+
+
 def block_segments(
     fitted: SegmentPass,
     result: BlockFit,
@@ -548,37 +728,22 @@ def block_segments(
         ``var_poisson``, ``var_rnoise``, ``first_read``, ``last_read``, ``power``,
         ``weight``.
     """
-    ngroups, npix = fitted.code.shape
-    running = np.zeros(npix)
-    ordinal = np.zeros(npix, np.int16)
-    parts = []
-    previous = np.zeros(npix, np.int32)
-    for k, code in enumerate(fitted.code):
-        contribution = tables.coefficients[k].take(code) * fitted.offset[k]
-        running = np.where(code != previous, contribution, running + contribution)
-        following = fitted.code[k + 1] if k + 1 < ngroups else np.zeros_like(code)
-        ends = np.flatnonzero((code > 0) & (following != code))
-        parts.append((ordinal[ends].copy(), ends, running[ends], code[ends], np.full(ends.size, k)))
-        ordinal[ends] += 1
-        previous = code
-    order, pixel, slope, code, last = (
-        np.concatenate(column) for column in zip(*parts, strict=True)
-    )
-    information = tables.information.take(code)
+    pixel, row = fitted.pixel, fitted.row
+    information = tables.information.take(row)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = 1.0 / information**2
         rate = np.maximum(result.rate[pixel], 0)
         segments = {
-            "ordinal": order,
+            "ordinal": segment_ordinals(pixel),
             "pixel": pixel,
-            "slope": slope,
-            "var_poisson": rate / gain[pixel] * tables.weighted_poisson.take(code) * scale,
+            "slope": segment_slopes(fitted, tables),
+            "var_poisson": rate / gain[pixel] * tables.weighted_poisson.take(row) * scale,
             "var_rnoise": read_noise[pixel].astype(np.float64) ** 2
-            * tables.weighted_rnoise.take(code)
+            * tables.weighted_rnoise.take(row)
             * scale,
-            "first_read": tables.first_read(code),
-            "last_read": last,
-            "power": tables.power.take(code),
+            "first_read": fitted.first,
+            "last_read": fitted.last,
+            "power": tables.power.take(row),
             "weight": information / fitted.information[pixel],
         }
     single = {
@@ -647,6 +812,26 @@ def assemble_segments(parts: list[dict], shape: tuple[int, int]) -> RampSegments
     )
 
 
+def fit_block_rows(ngroups: int, nx: int, block_rows: int) -> int:
+    """Rows per block: ``block_rows``, or if 0 the shared automatic size raised to
+    at least :data:`MIN_BLOCK_PIXELS` pixels.
+
+    Parameters
+    ----------
+    ngroups, nx : int
+        Reads per pixel and pixels per row.
+    block_rows : int
+        Requested rows per block (0: automatic).
+
+    Returns
+    -------
+    int
+    """
+    if block_rows > 0:
+        return block_rows
+    return max(auto_block_rows(ngroups, nx), -(-MIN_BLOCK_PIXELS // nx))
+
+
 def fit_ramps(
     data, groupdq, times, gain, read_noise, params=RampFitParameters(), pixeldq=None
 ) -> RampFitResult:
@@ -681,14 +866,14 @@ def fit_ramps(
         pixeldq = np.asarray(pixeldq)
         if pixeldq.shape != (ny, nx) or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
             raise ValueError(f"pixeldq must be an unsigned integer array of shape {(ny, nx)}")
-    tables = segment_tables(inputs.times)
+    cache = SegmentCache(inputs.times)
     rate = np.empty((ny, nx), np.float32)
     err, var_poisson, var_rnoise = np.empty_like(rate), np.empty_like(rate), np.empty_like(rate)
     dq = np.empty((ny, nx), np.uint16)
     samp = np.empty((ny, nx), np.int16)
     time = np.empty((ny, nx), np.float32)
     parts = []
-    for rows in row_blocks(ny, nx, ngroups, params.block_rows):
+    for rows in row_blocks(ny, nx, ngroups, fit_block_rows(ngroups, nx, params.block_rows)):
         gain_block = plane_view(inputs.gain, rows)
         noise_block = plane_view(inputs.read_noise, rows)
         groupdq_block = block_view(inputs.groupdq, rows)
@@ -703,7 +888,7 @@ def fit_ramps(
             gain_block,
             noise_block,
             inputs.times,
-            tables,
+            cache,
             params,
         )
         shape = (rows.stop - rows.start, nx)

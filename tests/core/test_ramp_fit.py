@@ -67,28 +67,30 @@ def test_bad_pixeldq_raises():
 @pytest.mark.parametrize("timing", TIMINGS)
 def test_segment_tables_are_unbiased_slope_estimators(timing):
     times = TIMINGS[timing]
-    tables = segment_tables(times)
     for first, last in [(0, 15), (0, 1), (3, 9), (14, 15)]:
         for power in range(len(POWERS)):
-            code = tables.code(first, last, power)
-            a = tables.coefficients[:, code]
+            tables = segment_tables(times, [first], [last], [power])
+            a = tables.coefficients[:, 0]
             assert abs(a.sum()) < 1e-12
             assert a @ times == pytest.approx(1.0, rel=1e-12)
-            assert tables.length[code] == last - first + 1
-            assert tables.span[code] == pytest.approx(times[last] - times[first])
+            assert (a[:first] == 0).all() and (a[last + 1 :] == 0).all()
+            assert tables.length[0] == last - first + 1
+            assert tables.span[0] == pytest.approx(times[last] - times[first])
+            assert tables.power[0] == POWERS[power]
 
 
 def test_segment_tables_match_the_evenly_spaced_formulas():
     """P = 0: OLS read-noise variance 12 / (dt^2 (n^3 - n)); n = 2: last minus first."""
     times = np.arange(10) * 3.0
-    tables = segment_tables(times)
-    code = tables.code(0, 9, 0)
-    information = tables.information[code]
-    assert tables.weighted_rnoise[code] / information**2 == pytest.approx(12 / (9 * (1000 - 10)))
-    two = tables.code(4, 5, 3)
-    assert tables.weighted_rnoise[two] / tables.information[two] ** 2 == pytest.approx(2 / 9)
-    assert tables.weighted_poisson[two] / tables.information[two] ** 2 == pytest.approx(1 / 3)
-    assert tables.code(0, 9, 0) > 0 and tables.information[0] == 0
+    tables = segment_tables(times, [0, 4, 0], [9, 5, 0], [0, 3, 2])
+    rnoise, poisson = tables.weighted_rnoise, tables.weighted_poisson
+    information = tables.information
+    assert rnoise[0] / information[0] ** 2 == pytest.approx(12 / (9 * (1000 - 10)))
+    assert rnoise[1] / information[1] ** 2 == pytest.approx(2 / 9)
+    assert poisson[1] / information[1] ** 2 == pytest.approx(1 / 3)
+    # first == last: no segment, every entry 0
+    assert information[2] == 0 and (tables.coefficients[:, 2] == 0).all()
+    assert tables.length[2] == 0 and tables.span[2] == 0
 
 
 # ---------------------------------------------------------------- noiseless ramps

@@ -465,15 +465,39 @@ def _primary_header(model, nextend, filename):
     return header
 
 
+@contextlib.contextmanager
+def long_values_allowed():
+    """A context in which a long value (a reference path) may shorten its card's comment.
+
+    Nothing but the comment is lost, so astropy's warning about it is not passed on.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated")
+        yield
+
+
+def _primary_hdu(model, nextend, filename):
+    """The product's primary HDU, its header verified (astropy's ``fix+ignore``)."""
+    hdu = fits.PrimaryHDU(header=_primary_header(model, nextend, filename))
+    with long_values_allowed():
+        hdu.verify("fix+ignore")
+    return hdu
+
+
 def extension_template(model):
     """The SCI header the exposure came with, less what each product recomputes.
 
-    Built (and its cards formatted) once per product; :func:`_extension_header` copies it
-    for every extension, which costs a fifth of building each header from the cards.
+    Built, verified (astropy's ``fix+ignore``) and formatted once per product;
+    :func:`_extension_header` copies it for every extension, which costs a fifth of
+    building each header from the cards, and the product need not be verified again
+    extension by extension when it is written.
     """
-    header = cards_to_header(model.meta.headers.instance.get("sci"), skip=_RECOMPUTED)
-    header.tostring()  # format every card once; copies keep the formatted images
-    return header
+    hdu = fits.ImageHDU(header=cards_to_header(model.meta.headers.instance.get("sci"),
+                                               skip=_RECOMPUTED))
+    with long_values_allowed():
+        hdu.verify("fix+ignore")
+        hdu.header.tostring()  # format every card once; copies keep the formatted images
+    return hdu.header
 
 
 def _extension_header(template, name, ver, extra=None):
@@ -519,7 +543,7 @@ def ima_hdulist(model, filename, statistics=None):
     model.check_arrays()
     nsamp, _ny, _nx = model.data.shape
     bunit = model.meta.bunit_data or "COUNTS"
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, 5 * nsamp, filename))]
+    hdus = [_primary_hdu(model, 5 * nsamp, filename)]
     hdus[0].header["NSAMP"] = nsamp
     template = extension_template(model)
     for ver in range(1, nsamp + 1):
@@ -573,7 +597,8 @@ def write_ima(model, path, overwrite=False, statistics=None):
         The path written.
     """
     path = Path(path)
-    write_hdulists([(ima_hdulist(model, path.name, statistics), path)], overwrite)
+    write_hdulists([(ima_hdulist(model, path.name, statistics), path)], overwrite,
+                   output_verify="ignore")
     return path
 
 
@@ -602,7 +627,7 @@ def write_flt(model, path, overwrite=False, include_variances=False, statistics=
     """
     path = Path(path)
     hdulist = flt_hdulist(model, path.name, include_variances, statistics)
-    write_hdulists([(hdulist, path)], overwrite)
+    write_hdulists([(hdulist, path)], overwrite, output_verify="ignore")
     return path
 
 
@@ -633,13 +658,13 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
               ("TIME", model.time, {"BUNIT": "SECONDS"})]
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, len(arrays), filename))]
+    hdus = [_primary_hdu(model, len(arrays), filename)]
     template = extension_template(model)
     hdus += [_image_hdu(template, name, 1, data, extra) for name, data, extra in arrays]
     return fits.HDUList(hdus)
 
 
-def write_hdulists(products, overwrite=False):
+def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
     """Write several products all-or-nothing: temporary files first, renamed only if all worked.
 
     Parameters
@@ -647,13 +672,15 @@ def write_hdulists(products, overwrite=False):
     products : list of (HDUList, path)
     overwrite : bool
         Replace existing files (refused otherwise, before anything is written).
+    output_verify : str
+        astropy's verification of every header while writing. :func:`ima_hdulist` and
+        :func:`flt_hdulist` verify their headers as they build them, so their products
+        are written with ``"ignore"``.
     """
-    with contextlib.ExitStack() as stack, warnings.catch_warnings():
-        # a long value (a reference path) may shorten its card's comment; nothing else is lost
-        warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated")
+    with contextlib.ExitStack() as stack, long_values_allowed():
         for hdulist, path in products:
             # each temporary stays unrenamed until every product is written
             tmp = stack.enter_context(atomic_output(path, overwrite=overwrite))
-            hdulist.writeto(tmp, overwrite=True, output_verify="fix+ignore")
+            hdulist.writeto(tmp, overwrite=True, output_verify=output_verify)
     for _hdulist, path in products:
         log.info("wrote %s", path)

@@ -197,7 +197,7 @@ class WFC3IRPipeline(HstrampPipeline):
         if "flt" in paths and image is not None:
             products.append((flt_hdulist(image, paths["flt"].name,
                                          statistics=image_statistics(image)), paths["flt"]))
-        write_hdulists(products, overwrite=self.overwrite)
+        write_hdulists(products, overwrite=self.overwrite, output_verify="ignore")
 
 
 def read_statistics(ramp):

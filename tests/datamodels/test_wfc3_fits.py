@@ -89,6 +89,20 @@ def test_ima_layout_matches_calwf3(real_file, tmp_path):
         assert hdul["SCI", 1].header["LTV1"] == -438.0
 
 
+@pytest.mark.parametrize("name", ["ibh7a7lsq_raw.fits", "iccz11q4q_ima.fits"])
+def test_products_written_unverified_pass_astropys_strictest_verification(real_file, tmp_path,
+                                                                          name):
+    """Headers are verified once, as they are built; the product is then written without
+    astropy's per-extension check, and must still pass it when read back."""
+    model = read_multiaccum(real_file(name))
+    model.meta.ref_file.darkfile = "/a/very/long/" + "path/" * 20 + "x_drk.fits"  # > 1 card
+    out = write_ima(model, tmp_path / "x_ima.fits")
+    with fits.open(out) as hdul:
+        hdul.verify("exception")
+        assert hdul[0].header["DARKFILE"] == model.meta.ref_file.darkfile
+        assert len(hdul) == 1 + 5 * model.ngroups
+
+
 def test_flt_round_trip(tmp_path, small_ramp):
     rng = np.random.default_rng(3)
     image = ImageModel(data=rng.normal(size=(8, 9)).astype(np.float32))

@@ -10,6 +10,7 @@ import numpy as np
 
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     check_detector,
     check_filetype,
     column,
@@ -89,6 +90,7 @@ def _matching_rows(table, path, ccdamp, ccdgain, ccdchip, binaxis, ccdofst) -> n
     return np.flatnonzero(match)
 
 
+@cached_by_file(maxsize=8)
 def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: int = 1,
                 binaxis=(1, 1), ccdofst=None, detector: str = "IR") -> CCDParameters:
     """Read the first CCDTAB row matching the exposure, as calwf3's ``GetCCDTab``.

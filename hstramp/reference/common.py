@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ReadOnlyCache",
     "ReferenceFileError",
+    "cached_by_file",
     "check_detector",
     "check_filetype",
     "column",
@@ -123,6 +125,37 @@ class ReadOnlyCache:
         return len(self._entries)
 
 
+def cached_by_file(maxsize: int):
+    """Decorator: a reader ``reader(path, *args, **kwargs)`` reads each file version once.
+
+    Results are cached per :func:`file_identity` of ``path`` and the other arguments (which
+    must be hashable), in a :class:`ReadOnlyCache` of ``maxsize`` entries; a reader that
+    raises caches nothing, so a bad file gives its error every time. The steps of one
+    exposure (and the exposures of a batch worker) share the small tables and header
+    checks this way instead of parsing them again and again.
+
+    Parameters
+    ----------
+    maxsize : int
+        Entries kept.
+    """
+    def decorate(reader):
+        cache = ReadOnlyCache(maxsize)
+
+        @functools.wraps(reader)
+        def cached(path, *args, **kwargs):
+            key = (file_identity(path), args, tuple(sorted(kwargs.items())))
+            value = cache.get(key)
+            if value is None:
+                value = cache.put(key, reader(path, *args, **kwargs))
+            return value
+
+        cached.cache = cache
+        return cached
+
+    return decorate
+
+
 def _freeze_arrays(value) -> None:
     """Flag the arrays of ``value`` (an array or a dataclass of arrays) non-writeable."""
     if isinstance(value, np.ndarray):
@@ -173,6 +206,7 @@ def open_reference(path, keyword: str | None = None):
         hdul.close()
 
 
+@cached_by_file(maxsize=32)
 def is_dummy(path, keyword: str | None = None) -> bool:
     """True if a reference file's PEDIGREE starts with DUMMY (calwf3 then skips the step).
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     check_detector,
     check_filetype,
     column,
@@ -80,6 +81,7 @@ def _bias_slice(table, section: str, path, index) -> slice:
     return slice(first - 1, last)
 
 
+@cached_by_file(maxsize=8)
 def read_oscntab(path, *, nx: int, ny: int, ccdamp: str = "ABCD", ccdchip: int = 1,
                  detector: str = "IR") -> OverscanParameters:
     """Read the OSCNTAB row for an IR image of ``nx`` x ``ny`` pixels.

@@ -1,5 +1,7 @@
 """NLINFILE, DARKFILE and flat readers: cutting by LTV, imset matching, combination, errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -249,3 +251,31 @@ def test_flats_are_read_once_per_file_version_and_served_read_only(tmp_path, mon
     again = read_flats(paths["p"], paths["d"], paths["l"], geometry=FULL, filter="F160W")
     assert reads[3:] == ["PFLTFILE", "DFLTFILE", "LFLTFILE"]
     np.testing.assert_allclose(again.data, 2 * unchanged, rtol=1e-6)
+
+
+def test_cached_by_file_reads_each_file_version_once_and_never_caches_errors(tmp_path):
+    from hstramp.reference.common import cached_by_file
+
+    calls = []
+
+    @cached_by_file(maxsize=2)
+    def reader(path, *, scale=1):
+        calls.append((Path(path).name, scale))
+        text = Path(path).read_text()
+        if text == "bad":
+            raise ReferenceFileError(f"{path} is bad")
+        return len(text) * scale
+
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("abc")
+    bad.write_text("bad")
+    assert [reader(good), reader(good), reader(good, scale=2)] == [3, 3, 6]
+    assert calls == [("good.txt", 1), ("good.txt", 2)]
+    for _ in range(2):  # an error is raised again, not remembered
+        with pytest.raises(ReferenceFileError, match="is bad"):
+            reader(bad)
+    assert calls[2:] == [("bad.txt", 1), ("bad.txt", 1)]
+    good.unlink()
+    good.write_text("abcdef")  # a new version of the file: read again
+    assert reader(good) == 6
+    assert len(reader.cache) == 2

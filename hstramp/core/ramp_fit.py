@@ -268,7 +268,7 @@ class SegmentCache:
     once, in chunks of bounded size, so the work is at most ``ngroups`` values per
     distinct segment, not per possible one. A segment's row does not depend on
     which segments came before it. The map from segment to row holds
-    ``6 ngroups^2`` int32 (24 kB for 16 reads).
+    ``6 ngroups^2`` int32 (6 kB for 16 reads, 240 kB for 100).
 
     Parameters
     ----------

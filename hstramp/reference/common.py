@@ -30,6 +30,7 @@ __all__ = [
     "check_filetype",
     "column",
     "file_identity",
+    "hdu_array",
     "header_ltv",
     "image_array",
     "image_hdu",
@@ -356,13 +357,31 @@ def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarr
         ``[ny, nx]`` in the file's numeric type (native byte order); a constant extension
         gives float32 for a real PIXVALUE and int32 for an integer one.
     """
-    hdu = image_hdu(hdul, extname, extver, path, keyword)
+    return hdu_array(image_hdu(hdul, extname, extver, path, keyword), path, keyword)
+
+
+def hdu_array(hdu, path, keyword: str) -> np.ndarray:
+    """The data of an image HDU as :func:`image_array` gives it (constant ones expanded).
+
+    Parameters
+    ----------
+    hdu : astropy.io.fits.ImageHDU
+        The extension (its own copy of the data is released afterwards).
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     if hdu.data is None:
         header = hdu.header
         missing = [k for k in ("NPIX1", "NPIX2", "PIXVALUE") if k not in header]
         if missing:
             raise ReferenceFileError(
-                f"{keyword} {path} extension {extname},{extver} has no data and no "
+                f"{keyword} {path} extension {hdu.name},{hdu.ver} has no data and no "
                 f"{', '.join(missing)}", keyword=keyword, path=path,
             )
         # BITPIX of a constant extension says nothing (STScI writes 16 for ERR and TIME)

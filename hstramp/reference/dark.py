@@ -14,7 +14,7 @@ from hstramp.reference.common import (
     ReferenceFileError,
     check_detector,
     check_filetype,
-    image_array,
+    hdu_array,
     image_hdu,
     open_reference,
 )
@@ -75,9 +75,11 @@ class ImsetFrames(Sequence):
     """
 
     def __init__(self, hdul, extname: str, extvers, shape, dtype, path):
-        self._hdul, self._extname, self._extvers = hdul, extname, tuple(extvers)
+        self._extname, self._extvers = extname, tuple(extvers)
         self._shape, self._dtype, self._path = tuple(shape), np.dtype(dtype), path
-        self._present = extname in {hdu.name for hdu in hdul}
+        # one pass over the file instead of a search by EXTNAME/EXTVER for every read
+        self._hdus = {hdu.ver: hdu for hdu in hdul[1:] if hdu.name == extname}
+        self._present = bool(self._hdus)
 
     def __len__(self) -> int:
         return len(self._extvers)
@@ -87,7 +89,11 @@ class ImsetFrames(Sequence):
             return [self[i] for i in range(*k.indices(len(self)))]
         if not self._present:  # an imset without ERR or DQ: zero
             return np.zeros(self._shape, self._dtype)
-        frame = image_array(self._hdul, self._extname, self._extvers[k], self._path, KEYWORD)
+        extver = self._extvers[k]
+        if extver not in self._hdus:
+            raise ReferenceFileError(f"DARKFILE {self._path} has no extension "
+                                     f"{self._extname},{extver}", keyword=KEYWORD, path=self._path)
+        frame = hdu_array(self._hdus[extver], self._path, KEYWORD)
         if frame.shape != self._shape:
             raise ReferenceFileError(
                 f"DARKFILE {self._path} imset {self._extvers[k]} {self._extname} is "

@@ -69,6 +69,8 @@ class RampInputs:
         Seconds since the zeroth read.
     gain, read_noise : ndarray float32 [ny, nx]
         Per-pixel maps (read-only views for scalars).
+    read_scale : ndarray float32 [ngroups] or None
+        Factor of each read (see :func:`ramp_inputs`); None: the data are the ramp.
     """
 
     data: np.ndarray
@@ -76,14 +78,29 @@ class RampInputs:
     times: np.ndarray
     gain: np.ndarray
     read_noise: np.ndarray
+    read_scale: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(ngroups, ny, nx)``."""
         return self.data.shape
 
+    def data_block(self, rows: slice) -> np.ndarray:
+        """The ramp of rows ``rows`` as float32 ``[ngroups, npix]`` (read_scale applied).
 
-def ramp_inputs(data, groupdq, times, gain, read_noise) -> RampInputs:
+        With a ``read_scale``, a new array: read ``k`` times ``read_scale[k]``, read 0 set to
+        0; exactly what :func:`hstramp.core.units.accumulated_counts` gives for the whole
+        cube, one block at a time. Without, a view where possible; never to be written to.
+        """
+        block = block_view(self.data, rows, np.float32)
+        if self.read_scale is None:
+            return block
+        scaled = block * self.read_scale[:, None]
+        scaled[0] = 0.0
+        return scaled
+
+
+def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None) -> RampInputs:
     """Check the shapes and the read times and build per-pixel gain and read-noise maps.
 
     Parameters
@@ -98,6 +115,11 @@ def ramp_inputs(data, groupdq, times, gain, read_noise) -> RampInputs:
         Gain, e-/DN.
     read_noise : float or array_like [ny, nx]
         Read noise of a single read, DN.
+    read_scale : array_like [ngroups], optional
+        For a ramp as the calibration steps leave it: the ramp is read ``k`` of ``data``
+        times ``read_scale[k]``, and read 0, which then holds the zeroth-read signal
+        (ZSIGCORR), counts as 0. The read times for data in count rates (after UNITCORR),
+        ones for data in counts. None (default): ``data`` are the ramp, used as given.
 
     Returns
     -------
@@ -136,7 +158,12 @@ def ramp_inputs(data, groupdq, times, gain, read_noise) -> RampInputs:
         raise ValueError(f"gain must be finite and > 0, got {gain}")
     if np.ndim(read_noise) == 0 and not (np.isfinite(read_noise) and read_noise >= 0):
         raise ValueError(f"read_noise must be finite and >= 0, got {read_noise}")
-    return RampInputs(data, groupdq, times, gain_map, noise_map)
+    if read_scale is not None:
+        read_scale = np.asarray(read_scale, dtype=np.float32)
+        if read_scale.shape != (ngroups,) or not np.all(np.isfinite(read_scale)):
+            raise ValueError(f"read_scale must hold {ngroups} finite numbers, got "
+                             f"{read_scale.tolist()}")
+    return RampInputs(data, groupdq, times, gain_map, noise_map, read_scale)
 
 
 def check_block_rows(block_rows: int) -> None:

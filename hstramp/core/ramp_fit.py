@@ -833,7 +833,8 @@ def fit_block_rows(ngroups: int, nx: int, block_rows: int) -> int:
 
 
 def fit_ramps(
-    data, groupdq, times, gain, read_noise, params=RampFitParameters(), pixeldq=None
+    data, groupdq, times, gain, read_noise, params=RampFitParameters(), pixeldq=None,
+    read_scale=None,
 ) -> RampFitResult:
     """Fit a slope to every pixel's ramp, on the real read times.
 
@@ -854,13 +855,17 @@ def fit_ramps(
     pixeldq : ndarray uint16 [ny, nx], optional
         Pixel DQ: OR-ed into the output; a :data:`~hstramp.core.blocks.DO_NOT_USE`
         flag excludes the pixel.
+    read_scale : array_like [ngroups], optional
+        Fit a ramp as the calibration steps leave it (count rates after UNITCORR: the read
+        times; counts: ones): see :func:`hstramp.core.blocks.ramp_inputs`. The conversion
+        is done block by block, without a second cube.
 
     Returns
     -------
     RampFitResult
         New arrays; the inputs are never modified.
     """
-    inputs = ramp_inputs(data, groupdq, times, gain, read_noise)
+    inputs = ramp_inputs(data, groupdq, times, gain, read_noise, read_scale)
     ngroups, ny, nx = inputs.shape
     if pixeldq is not None:
         pixeldq = np.asarray(pixeldq)
@@ -882,7 +887,7 @@ def fit_ramps(
         if pixeldq_block is not None:
             valid &= (pixeldq_block & DO_NOT_USE) == 0
         fit = fit_block(
-            block_view(inputs.data, rows, np.float32),
+            inputs.data_block(rows),
             groupdq_block,
             valid,
             gain_block,

@@ -147,6 +147,27 @@ def count_rates(
     return CountRates(data=out, err=out_err, bunit=new_unit, zero_read_time=zero_read_time)
 
 
+def count_scale(times: np.ndarray, *, in_rates: bool) -> np.ndarray:
+    """The factor of each read that turns a calibrated ramp back into counts.
+
+    The read times for rates (UNITCORR done), ones for counts. Jump detection and the ramp
+    fit take it as ``read_scale`` and rebuild :func:`accumulated_counts` block by block.
+
+    Parameters
+    ----------
+    times : ndarray [ngroups]
+        Seconds since the zeroth read.
+    in_rates : bool
+        True if the ramp is in count rates.
+
+    Returns
+    -------
+    ndarray, float32 [ngroups]
+    """
+    times = np.asarray(times, dtype=np.float64)
+    return times.astype(np.float32) if in_rates else np.ones(times.shape, np.float32)
+
+
 def accumulated_counts(data: np.ndarray, times: np.ndarray, *, in_rates: bool) -> np.ndarray:
     """Signal accumulated since the zeroth read, as the ramp fit and jump detection need it.
 

@@ -12,7 +12,7 @@ import logging
 from hstramp.core.flt import apply_invalid_convention, trim_to_science
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
 from hstramp.core.tvb import last_minus_first
-from hstramp.core.units import accumulated_counts
+from hstramp.core.units import accumulated_counts, count_scale
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
@@ -42,17 +42,18 @@ class RampFitStep(HstrampStep):
 
     def apply(self, model, references):
         detector = load_detector(model, references)
-        counts = accumulated_counts(model.data, model.times,
-                                    in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
+        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         if self.algorithm == "last_minus_first":
+            counts = accumulated_counts(model.data, model.times, in_rates=in_rates)
             fit = last_minus_first(counts, model.groupdq, model.times, gain, read_noise,
                                    pixeldq=model.pixeldq)
             log.info("%s: last-minus-first rates; cosmic rays are left in (CRLEFTIN=T)",
                      self.name)
         else:
-            fit = fit_ramps(counts, model.groupdq, model.times, gain, read_noise,
-                            self.core_parameters(), pixeldq=model.pixeldq)
+            fit = fit_ramps(model.data, model.groupdq, model.times, gain, read_noise,
+                            self.core_parameters(), pixeldq=model.pixeldq,
+                            read_scale=count_scale(model.times, in_rates=in_rates))
         model.meta.cal_step.crcorr = "COMPLETE"
         image = self.flt_image(model, fit, detector.trim)
         if self.algorithm == "last_minus_first":

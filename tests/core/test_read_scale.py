@@ -1,0 +1,67 @@
+"""``read_scale``: the jump detection and the ramp fit on a calibrated ramp, block by block,
+equal them on the accumulated-counts cube built in one go."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hstramp.core.blocks import ramp_inputs
+from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.units import accumulated_counts, count_scale
+from hstramp.datamodels import dqflags
+
+TIMES = np.array([0.0, 2.9, 12.9, 22.9, 42.9, 62.9, 82.9, 102.9])
+
+
+def _calibrated_ramp(in_rates: bool, seed: int = 5):
+    """A ramp as the steps leave it: read 0 holds the zeroth-read signal; rates or counts."""
+    rng = np.random.default_rng(seed)
+    shape = (TIMES.size, 40, 37)
+    rate = rng.uniform(0.0, 50.0, shape[1:])
+    counts = rate * TIMES[:, None, None] + rng.normal(0.0, 8.0, shape)
+    counts[4:, 3, 3] += 900.0  # a cosmic ray
+    data = counts.astype(np.float32)
+    data[0] = rng.uniform(0.0, 30.0, shape[1:])  # zsig, not part of the ramp
+    data[0, 5, 5] = np.nan  # read 0 never counts, whatever it holds
+    data[6, 7, 7] = np.inf
+    if in_rates:
+        data[1:] /= TIMES[1:, None, None].astype(np.float32)
+    groupdq = np.zeros(shape, np.uint16)
+    groupdq[5:, 9, 9] = dqflags.SATURATED
+    groupdq[4, 3, 3] = dqflags.CR_RAMP  # the read after the jump
+    return data, groupdq
+
+
+@pytest.mark.parametrize("in_rates", [True, False])
+@pytest.mark.parametrize("block_rows", [0, 1, 7])
+def test_fit_on_the_calibrated_ramp_equals_the_fit_on_counts(in_rates, block_rows):
+    data, groupdq = _calibrated_ramp(in_rates)
+    params = RampFitParameters(block_rows=block_rows)
+    counts = accumulated_counts(data, TIMES, in_rates=in_rates)
+    expected = fit_ramps(counts, groupdq, TIMES, 2.5, 9.0, params)
+    before = data.copy()
+    got = fit_ramps(data, groupdq, TIMES, 2.5, 9.0, params,
+                    read_scale=count_scale(TIMES, in_rates=in_rates))
+    for field in dataclasses.fields(expected):
+        want = getattr(expected, field.name)
+        if isinstance(want, np.ndarray):
+            np.testing.assert_array_equal(getattr(got, field.name), want, err_msg=field.name)
+    np.testing.assert_array_equal(data, before)  # the ramp is not touched
+
+
+@pytest.mark.parametrize(("read_scale", "message"), [
+    (np.ones(3), "read_scale must hold 8 finite numbers"),
+    (np.r_[np.ones(7), np.nan], "read_scale must hold 8 finite numbers"),
+])
+def test_a_bad_read_scale_is_refused(read_scale, message):
+    data, groupdq = _calibrated_ramp(False)
+    with pytest.raises(ValueError, match=message):
+        ramp_inputs(data, groupdq, TIMES, 2.5, 9.0, read_scale)
+
+
+def test_count_scale():
+    np.testing.assert_array_equal(count_scale(TIMES, in_rates=True), TIMES.astype(np.float32))
+    np.testing.assert_array_equal(count_scale(TIMES, in_rates=False), np.ones(8, np.float32))

@@ -521,6 +521,18 @@ def _image_hdu(template, name, ver, data, extra=None):
     return fits.ImageHDU(data=data, header=_extension_header(template, name, ver, extra))
 
 
+def read_dq(model, t):
+    """DQ of read ``t`` as the ima holds it: the read's DQ OR the pixel DQ.
+
+    The read's own array (no copy) when the pixel DQ adds nothing to it, as after the
+    pipeline has OR-ed it in; a new array otherwise.
+    """
+    dq = model.groupdq[t]
+    if np.any(model.pixeldq & ~dq):
+        return dq | model.pixeldq
+    return dq
+
+
 def _dq_as_int16(dq):
     return np.ascontiguousarray(dq, dtype=np.uint16).view(np.int16)
 
@@ -566,7 +578,7 @@ def _imset_hdus(model, template, ver, bunit, statistics):
     }
     read_stats = statistics[t] if statistics is not None else {}
     sci_keywords.update(read_stats.get("SCI", {}))
-    dq = _dq_as_int16(model.groupdq[t] | model.pixeldq)
+    dq = _dq_as_int16(read_dq(model, t))
     err_keywords = {"BUNIT": bunit, **read_stats.get("ERR", {})}
     return [
         _image_hdu(template, "SCI", ver, model.data[t], sci_keywords),

@@ -190,6 +190,7 @@ class WFC3IRPipeline(HstrampPipeline):
         from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, write_hdulists
 
         paths = self.product_paths(ramp)
+        ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
         products = []
         if "ima" in paths:
             products.append((ima_hdulist(ramp, paths["ima"].name, read_statistics(ramp)),
@@ -204,10 +205,11 @@ def read_statistics(ramp):
     """calwf3's per-read statistics keywords for the SCI and ERR extensions of the ima."""
     from hstramp.core.geometry import REFERENCE_BORDER
     from hstramp.core.stats import statistics_keywords
+    from hstramp.datamodels.wfc3_fits import read_dq
 
     trim = (REFERENCE_BORDER,) * 4
     sdqflags = ramp.meta.exposure.sdqflags or 31743
-    return [statistics_keywords(ramp.data[i], ramp.err[i], ramp.groupdq[i] | ramp.pixeldq,
+    return [statistics_keywords(ramp.data[i], ramp.err[i], read_dq(ramp, i),
                                 trim=trim, sdqflags=sdqflags, calwf3_placement=False)
             for i in range(ramp.ngroups)]
 

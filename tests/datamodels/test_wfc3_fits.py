@@ -170,3 +170,18 @@ def test_bad_inputs_give_one_clear_error(real_file, tmp_path, case):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(InputFileError, match=r"nope_raw\.fits does not exist"):
         open_model(tmp_path / "nope_raw.fits")
+
+
+def test_read_dq_is_the_read_itself_once_the_pixel_dq_is_in_it(small_ramp):
+    from hstramp.datamodels.wfc3_fits import read_dq
+
+    ramp = small_ramp.copy()
+    ramp.pixeldq[1, 2] = dqflags.HOT
+    ramp.groupdq[3, 0, 0] = dqflags.SATURATED
+    merged = read_dq(ramp, 3)
+    assert merged is not ramp.groupdq[3] and not np.shares_memory(merged, ramp.groupdq)
+    assert merged[1, 2] == dqflags.HOT and merged[0, 0] == dqflags.SATURATED
+    assert ramp.groupdq[3, 1, 2] == 0  # the model is not changed
+    ramp.groupdq |= ramp.pixeldq
+    assert np.shares_memory(read_dq(ramp, 3), ramp.groupdq)
+    np.testing.assert_array_equal(read_dq(ramp, 3), merged)

@@ -23,6 +23,7 @@ import numpy as np
 
 from hstramp.core.blocks import (
     RampInputs,
+    auto_block_rows,
     block_view,
     check_block_rows,
     pixel_valid,
@@ -44,6 +45,8 @@ _HALF_PI = np.float32(np.pi / 2)
 #: a plain median (stcal's single pass); below, on absolute differences with a clipped
 #: median (stcal's iterative search).
 PLAIN_MEDIAN = 10
+#: From this many values :func:`sorted_along_axis0` uses ``np.sort``, not a network.
+NETWORK_LIMIT = 40
 #: From this many pixels :func:`largest_by_interval` is used (fewer plane operations,
 #: more calls).
 BY_INTERVAL_PIXELS = 256
@@ -302,7 +305,8 @@ def count_true(mask: np.ndarray) -> np.ndarray:
 
 
 def has_gap(usable: np.ndarray) -> np.ndarray:
-    """Pixels with an unusable read between two usable reads.
+    """Pixels with an unusable read between two usable reads (two runs of usable reads
+    or more).
 
     Parameters
     ----------
@@ -312,14 +316,8 @@ def has_gap(usable: np.ndarray) -> np.ndarray:
     -------
     ndarray bool [npix]
     """
-    seen = usable[0].copy()
-    closed = np.zeros_like(seen)
-    gap = np.zeros_like(seen)
-    for k in range(1, usable.shape[0]):
-        closed |= seen & ~usable[k]
-        gap |= closed & usable[k]
-        seen |= usable[k]
-    return gap
+    starts = usable[1:] & ~usable[:-1]
+    return usable[0] + count_true(starts) >= 2
 
 
 def bridged_differences(data: np.ndarray, usable: np.ndarray, times: np.ndarray) -> Differences:
@@ -379,23 +377,34 @@ def sorting_network(size: int) -> tuple[tuple[int, int], ...]:
     return tuple(pairs)
 
 
-def sort_along_axis0(ordered: np.ndarray) -> None:
-    """Sort each column of ``ordered`` (no NaN) in place, with a network of plane-wide
+def sorted_along_axis0(values: np.ndarray) -> np.ndarray:
+    """Each column of ``values`` (no NaN) sorted, with a network of plane-wide
     min/max operations.
 
     For the few values of a ramp this is several times faster than ``np.sort``
-    along a strided axis.
+    along a strided axis; from :data:`NETWORK_LIMIT` values, whose network grows as
+    ``n log^2 n``, ``np.sort`` is used (the same result when no two values are equal).
+    The rows are never copied inside the network: each comparator writes its minimum
+    into a spare row and the rows are renamed.
 
     Parameters
     ----------
-    ordered : ndarray [nvalues, npix]
-        Sorted in place along axis 0.
+    values : ndarray [nvalues, npix]
+        Used as scratch space (overwritten).
+
+    Returns
+    -------
+    ndarray [nvalues, npix]
     """
-    low = np.empty_like(ordered[0])
-    for i, j in sorting_network(ordered.shape[0]):
-        np.minimum(ordered[i], ordered[j], out=low)
-        np.maximum(ordered[i], ordered[j], out=ordered[j])
-        ordered[i] = low
+    if values.shape[0] >= NETWORK_LIMIT and not np.isnan(values).any():
+        return np.sort(values, axis=0)
+    rows = list(values)
+    spare = np.empty_like(values[0])
+    for i, j in sorting_network(values.shape[0]):
+        np.minimum(rows[i], rows[j], out=spare)
+        np.maximum(rows[i], rows[j], out=rows[j])
+        rows[i], spare = spare, rows[i]
+    return np.stack(rows)
 
 
 def sorted_order(rates: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -416,10 +425,13 @@ def sorted_order(rates: np.ndarray, usable: np.ndarray) -> np.ndarray:
     """
     ndiff = rates.shape[0]
     mask = np.int32((1 << max(1, (ndiff - 1).bit_length())) - 1)
-    keys = np.bitwise_and(rates.view(np.int32), ~mask)
-    np.copyto(keys, _LAST.view(np.int32) & ~mask, where=~usable)
+    if (rates > _LAST).any():
+        keys = np.where(usable, rates, _LAST).view(np.int32)
+    else:  # the same keys: _LAST in place of NaN (unusable), without a masked copy
+        keys = np.fmin(rates, _LAST).view(np.int32)
+    keys &= ~mask
     keys |= np.arange(ndiff, dtype=np.int32)[:, None]
-    sort_along_axis0(keys.view(np.float32))
+    keys = sorted_along_axis0(keys.view(np.float32)).view(np.int32)
     return np.bitwise_and(keys, mask, dtype=np.intp)
 
 
@@ -470,11 +482,11 @@ def weighted_median(
     -------
     ndarray float32 [npix]
     """
-    centres = np.empty_like(sorted_weights)
-    total = np.zeros_like(sorted_weights[0])
-    for k, weight in enumerate(sorted_weights):
-        centres[k] = total + weight * np.float32(0.5)
-        total += weight
+    centres = sorted_weights * np.float32(0.5)
+    total = sorted_weights[0].copy()
+    for k in range(1, sorted_weights.shape[0]):
+        centres[k] += total
+        total += sorted_weights[k]
     half = total * np.float32(0.5)
     last = np.maximum(count - 1, 0)
     low = np.minimum(np.maximum(count_true(centres <= half) - 1, 0), last)
@@ -512,6 +524,27 @@ def dropped_largest(count: np.ndarray, plain: np.ndarray) -> np.ndarray:
     return ~plain & ((count == 2) | (count >= 4))
 
 
+def median_weights(usable: np.ndarray, intervals: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """Weight of each difference in the median: its interval, 0 where not used.
+
+    Parameters
+    ----------
+    usable : ndarray bool [ndiff, npix]
+    intervals : ndarray float32 [ndiff, npix] or [ndiff, 1]
+    dropped : ndarray intp [npix]
+        Index of the difference left out of the median (:func:`dropped_largest`),
+        -1 where none.
+
+    Returns
+    -------
+    ndarray float32 [ndiff, npix]
+    """
+    weights = np.multiply(usable, intervals, dtype=np.float32)  # intervals > 0: 0 or interval
+    columns = np.flatnonzero(dropped >= 0)
+    weights[dropped[columns], columns] = 0
+    return weights
+
+
 @dataclass(frozen=True)
 class RobustRate:
     """A pixel's rate from its difference rates (see :func:`robust_rate`).
@@ -524,23 +557,51 @@ class RobustRate:
         Number of usable differences.
     kept : ndarray intp [npix]
         Number of differences in the median.
-    weights : ndarray float32 [ndiff, npix] or None
-        Weight of each difference in the median (0 where not used); None when the
-        differences are uniform (equal weights).
     order : ndarray intp [ndiff, npix] or None
         Indices that sort the tested rates (unusable ones last); None in a selection.
+    usable : ndarray bool [ndiff, npix]
+        The usable differences.
+    intervals : ndarray float32 [ndiff, npix] or [ndiff, 1], or None
+        Their intervals; None when the differences are uniform (equal weights).
+    dropped : ndarray intp [npix]
+        Index of the difference left out of the median, -1 where none.
     """
 
     median: np.ndarray
     count: np.ndarray
     kept: np.ndarray
-    weights: np.ndarray | None
     order: np.ndarray | None
+    usable: np.ndarray
+    intervals: np.ndarray | None
+    dropped: np.ndarray
+
+    @property
+    def uniform(self) -> bool:
+        """Every difference has the same weight."""
+        return self.intervals is None
+
+    @functools.cached_property
+    def weights(self) -> np.ndarray | None:
+        """:func:`median_weights` ``[ndiff, npix]``; None when uniform (computed once,
+        when first needed)."""
+        if self.uniform:
+            return None
+        return median_weights(self.usable, self.intervals, self.dropped)
 
     def select(self, pixels: np.ndarray) -> RobustRate:
         """Only the given pixels (copies), without the order (None)."""
-        weights = None if self.weights is None else self.weights.take(pixels, axis=1)
-        return RobustRate(self.median[pixels], self.count[pixels], self.kept[pixels], weights, None)
+        intervals = self.intervals
+        if intervals is not None and intervals.shape[1] > 1:
+            intervals = intervals.take(pixels, axis=1)
+        return RobustRate(
+            self.median[pixels],
+            self.count[pixels],
+            self.kept[pixels],
+            None,
+            self.usable.take(pixels, axis=1),
+            intervals,
+            self.dropped[pixels],
+        )
 
 
 def robust_rate(tested: Differences, plain: np.ndarray) -> RobustRate:
@@ -564,28 +625,33 @@ def robust_rate(tested: Differences, plain: np.ndarray) -> RobustRate:
     usable = ~np.isnan(rates)
     count = count_true(usable)
     order = sorted_order(rates, usable)
-    drop = dropped_largest(count, plain)
-    kept = count - drop
+    drop = np.flatnonzero(dropped_largest(count, plain))
+    kept = count.copy()
+    kept[drop] -= 1
+    dropped = np.full(count.size, -1, np.intp)
+    dropped[drop] = order[count[drop] - 1, drop]
     if tested.uniform:
         with np.errstate(invalid="ignore"):
             median = (
                 value_at(rates, order, np.maximum(kept - 1, 0) // 2)
                 + value_at(rates, order, kept // 2)
             ) * np.float32(0.5)
-        weights = None
     else:
-        weights = np.where(usable, tested.intervals, np.float32(0))
-        dropped = np.flatnonzero(drop)
-        weights[order[count[dropped] - 1, dropped], dropped] = 0
-        in_median = np.arange(rates.shape[0])[:, None] < kept
-        if tested.intervals.shape[1] == 1:
+        if tested.shared:
             sorted_weights = tested.intervals[:, 0].take(order)
-            sorted_weights *= in_median
+            position = np.arange(rates.shape[0])[:, None]
+            short = np.flatnonzero(kept < rates.shape[0])
+            if 2 * short.size > kept.size:
+                sorted_weights *= position < kept
+            elif short.size:
+                sorted_weights[:, short] *= position < kept[short]
         else:
+            weights = median_weights(usable, tested.intervals, dropped)
             sorted_weights = np.take_along_axis(weights, order, 0)
         median = weighted_median(rates, sorted_weights, order, kept)
     median[kept < 1] = np.nan
-    return RobustRate(median, count, kept, weights, order)
+    intervals = None if tested.uniform else tested.intervals
+    return RobustRate(median, count, kept, order, usable, intervals, dropped)
 
 
 def noise_terms(median: np.ndarray, inverse_gain, read_variance) -> tuple[np.ndarray, np.ndarray]:
@@ -645,7 +711,7 @@ def largest_outliers(
     -------
     Outliers
     """
-    if rate.weights is None:
+    if rate.uniform:
         return largest_uniform_outliers(tested, rate, plain, inverse_gain, read_variance)
     if not (by_interval and tested.shared and plain.size >= BY_INTERVAL_PIXELS):
         return Outliers.from_ratios(
@@ -748,16 +814,17 @@ def largest_by_interval(
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         floor, poisson = noise_terms(median, inverse_gain, read_variance)
         variance = [(floor + poisson * dt) / (dt * dt) for dt in interval]
-        spread, squares = median_sums(rate.weights, intervals, classes, variance)
+        spread, squares = median_sums(rate, intervals, classes, variance)
         median_variance = _HALF_PI * squares / (spread * spread)
         shift = np.where(plain, np.sqrt(_HALF_PI) / spread, np.float32(0))
         plain_extra = np.where(plain, median_variance, np.float32(0))
         uneven = np.flatnonzero(~plain & (kept >= 4))
+        some = slice(None) if uneven.size == kept.size else uneven
         for c, dt in enumerate(interval):
             sigma2 = variance[c] + plain_extra
             if uneven.size:
-                sigma2[uneven] = unequal_interval_variance(
-                    variance[c][uneven], median_variance[uneven], kept[uneven]
+                sigma2[some] = unequal_interval_variance(
+                    variance[c][some], median_variance[some], kept[some]
                 )
             deviation = np.fmax(highest[c] - median, median - lowest[c])
             deviation += shift * dt
@@ -767,17 +834,18 @@ def largest_by_interval(
 
 
 def median_sums(
-    weights: np.ndarray, intervals: np.ndarray, classes: np.ndarray, variance: list[np.ndarray]
+    rate: RobustRate, intervals: np.ndarray, classes: np.ndarray, variance: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``sum(w / sigma)`` and ``sum(w^2)`` over the differences, in their order.
 
     For the pixels whose every difference has its full weight (the interval) the
-    terms are the same for all differences of one interval; the others are summed
-    difference by difference as in :func:`outlier_ratios`.
+    terms are the same for all differences of one interval; the others (all pixels,
+    when they are most) are summed difference by difference, with their weights, as in
+    :func:`outlier_ratios`.
 
     Parameters
     ----------
-    weights : ndarray float32 [ndiff, npix]
+    rate : RobustRate
     intervals : ndarray float32 [ndiff]
         The shared intervals.
     classes : ndarray int [ndiff]
@@ -796,12 +864,17 @@ def median_sums(
         spread += term[c]
         squares += intervals[k : k + 1] * intervals[k : k + 1]
     squares = np.repeat(squares, spread.size)
-    partial = np.flatnonzero(count_true(weights != 0) < weights.shape[0])
-    if partial.size:
-        part = weights.take(partial, axis=1)
+    partial = np.flatnonzero((rate.count < classes.size) | (rate.dropped >= 0))
+    if 2 * partial.size > spread.size:
+        weights = rate.weights
+        spread = sum_rows(weights / np.sqrt(np.stack([variance[c] for c in classes])))
+        squares = sum_rows(weights * weights)
+    elif partial.size:
+        part = rate.select(partial)
+        weights = median_weights(part.usable, part.intervals, part.dropped)
         partial_variance = np.stack([variance[c].take(partial) for c in classes])
-        spread[partial] = sum_rows(part / np.sqrt(partial_variance))
-        squares[partial] = sum_rows(part * part)
+        spread[partial] = sum_rows(weights / np.sqrt(partial_variance))
+        squares[partial] = sum_rows(weights * weights)
     return spread, squares
 
 
@@ -1072,14 +1145,14 @@ def block_searches(
     usable = usable_reads(data, groupdq, pixel_valid(gain, read_noise))
     gapped = has_gap(usable)
     if not gapped.any():
-        everything = np.arange(data.shape[1])
-        groups = [(everything, difference_rates(data, usable, times), False)]
-    else:
-        whole, bridged = np.flatnonzero(~gapped), np.flatnonzero(gapped)
-        groups = [
-            (whole, difference_rates(data, usable, times).select(whole), False),
-            (bridged, bridged_differences(*columns(bridged, data, usable), times), True),
-        ]
+        pixels = np.arange(first_pixel, first_pixel + data.shape[1])
+        differences = difference_rates(data, usable, times)
+        return [Search.start(differences, pixels, gain, read_noise, bridged=False)]
+    whole, bridged = np.flatnonzero(~gapped), np.flatnonzero(gapped)
+    groups = [
+        (whole, difference_rates(data, usable, times).select(whole), False),
+        (bridged, bridged_differences(*columns(bridged, data, usable), times), True),
+    ]
     return [
         Search.start(differences, pixels + first_pixel, gain[pixels], read_noise[pixels], gaps)
         for pixels, differences, gaps in groups
@@ -1164,8 +1237,8 @@ class PendingSearches:
     searching them block by block would spend most of the time in the overhead of
     many small rounds. They are gathered (by kind) from consecutive blocks and
     searched once at least ``capacity`` pixels wait, so the memory they hold stays
-    that of one block. Every value is computed per pixel: grouping does not change
-    the results.
+    about that of one block. Every value is computed per pixel: grouping does not
+    change the results.
 
     Parameters
     ----------
@@ -1215,10 +1288,10 @@ def find_primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJum
     """
     ngroups, ny, nx = inputs.shape
     thresholds = params.threshold_table(ngroups - 1)
-    found, pending = [], None
+    block_pixels = (params.block_rows or auto_block_rows(ngroups, nx)) * nx
+    pending = PendingSearches(thresholds, capacity=block_pixels)
+    found = []
     for rows in row_blocks(ny, nx, ngroups, params.block_rows):
-        if pending is None:
-            pending = PendingSearches(thresholds, (rows.stop - rows.start) * nx)
         searches = block_searches(
             block_view(inputs.data, rows, np.float32),
             block_view(inputs.groupdq, rows),
@@ -1231,8 +1304,7 @@ def find_primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJum
             jumps, remaining = search_round(search, thresholds, first=True)
             found.append(jumps)
             found += pending.add(remaining)
-    if pending is not None:
-        found += pending.finish()
+    found += pending.finish()
     return PrimaryJumps.concatenate(found)
 
 
@@ -1254,12 +1326,16 @@ def gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
     return array[np.unravel_index(index, array.shape)]
 
 
-def read_is_usable(inputs: RampInputs, index: np.ndarray, pixel: np.ndarray) -> np.ndarray:
+def read_is_usable(
+    inputs: RampInputs, valid: np.ndarray, index: np.ndarray, pixel: np.ndarray
+) -> np.ndarray:
     """Whether each listed read is usable.
 
     Parameters
     ----------
     inputs : RampInputs
+    valid : ndarray bool [ny, nx]
+        :func:`~hstramp.core.blocks.pixel_valid` of the frame.
     index : ndarray of int
         Flat cube index ``read * ny * nx + pixel`` of each read.
     pixel : ndarray of int
@@ -1269,12 +1345,13 @@ def read_is_usable(inputs: RampInputs, index: np.ndarray, pixel: np.ndarray) -> 
     -------
     ndarray of bool
     """
-    valid = pixel_valid(gather(inputs.gain, pixel), gather(inputs.read_noise, pixel))
-    return usable_reads(gather(inputs.data, index), gather(inputs.groupdq, index), valid)
+    return usable_reads(
+        gather(inputs.data, index), gather(inputs.groupdq, index), gather(valid, pixel)
+    )
 
 
 def flag_reads(
-    output: np.ndarray, inputs: RampInputs, index: np.ndarray, pixel: np.ndarray
+    output: np.ndarray, inputs: RampInputs, valid: np.ndarray, index: np.ndarray, pixel: np.ndarray
 ) -> None:
     """OR ``CR_RAMP`` into the listed reads of ``output`` (C-ordered) that are usable.
 
@@ -1282,11 +1359,11 @@ def flag_reads(
     ----------
     output : ndarray uint16 [ngroups, ny, nx]
     inputs : RampInputs
-    index, pixel : ndarray of int
-        Flat cube and frame indices of the reads (see :func:`read_is_usable`).
+    valid, index, pixel
+        As for :func:`read_is_usable`.
     """
     flat = output.reshape(-1)
-    flat[index[read_is_usable(inputs, index, pixel)]] |= np.uint16(dqflags.CR_RAMP)
+    flat[index[read_is_usable(inputs, valid, index, pixel)]] |= np.uint16(dqflags.CR_RAMP)
 
 
 def flag_neighbours(
@@ -1303,13 +1380,14 @@ def flag_neighbours(
     pixel = jumps.pixel[inside]
     index = jumps.read[inside] * (ny * nx) + pixel
     col = pixel % nx
+    valid = pixel_valid(inputs.gain, inputs.read_noise)
     for step, on_frame in (
         (-nx, pixel >= nx),
         (nx, pixel < (ny - 1) * nx),
         (-1, col > 0),
         (1, col < nx - 1),
     ):
-        flag_reads(output, inputs, index[on_frame] + step, pixel[on_frame] + step)
+        flag_reads(output, inputs, valid, index[on_frame] + step, pixel[on_frame] + step)
 
 
 def flag_after_jumps(
@@ -1322,6 +1400,7 @@ def flag_after_jumps(
     chosen = window > 0
     first, window, pixel = jumps.read[chosen], window[chosen], jumps.pixel[chosen]
     frame = output.shape[1] * output.shape[2]
+    valid = pixel_valid(inputs.gain, inputs.read_noise)
     times = inputs.times
     ngroups = times.size
     for step in range(1, ngroups):
@@ -1330,7 +1409,8 @@ def flag_after_jumps(
         inside[inside] = times[later[inside]] - times[first[inside]] <= window[inside]
         if not inside.any():
             break
-        flag_reads(output, inputs, later[inside] * frame + pixel[inside], pixel[inside])
+        index = later[inside] * frame + pixel[inside]
+        flag_reads(output, inputs, valid, index, pixel[inside])
 
 
 def detect_jumps(data, groupdq, times, gain, read_noise, params=JumpParameters()) -> np.ndarray:

@@ -34,6 +34,7 @@ __all__ = [
     "auto_block_rows",
     "block_view",
     "check_block_rows",
+    "gather",
     "pixel_valid",
     "plane_view",
     "ramp_inputs",
@@ -71,6 +72,8 @@ class RampInputs:
         Per-pixel maps (read-only views for scalars).
     read_scale : ndarray float32 [ngroups] or None
         Factor of each read (see :func:`ramp_inputs`); None: the data are the ramp.
+    pixeldq : ndarray uint16 [ny, nx] or None
+        Pixel DQ OR-ed into every read's DQ (see :func:`ramp_inputs`).
     """
 
     data: np.ndarray
@@ -79,6 +82,7 @@ class RampInputs:
     gain: np.ndarray
     read_noise: np.ndarray
     read_scale: np.ndarray | None = None
+    pixeldq: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -99,8 +103,33 @@ class RampInputs:
         scaled[0] = 0.0
         return scaled
 
+    def dq_block(self, rows: slice) -> np.ndarray:
+        """The DQ of rows ``rows`` as uint16 ``[ngroups, npix]``, the pixel DQ OR-ed in."""
+        block = block_view(self.groupdq, rows)
+        if self.pixeldq is None:
+            return block
+        return block | plane_view(self.pixeldq, rows)
 
-def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None) -> RampInputs:
+    def values_at(self, index: np.ndarray) -> np.ndarray:
+        """Ramp values (as :meth:`data_block` gives them) at flat cube indices, float32."""
+        values = gather(self.data, index).astype(np.float32, copy=False)
+        if self.read_scale is None:
+            return values
+        read = index // (self.shape[1] * self.shape[2])
+        values = values * self.read_scale[read]
+        values[read == 0] = 0.0
+        return values
+
+    def dq_at(self, index: np.ndarray) -> np.ndarray:
+        """DQ (as :meth:`dq_block` gives it) at flat cube indices."""
+        dq = gather(self.groupdq, index)
+        if self.pixeldq is None:
+            return dq
+        return dq | gather(self.pixeldq, index % (self.shape[1] * self.shape[2]))
+
+
+def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None,
+                pixeldq=None) -> RampInputs:
     """Check the shapes and the read times and build per-pixel gain and read-noise maps.
 
     Parameters
@@ -120,6 +149,8 @@ def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None) -> Ramp
         times ``read_scale[k]``, and read 0, which then holds the zeroth-read signal
         (ZSIGCORR), counts as 0. The read times for data in count rates (after UNITCORR),
         ones for data in counts. None (default): ``data`` are the ramp, used as given.
+    pixeldq : array_like [ny, nx], optional
+        Pixel DQ (unsigned integers), OR-ed into every read's DQ as blocks are read.
 
     Returns
     -------
@@ -163,7 +194,12 @@ def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None) -> Ramp
         if read_scale.shape != (ngroups,) or not np.all(np.isfinite(read_scale)):
             raise ValueError(f"read_scale must hold {ngroups} finite numbers, got "
                              f"{read_scale.tolist()}")
-    return RampInputs(data, groupdq, times, gain_map, noise_map, read_scale)
+    if pixeldq is not None:
+        pixeldq = np.asarray(pixeldq)
+        if pixeldq.shape != frame or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
+            raise ValueError(f"pixeldq must be an unsigned integer array of shape {frame}")
+        pixeldq = pixeldq.astype(np.uint16, copy=False)
+    return RampInputs(data, groupdq, times, gain_map, noise_map, read_scale, pixeldq)
 
 
 def check_block_rows(block_rows: int) -> None:
@@ -273,6 +309,24 @@ def block_view(array: np.ndarray, rows: slice, dtype=None) -> np.ndarray:
     if dtype is not None:
         part = part.astype(dtype, copy=False)
     return part.reshape(part.shape[0], -1)
+
+
+def gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``array.flat[index]``, without copying a non-contiguous ``array`` first.
+
+    Parameters
+    ----------
+    array : ndarray
+    index : ndarray of int
+        Flat (C-order) indices.
+
+    Returns
+    -------
+    ndarray
+    """
+    if array.flags.c_contiguous:
+        return array.reshape(-1).take(index)
+    return array[np.unravel_index(index, array.shape)]
 
 
 def plane_view(array: np.ndarray, rows: slice) -> np.ndarray:

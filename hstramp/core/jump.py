@@ -24,14 +24,15 @@ import numpy as np
 from hstramp.core.blocks import (
     RampInputs,
     auto_block_rows,
-    block_view,
     check_block_rows,
+    gather,
     pixel_valid,
     plane_view,
     ramp_inputs,
     row_blocks,
     usable_reads,
 )
+from hstramp.core.outputs import output_arrays
 from hstramp.datamodels import dqflags
 
 __all__ = ["JumpParameters", "detect_jumps"]
@@ -1293,8 +1294,8 @@ def find_primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJum
     found = []
     for rows in row_blocks(ny, nx, ngroups, params.block_rows):
         searches = block_searches(
-            block_view(inputs.data, rows, np.float32),
-            block_view(inputs.groupdq, rows),
+            inputs.data_block(rows),
+            inputs.dq_block(rows),
             inputs.times,
             plane_view(inputs.gain, rows),
             plane_view(inputs.read_noise, rows),
@@ -1306,24 +1307,6 @@ def find_primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJum
             found += pending.add(remaining)
     found += pending.finish()
     return PrimaryJumps.concatenate(found)
-
-
-def gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``array.flat[index]``, without copying a non-contiguous ``array`` first.
-
-    Parameters
-    ----------
-    array : ndarray
-    index : ndarray of int
-        Flat (C-order) indices.
-
-    Returns
-    -------
-    ndarray
-    """
-    if array.flags.c_contiguous:
-        return array.reshape(-1).take(index)
-    return array[np.unravel_index(index, array.shape)]
 
 
 def read_is_usable(
@@ -1346,7 +1329,7 @@ def read_is_usable(
     ndarray of bool
     """
     return usable_reads(
-        gather(inputs.data, index), gather(inputs.groupdq, index), gather(valid, pixel)
+        inputs.values_at(index), inputs.dq_at(index), gather(valid, pixel)
     )
 
 
@@ -1413,7 +1396,8 @@ def flag_after_jumps(
         flag_reads(output, inputs, valid, index, pixel[inside])
 
 
-def detect_jumps(data, groupdq, times, gain, read_noise, params=JumpParameters()) -> np.ndarray:
+def detect_jumps(data, groupdq, times, gain, read_noise, params=JumpParameters(), *,
+                 pixeldq=None, read_scale=None, out=None) -> np.ndarray:
     """Flag jumps (cosmic rays) by two-point differences on the real read times.
 
     Parameters
@@ -1430,16 +1414,28 @@ def detect_jumps(data, groupdq, times, gain, read_noise, params=JumpParameters()
     read_noise : float or ndarray float32 [ny, nx]
         Read noise of a single read, DN.
     params : JumpParameters, optional
+    pixeldq : ndarray [ny, nx], optional
+        Pixel DQ, OR-ed into every read (the result holds it too).
+    read_scale : array_like [ngroups], optional
+        Work on a ramp as the calibration steps leave it (count rates after UNITCORR: the
+        read times; counts: ones): see :func:`hstramp.core.blocks.ramp_inputs`. The
+        conversion is done block by block, without a second cube.
+    out : ndarray uint16 [ngroups, ny, nx], optional
+        Where to write the result; it may be ``groupdq`` itself (the flags this adds never
+        make a read unusable, so the search is not affected). Default: a new array.
 
     Returns
     -------
     ndarray uint16 [ngroups, ny, nx]
-        A new array: ``groupdq`` with ``CR_RAMP`` OR-ed into the read after each
-        jump, and into neighbours and after-jump reads as configured. The inputs
-        are never modified.
+        ``groupdq`` (OR ``pixeldq``) with ``CR_RAMP`` OR-ed into the read after each
+        jump, and into neighbours and after-jump reads as configured; a new array unless
+        ``out`` is given. The inputs are never modified (other than ``out``).
     """
-    inputs = ramp_inputs(data, groupdq, times, gain, read_noise)
-    output = np.array(inputs.groupdq, dtype=np.uint16, order="C", copy=True)
+    inputs = ramp_inputs(data, groupdq, times, gain, read_noise, read_scale, pixeldq)
+    (output,) = output_arrays((inputs.groupdq,), (np.uint16,), None if out is None else (out,),
+                              ("groupdq",))
+    if inputs.pixeldq is not None:
+        output |= inputs.pixeldq
     ngroups, ny, nx = inputs.shape
     if ngroups < 3:
         log.debug("fewer than 3 reads: no jump can be detected")

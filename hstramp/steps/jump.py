@@ -1,7 +1,7 @@
 """Jump detection (part of CRCORR): two-point differences on the real read times."""
 
 from hstramp.core.jump import JumpParameters, detect_jumps
-from hstramp.core.units import accumulated_counts
+from hstramp.core.units import count_scale
 from hstramp.datamodels.models import RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
@@ -36,9 +36,9 @@ class JumpStep(HstrampStep):
 
     def apply(self, model, references):
         detector = load_detector(model, references)
-        counts = accumulated_counts(model.data, model.times,
-                                    in_rates=model.meta.cal_step.unitcorr == "COMPLETE")
+        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
-        model.groupdq = detect_jumps(counts, model.groupdq | model.pixeldq, model.times,
-                                     gain, read_noise, self.core_parameters())
+        detect_jumps(model.data, model.groupdq, model.times, gain, read_noise,
+                     self.core_parameters(), pixeldq=model.pixeldq,
+                     read_scale=count_scale(model.times, in_rates=in_rates), out=model.groupdq)
         return model

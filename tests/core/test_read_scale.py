@@ -1,5 +1,5 @@
-"""``read_scale``: the jump detection and the ramp fit on a calibrated ramp, block by block,
-equal them on the accumulated-counts cube built in one go."""
+"""``read_scale`` (and ``pixeldq``, ``out``): the jump detection and the ramp fit on a
+calibrated ramp, block by block, equal them on the accumulated-counts cube built in one go."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from hstramp.core.blocks import ramp_inputs
+from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
 from hstramp.core.units import accumulated_counts, count_scale
 from hstramp.datamodels import dqflags
@@ -52,6 +53,40 @@ def test_fit_on_the_calibrated_ramp_equals_the_fit_on_counts(in_rates, block_row
     np.testing.assert_array_equal(data, before)  # the ramp is not touched
 
 
+JUMP_CASES = {
+    "defaults": JumpParameters(),
+    "small blocks": JumpParameters(block_rows=3),
+    "neighbours and after-jump reads": JumpParameters(
+        flag_4_neighbors=True, min_jump_to_flag_neighbors=5.0, after_jump_flag_dn1=100.0,
+        after_jump_flag_time1=30.0),
+}
+
+
+@pytest.mark.parametrize("in_rates", [True, False])
+@pytest.mark.parametrize("case", sorted(JUMP_CASES))
+def test_jumps_on_the_calibrated_ramp_equal_the_jumps_on_counts(in_rates, case):
+    data, groupdq = _calibrated_ramp(in_rates)
+    groupdq[:, 3, 3] = 0  # let the search find the cosmic ray itself
+    pixeldq = np.zeros(data.shape[1:], np.uint16)
+    pixeldq[11, 12] = dqflags.BAD_DETECTOR  # do-not-use: the pixel takes no part
+    pixeldq[3, 4] = dqflags.HOT  # informational: carried into every read
+    params = JUMP_CASES[case]
+    counts = accumulated_counts(data, TIMES, in_rates=in_rates)
+    expected = detect_jumps(counts, groupdq | pixeldq, TIMES, 2.5, 9.0, params)
+    assert expected[4, 3, 3] & dqflags.CR_RAMP
+    scale = count_scale(TIMES, in_rates=in_rates)
+    before = (data.copy(), groupdq.copy())
+    separate = detect_jumps(data, groupdq, TIMES, 2.5, 9.0, params, pixeldq=pixeldq,
+                            read_scale=scale)
+    np.testing.assert_array_equal(separate, expected)
+    np.testing.assert_array_equal(data, before[0])
+    np.testing.assert_array_equal(groupdq, before[1])
+    in_place = detect_jumps(data, groupdq, TIMES, 2.5, 9.0, params, pixeldq=pixeldq,
+                            read_scale=scale, out=groupdq)
+    assert in_place is groupdq
+    np.testing.assert_array_equal(groupdq, expected)
+
+
 @pytest.mark.parametrize(("read_scale", "message"), [
     (np.ones(3), "read_scale must hold 8 finite numbers"),
     (np.r_[np.ones(7), np.nan], "read_scale must hold 8 finite numbers"),
@@ -60,6 +95,13 @@ def test_a_bad_read_scale_is_refused(read_scale, message):
     data, groupdq = _calibrated_ramp(False)
     with pytest.raises(ValueError, match=message):
         ramp_inputs(data, groupdq, TIMES, 2.5, 9.0, read_scale)
+
+
+@pytest.mark.parametrize("pixeldq", [np.zeros((3, 3), np.uint16), np.zeros((40, 37), np.int32)])
+def test_a_bad_pixeldq_is_refused(pixeldq):
+    data, groupdq = _calibrated_ramp(False)
+    with pytest.raises(ValueError, match=r"pixeldq must be an unsigned integer array of shape"):
+        detect_jumps(data, groupdq, TIMES, 2.5, 9.0, pixeldq=pixeldq)
 
 
 def test_count_scale():

@@ -189,7 +189,8 @@ def reference_offset(sci_ltv, ref_ltv, sci_ltm=(1.0, 1.0), ref_ltm=(1.0, 1.0)) -
     return sx - rx, sy - ry
 
 
-def cut_to_science(reference: np.ndarray, sci_shape, offset) -> np.ndarray:
+def cut_to_science(reference: np.ndarray, sci_shape, offset, *, copy: bool = True
+                   ) -> np.ndarray:
     """Cut the part of a reference image that lies under a science image.
 
     Parameters
@@ -200,11 +201,13 @@ def cut_to_science(reference: np.ndarray, sci_shape, offset) -> np.ndarray:
         ``(ny, nx)`` of the science image.
     offset : tuple of int
         ``(x0, y0)`` from :func:`reference_offset`.
+    copy : bool, optional
+        True (default): a new array; False: a view of ``reference``.
 
     Returns
     -------
     numpy.ndarray
-        A new ``[..., ny, nx]`` array (a copy).
+        ``[..., ny, nx]``, a copy or a view.
 
     Raises
     ------
@@ -219,7 +222,8 @@ def cut_to_science(reference: np.ndarray, sci_shape, offset) -> np.ndarray:
             f"science image {ny}x{nx} at offset (x0={x0}, y0={y0}) does not fit inside the "
             f"{ref_ny}x{ref_nx} reference image"
         )
-    return np.array(reference[..., y0 : y0 + ny, x0 : x0 + nx], copy=True)
+    cut = reference[..., y0 : y0 + ny, x0 : x0 + nx]
+    return np.array(cut, copy=True) if copy else cut
 
 
 def amplifier_map(shape, ltv, ampx: int, ampy: int, trimx1: int, trimy1: int) -> np.ndarray:

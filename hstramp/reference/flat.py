@@ -45,6 +45,8 @@ FLAT_FILETYPES = {
 class FlatField:
     """The product P * D * L of the flats that exist, cut to a science image.
 
+    The arrays are read-only views of a cached flat (the flats of a run are read once).
+
     Attributes
     ----------
     pfltfile, dfltfile, lfltfile : Path or None
@@ -208,7 +210,9 @@ def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: Science
         flat = _COMBINED.put(key, _combined_flat(paths, filter, detector))
     offset = reference_offset(geometry.ltv, flat.ltv, geometry.ltm, flat.ltm)
     try:
-        cut = [cut_to_science(a, geometry.shape, offset) for a in (flat.sci, flat.err, flat.dq)]
+        # views of the cached, read-only flat: nothing is copied per exposure
+        cut = [cut_to_science(a, geometry.shape, offset, copy=False)
+               for a in (flat.sci, flat.err, flat.dq)]
     except ValueError as exc:
         keyword, first = next((k, v) for k, v in paths.items() if v is not None)
         raise ReferenceFileError(f"{keyword} {first} cannot be cut for the science image: "

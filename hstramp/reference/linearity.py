@@ -85,7 +85,8 @@ def _count_keyword(header, name: str, path) -> int:
 
 
 def _plane(hdul, extname, geometry, path, ref_header, dtype) -> np.ndarray:
-    return science_cutout(hdul, extname, 1, geometry, path, KEYWORD, ref_header).astype(dtype)
+    return science_cutout(hdul, extname, 1, geometry, path, KEYWORD, ref_header).astype(
+        dtype, copy=False)
 
 
 def _stack(hdul, extname, count, geometry, path, ref_header) -> np.ndarray:
@@ -93,7 +94,7 @@ def _stack(hdul, extname, count, geometry, path, ref_header) -> np.ndarray:
               for k in range(1, count + 1)]
     if not planes:
         return np.zeros((0, *geometry.shape), dtype=np.float32)
-    return np.stack(planes).astype(np.float32)
+    return np.stack(planes).astype(np.float32, copy=False)
 
 
 def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",

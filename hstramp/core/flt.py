@@ -4,29 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hstramp.core.stats import science_slices
-
-__all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention", "trim_to_science"]
+__all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention"]
 
 #: calwf3's error for a pixel with no usable read (its science value is 0)
 CALWF3_INVALID_ERR = 1.0e5
-
-
-def trim_to_science(image: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
-    """Copy of the science area of a 2-D image (the reference border removed).
-
-    Parameters
-    ----------
-    image : ndarray [ny, nx]
-    trim : tuple of 4 int
-        Border widths ``(x1, x2, y1, y2)``.
-
-    Returns
-    -------
-    ndarray [ny - y1 - y2, nx - x1 - x2]
-    """
-    rows, cols = science_slices(np.shape(image), trim)
-    return np.array(image[rows, cols], copy=True)
 
 
 def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str):

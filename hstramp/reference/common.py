@@ -523,14 +523,16 @@ def science_cutout(hdul, extname: str, extver: int, geometry: ScienceGeometry, p
     Returns
     -------
     numpy.ndarray
-        ``[ny, nx]`` copy in the file's numeric type.
+        ``[ny, nx]`` array of its own, in the file's numeric type.
     """
     hdu = image_hdu(hdul, extname, extver, path, keyword)
     ref_ltv, ref_ltm = header_ltv(hdu.header if ref_header is None else ref_header)
     data = image_array(hdul, extname, extver, path, keyword)
     try:
         offset = reference_offset(geometry.ltv, ref_ltv, geometry.ltm, ref_ltm)
-        return cut_to_science(data, geometry.shape, offset)
+        # ``data`` is this function's own array: a cut of all of it need not be copied
+        whole = data.shape == tuple(geometry.shape)
+        return cut_to_science(data, geometry.shape, offset, copy=not whole)
     except ValueError as exc:
         raise ReferenceFileError(
             f"{keyword} {path} extension {extname},{extver} ({data.shape[0]}x{data.shape[1]}, "

@@ -95,24 +95,34 @@ def _read_flat(path, keyword: str, science_filter, detector: str) -> FlatImage:
         check_detector(hdul, path, keyword, detector)
         _check_filter(hdul[0].header, path, keyword, science_filter)
         ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header)
-        sci = image_array(hdul, "SCI", 1, path, keyword).astype(np.float32)
+        sci = image_array(hdul, "SCI", 1, path, keyword).astype(np.float32, copy=False)
         names = {hdu.name for hdu in hdul}
-        err = (image_array(hdul, "ERR", 1, path, keyword).astype(np.float32)
+        err = (image_array(hdul, "ERR", 1, path, keyword).astype(np.float32, copy=False)
                if "ERR" in names else np.zeros_like(sci))
-        dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16)
+        dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16, copy=False)
               if "DQ" in names else np.zeros(sci.shape, np.uint16))
     return FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
 
 
+#: rows multiplied at a time (bounds the float64 temporaries of :func:`multiply_flats`)
+_BAND_ROWS = 64
+
+
 def multiply_flats(a: FlatImage, b: FlatImage) -> FlatImage:
-    """calwf3 ``amul``: product, errors in quadrature of the cross terms, DQ OR."""
-    a_eb = a.sci.astype(np.float64) * b.err
-    b_ea = b.sci.astype(np.float64) * a.err
-    return FlatImage(
-        sci=(a.sci.astype(np.float64) * b.sci).astype(np.float32),
-        err=np.sqrt(a_eb * a_eb + b_ea * b_ea).astype(np.float32),
-        dq=a.dq | b.dq, ltv=a.ltv, ltm=a.ltm,
-    )
+    """calwf3 ``amul``: product, errors in quadrature of the cross terms, DQ OR.
+
+    Computed in float64, a band of rows at a time.
+    """
+    sci = np.empty(a.sci.shape, np.float32)
+    err = np.empty(a.sci.shape, np.float32)
+    for start in range(0, sci.shape[0], _BAND_ROWS):
+        band = slice(start, start + _BAND_ROWS)
+        a_sci, b_sci = a.sci[band].astype(np.float64), b.sci[band].astype(np.float64)
+        a_eb = a_sci * b.err[band]
+        b_ea = b_sci * a.err[band]
+        sci[band] = a_sci * b_sci
+        err[band] = np.sqrt(a_eb * a_eb + b_ea * b_ea)
+    return FlatImage(sci=sci, err=err, dq=a.dq | b.dq, ltv=a.ltv, ltm=a.ltm)
 
 
 def _expand(low: FlatImage, target_shape, path) -> FlatImage:

@@ -9,8 +9,9 @@ time-variable background, but cosmic rays stay in; the flt header then says so
 import copy
 import logging
 
-from hstramp.core.flt import apply_invalid_convention, trim_to_science
+from hstramp.core.flt import apply_invalid_convention
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.stats import science_slices
 from hstramp.core.tvb import last_minus_first
 from hstramp.core.units import accumulated_counts, count_scale
 from hstramp.datamodels.models import ImageModel, RampModel
@@ -44,15 +45,20 @@ class RampFitStep(HstrampStep):
         detector = load_detector(model, references)
         in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
+        # only the science area is fitted: the flt has no reference pixels
+        frame = science_slices(model.data.shape, detector.trim)
+        ramp = (slice(None), *frame)
+        data, groupdq, pixeldq = model.data[ramp], model.groupdq[ramp], model.pixeldq[frame]
+        gain, read_noise = gain[frame], read_noise[frame]
         if self.algorithm == "last_minus_first":
-            counts = accumulated_counts(model.data, model.times, in_rates=in_rates)
-            fit = last_minus_first(counts, model.groupdq, model.times, gain, read_noise,
-                                   pixeldq=model.pixeldq)
+            counts = accumulated_counts(data, model.times, in_rates=in_rates)
+            fit = last_minus_first(counts, groupdq, model.times, gain, read_noise,
+                                   pixeldq=pixeldq)
             log.info("%s: last-minus-first rates; cosmic rays are left in (CRLEFTIN=T)",
                      self.name)
         else:
-            fit = fit_ramps(model.data, model.groupdq, model.times, gain, read_noise,
-                            self.core_parameters(), pixeldq=model.pixeldq,
+            fit = fit_ramps(data, groupdq, model.times, gain, read_noise,
+                            self.core_parameters(), pixeldq=pixeldq,
                             read_scale=count_scale(model.times, in_rates=in_rates))
         model.meta.cal_step.crcorr = "COMPLETE"
         image = self.flt_image(model, fit, detector.trim)
@@ -64,11 +70,10 @@ class RampFitStep(HstrampStep):
         return image
 
     def flt_image(self, model, fit, trim):
-        """The fitted arrays trimmed to the science area, with the ramp's metadata."""
+        """The flt image of the fit of the science area, with the ramp's metadata."""
         rate, err = apply_invalid_convention(fit.rate, fit.err, self.invalid_pixels)
-        arrays = {"data": rate, "err": err, "dq": fit.dq, "var_poisson": fit.var_poisson,
-                  "var_rnoise": fit.var_rnoise, "samp": fit.samp, "time": fit.time}
-        image = ImageModel(**{name: trim_to_science(a, trim) for name, a in arrays.items()})
+        image = ImageModel(data=rate, err=err, dq=fit.dq, var_poisson=fit.var_poisson,
+                           var_rnoise=fit.var_rnoise, samp=fit.samp, time=fit.time)
         image._instance["meta"] = copy.deepcopy(model._instance["meta"])
         image.meta.model_type = "ImageModel"
         image.meta.bunit_data = rate_unit_of(model.meta.bunit_data)

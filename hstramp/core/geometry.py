@@ -366,8 +366,16 @@ def _expansion_factors(shape_in, binx: int, biny: int):
     return ny * biny, nx * binx, binx, biny
 
 
-def _separable_sum(data: np.ndarray, binx: int, biny: int, extrapolate: bool = False
-                   ) -> np.ndarray:
+#: output rows expanded at a time (bounds the float64 temporaries of the unbinning)
+_EXPAND_ROWS = 64
+
+
+def _separable_expand(data: np.ndarray, binx: int, biny: int, extrapolate: bool,
+                      finish=None) -> np.ndarray:
+    """Interpolate along y, then along x in bands of output rows, in float64; float32 out.
+
+    ``finish`` (float64 band -> values) is applied to each band before it is stored.
+    """
     ny_out, nx_out, binx, biny = _expansion_factors(data.shape, binx, biny)
     ny, nx = data.shape[-2:]
     jy, ry, sy = _interp_weights(ny_out, ny, biny, extrapolate)
@@ -376,9 +384,13 @@ def _separable_sum(data: np.ndarray, binx: int, biny: int, extrapolate: bool = F
     rows = ry[:, None] * data[..., jy, :]
     if biny > 1:
         rows = rows + sy[:, None] * data[..., jy + 1, :]
-    out = px * rows[..., ix]
-    if binx > 1:
-        out = out + qx * rows[..., ix + 1]
+    out = np.empty((*data.shape[:-2], ny_out, nx_out), np.float32)
+    for start in range(0, ny_out, _EXPAND_ROWS):
+        band = rows[..., start:start + _EXPAND_ROWS, :]
+        values = px * band[..., ix]
+        if binx > 1:
+            values = values + qx * band[..., ix + 1]
+        out[..., start:start + _EXPAND_ROWS, :] = values if finish is None else finish(values)
     return out
 
 
@@ -404,7 +416,7 @@ def unbin_linear(data: np.ndarray, binx: int, biny: int, *, extrapolate: bool = 
     numpy.ndarray
         float32 ``[..., ny*biny, nx*binx]``.
     """
-    return _separable_sum(data, binx, biny, extrapolate).astype(np.float32)
+    return _separable_expand(data, binx, biny, extrapolate)
 
 
 def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False
@@ -427,8 +439,8 @@ def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = Fa
         float32 ``[..., ny*biny, nx*binx]``.
     """
     err = np.asarray(err, dtype=np.float64)
-    variance = _separable_sum(err * err, binx, biny, extrapolate)
-    return np.sqrt(np.maximum(variance, 0.0)).astype(np.float32)
+    return _separable_expand(err * err, binx, biny, extrapolate,
+                             lambda variance: np.sqrt(np.maximum(variance, 0.0)))
 
 
 def unbin_dq(dq: np.ndarray, binx: int, biny: int) -> np.ndarray:

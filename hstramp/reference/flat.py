@@ -108,13 +108,14 @@ def _read_flat(path, keyword: str, science_filter, detector: str) -> FlatImage:
 _BAND_ROWS = 64
 
 
-def multiply_flats(a: FlatImage, b: FlatImage) -> FlatImage:
+def multiply_flats(a: FlatImage, b: FlatImage, *, in_place: bool = False) -> FlatImage:
     """calwf3 ``amul``: product, errors in quadrature of the cross terms, DQ OR.
 
-    Computed in float64, a band of rows at a time.
+    Computed in float64, a band of rows at a time; with ``in_place`` the product is
+    written into ``a``'s arrays (each band is read before it is overwritten).
     """
-    sci = np.empty(a.sci.shape, np.float32)
-    err = np.empty(a.sci.shape, np.float32)
+    sci = a.sci if in_place else np.empty(a.sci.shape, np.float32)
+    err = a.err if in_place else np.empty(a.sci.shape, np.float32)
     for start in range(0, sci.shape[0], _BAND_ROWS):
         band = slice(start, start + _BAND_ROWS)
         a_sci, b_sci = a.sci[band].astype(np.float64), b.sci[band].astype(np.float64)
@@ -122,7 +123,8 @@ def multiply_flats(a: FlatImage, b: FlatImage) -> FlatImage:
         b_ea = b_sci * a.err[band]
         sci[band] = a_sci * b_sci
         err[band] = np.sqrt(a_eb * a_eb + b_ea * b_ea)
-    return FlatImage(sci=sci, err=err, dq=a.dq | b.dq, ltv=a.ltv, ltm=a.ltm)
+    dq = np.bitwise_or(a.dq, b.dq, out=a.dq if in_place else None)
+    return FlatImage(sci=sci, err=err, dq=dq, ltv=a.ltv, ltm=a.ltm)
 
 
 def _expand(low: FlatImage, target_shape, path) -> FlatImage:
@@ -156,7 +158,7 @@ def _combine(p: FlatImage | None, d: FlatImage | None, paths) -> FlatImage | Non
                 f"DFLTFILE {paths['DFLTFILE']} ({d.sci.shape[0]}x{d.sci.shape[1]}) differ in "
                 "size", keyword="DFLTFILE", path=paths["DFLTFILE"],
             )
-        return multiply_flats(p, d)
+        return multiply_flats(p, d, in_place=True)  # P was just read: ours to overwrite
     return p if p is not None else d
 
 
@@ -174,7 +176,7 @@ def _combined_flat(paths, filter, detector) -> FlatImage:
     if low is not None:
         target = flat.sci.shape if flat is not None else _binned_shape(low)
         expanded = _expand(low, target, paths["LFLTFILE"])
-        flat = expanded if flat is None else multiply_flats(flat, expanded)
+        flat = expanded if flat is None else multiply_flats(flat, expanded, in_place=True)
     return flat
 
 

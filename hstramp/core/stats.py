@@ -292,16 +292,17 @@ def image_statistics(
     if npix == 0:
         log.debug("no good pixel for image statistics")
         return ImageStatistics(ngoodpix=0)
-    sci, errs = sci[good].astype(np.float64), errs[good].astype(np.float64)
-    snr = sci / errs
+    sci, errs = sci[good], errs[good]
 
     def summary(values: np.ndarray) -> tuple[float, float, float]:
-        mean = float(np.float32(values.sum() / npix))
+        # the sum in float64 (pairwise over the whole array); the extremes of float32 values
+        # are float32 already, so they need no float64 copy
+        mean = float(np.float32(values.astype(np.float64, copy=False).sum() / npix))
         return mean, float(np.float32(values.min())), float(np.float32(values.max()))
 
     goodmean, goodmin, goodmax = summary(sci)
     errmean, errmin, errmax = summary(errs)
-    snrmean, snrmin, snrmax = summary(snr)
+    snrmean, snrmin, snrmax = summary(np.divide(sci, errs, dtype=np.float64))
     return ImageStatistics(
         npix, goodmean, goodmin, goodmax, errmean, errmin, errmax, snrmean, snrmin, snrmax
     )

@@ -487,10 +487,10 @@ def _primary_hdu(model, nextend, filename):
 def extension_template(model):
     """The SCI header the exposure came with, less what each product recomputes.
 
-    Built, verified (astropy's ``fix+ignore``) and formatted once per product;
-    :func:`_extension_header` copies it for every extension, which costs a fifth of
-    building each header from the cards, and the product need not be verified again
-    extension by extension when it is written.
+    Built, verified (astropy's ``fix+ignore``) and formatted once per product; every
+    extension's header is a copy of it, which costs a fifth of building each header from
+    the cards, and the product need not be verified again extension by extension when it
+    is written.
     """
     hdu = fits.ImageHDU(header=cards_to_header(model.meta.headers.instance.get("sci"),
                                                skip=_RECOMPUTED))
@@ -500,25 +500,20 @@ def extension_template(model):
     return hdu.header
 
 
-def _extension_header(template, name, ver, extra=None):
-    header = template.copy()
+def _image_hdu(template, name, ver, data, extra=None):
+    """An extension from the template header (astropy copies it into the HDU)."""
+    hdu = fits.ImageHDU(data=data, header=template)
+    header = hdu.header
     header["EXTNAME"] = name
     header["EXTVER"] = ver
     for keyword, value in (extra or {}).items():
         header[keyword] = value
-    return header
+    return hdu
 
 
 def _constant_hdu(template, name, ver, shape, value, bunit):
-    header = _extension_header(template, name, ver, {"BUNIT": bunit})
-    header["NPIX1"] = shape[1]
-    header["NPIX2"] = shape[0]
-    header["PIXVALUE"] = value
-    return fits.ImageHDU(data=None, header=header)
-
-
-def _image_hdu(template, name, ver, data, extra=None):
-    return fits.ImageHDU(data=data, header=_extension_header(template, name, ver, extra))
+    return _image_hdu(template, name, ver, None,
+                      {"BUNIT": bunit, "NPIX1": shape[1], "NPIX2": shape[0], "PIXVALUE": value})
 
 
 def read_dq(model, t):

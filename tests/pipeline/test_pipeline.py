@@ -252,3 +252,32 @@ def test_real_raw_runs_end_to_end(real_file, tmp_path):
     ima = read_multiaccum(tmp_path / "ibh7a7lsq_ima.fits")
     np.testing.assert_array_equal(ima.times, read_multiaccum(raw).times)
     assert np.isfinite(image.data).all()
+
+
+def test_a_reference_replaced_between_runs_is_read_again(exposure, iref, tmp_path, monkeypatch):
+    """Reference data are cached per process (a batch worker): a flat, a CCDTAB or a DUMMY
+    pedigree that changes on disk between two exposures must be seen by the second."""
+    refs = tmp_path / "refs"
+    shutil.copytree(exposure.iref, refs)
+    monkeypatch.setenv("iref", str(refs))
+    first = WFC3IRPipeline(output_dir=str(tmp_path / "a"), save_ima=False).run(
+        str(exposure.raw_path))
+    pflt = refs / Path(exposure.reference_paths["PFLTFILE"]).name
+    with fits.open(pflt) as hdul:  # a new version of the file: flat twice as high
+        hdul["SCI", 1].data = hdul["SCI", 1].data * np.float32(2.0)
+        replaced = fits.HDUList([hdu.copy() for hdu in hdul])
+    pflt.unlink()
+    replaced.writeto(pflt)
+    second = WFC3IRPipeline(output_dir=str(tmp_path / "b"), save_ima=False).run(
+        str(exposure.raw_path))
+    good = (first.dq == 0) & (second.dq == 0) & (first.data != 0)
+    np.testing.assert_allclose(second.data[good], first.data[good] / 2, rtol=1e-5)
+    ccdtab = refs / Path(exposure.reference_paths["CCDTAB"]).name
+    with fits.open(ccdtab) as hdul:  # now a DUMMY: the steps that need it are skipped
+        hdul[0].header["PEDIGREE"] = "DUMMY"
+        replaced = fits.HDUList([hdu.copy() for hdu in hdul])
+    ccdtab.unlink()
+    replaced.writeto(ccdtab)
+    third = WFC3IRPipeline(output_dir=str(tmp_path / "c"), save_ima=False).run(
+        str(exposure.raw_path))
+    assert third.meta.cal_step.noiscorr == "SKIPPED"

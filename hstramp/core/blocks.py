@@ -34,6 +34,7 @@ __all__ = [
     "auto_block_rows",
     "block_view",
     "check_block_rows",
+    "checked_pixeldq",
     "gather",
     "pixel_valid",
     "plane_view",
@@ -194,12 +195,35 @@ def ramp_inputs(data, groupdq, times, gain, read_noise, read_scale=None,
         if read_scale.shape != (ngroups,) or not np.all(np.isfinite(read_scale)):
             raise ValueError(f"read_scale must hold {ngroups} finite numbers, got "
                              f"{read_scale.tolist()}")
-    if pixeldq is not None:
-        pixeldq = np.asarray(pixeldq)
-        if pixeldq.shape != frame or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
-            raise ValueError(f"pixeldq must be an unsigned integer array of shape {frame}")
-        pixeldq = pixeldq.astype(np.uint16, copy=False)
-    return RampInputs(data, groupdq, times, gain_map, noise_map, read_scale, pixeldq)
+    return RampInputs(data, groupdq, times, gain_map, noise_map, read_scale,
+                      checked_pixeldq(pixeldq, frame))
+
+
+def checked_pixeldq(pixeldq, frame: tuple[int, int]) -> np.ndarray | None:
+    """A pixel DQ as uint16 ``[ny, nx]``, or None.
+
+    Parameters
+    ----------
+    pixeldq : array_like [ny, nx] or None
+        Unsigned integer flags.
+    frame : tuple of int
+        ``(ny, nx)``.
+
+    Returns
+    -------
+    ndarray uint16 [ny, nx] or None
+
+    Raises
+    ------
+    ValueError
+        Not an unsigned integer array of shape ``frame``.
+    """
+    if pixeldq is None:
+        return None
+    pixeldq = np.asarray(pixeldq)
+    if pixeldq.shape != tuple(frame) or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
+        raise ValueError(f"pixeldq must be an unsigned integer array of shape {tuple(frame)}")
+    return pixeldq.astype(np.uint16, copy=False)
 
 
 def check_block_rows(block_rows: int) -> None:

@@ -25,6 +25,7 @@ from hstramp.core.blocks import (
     auto_block_rows,
     block_view,
     check_block_rows,
+    checked_pixeldq,
     pixel_valid,
     plane_view,
     ramp_inputs,
@@ -867,10 +868,7 @@ def fit_ramps(
     """
     inputs = ramp_inputs(data, groupdq, times, gain, read_noise, read_scale)
     ngroups, ny, nx = inputs.shape
-    if pixeldq is not None:
-        pixeldq = np.asarray(pixeldq)
-        if pixeldq.shape != (ny, nx) or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
-            raise ValueError(f"pixeldq must be an unsigned integer array of shape {(ny, nx)}")
+    pixeldq = checked_pixeldq(pixeldq, (ny, nx))
     cache = SegmentCache(inputs.times)
     rate = np.empty((ny, nx), np.float32)
     err, var_poisson, var_rnoise = np.empty_like(rate), np.empty_like(rate), np.empty_like(rate)

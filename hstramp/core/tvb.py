@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hstramp.core.blev import reference_pixel_values
-from hstramp.core.blocks import DO_NOT_USE, pixel_valid, ramp_inputs, usable_reads
+from hstramp.core.blocks import (
+    DO_NOT_USE,
+    checked_pixeldq,
+    pixel_valid,
+    ramp_inputs,
+    usable_reads,
+)
 from hstramp.core.geometry import REFERENCE_BORDER
 from hstramp.core.ramp_fit import RampFitResult, collapse_dq
 from hstramp.core.units import accumulated_counts
@@ -956,10 +962,8 @@ def last_minus_first(counts, groupdq, times, gain, read_noise, pixeldq=None) -> 
     inputs = ramp_inputs(counts, groupdq, times, gain, read_noise)
     ngroups, ny, nx = inputs.shape
     valid = pixel_valid(inputs.gain, inputs.read_noise)
+    pixeldq = checked_pixeldq(pixeldq, (ny, nx))
     if pixeldq is not None:
-        pixeldq = np.asarray(pixeldq)
-        if pixeldq.shape != (ny, nx) or not np.issubdtype(pixeldq.dtype, np.unsignedinteger):
-            raise ValueError(f"pixeldq must be an unsigned integer array of shape {(ny, nx)}")
         valid &= (pixeldq & DO_NOT_USE) == 0
     usable = usable_reads(inputs.data, inputs.groupdq, valid)
     any_usable = usable.any(axis=0)
@@ -976,7 +980,7 @@ def last_minus_first(counts, groupdq, times, gain, read_noise, pixeldq=None) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         var_poisson = np.where(ok, np.maximum(rate, 0.0) / (inputs.gain * span), np.nan)
     dq = collapse_dq(inputs.groupdq.reshape(ngroups, -1),
-                     None if pixeldq is None else pixeldq.reshape(-1).astype(np.uint16),
+                     None if pixeldq is None else pixeldq.reshape(-1),
                      ~ok.reshape(-1)).reshape(ny, nx)
     log.debug("last-minus-first: %d of %d pixels without a rate", np.count_nonzero(~ok), ok.size)
     return RampFitResult(

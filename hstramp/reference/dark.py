@@ -75,7 +75,7 @@ class ImsetFrames(Sequence):
     """
 
     def __init__(self, hdul, extname: str, extvers, shape, dtype, path):
-        self._extname, self._extvers = extname, tuple(extvers)
+        self._hdul, self._extname, self._extvers = hdul, extname, tuple(extvers)
         self._shape, self._dtype, self._path = tuple(shape), np.dtype(dtype), path
         # one pass over the file instead of a search by EXTNAME/EXTVER for every read
         self._hdus = {hdu.ver: hdu for hdu in hdul[1:] if hdu.name == extname}
@@ -90,10 +90,9 @@ class ImsetFrames(Sequence):
         if not self._present:  # an imset without ERR or DQ: zero
             return np.zeros(self._shape, self._dtype)
         extver = self._extvers[k]
-        if extver not in self._hdus:
-            raise ReferenceFileError(f"DARKFILE {self._path} has no extension "
-                                     f"{self._extname},{extver}", keyword=KEYWORD, path=self._path)
-        frame = hdu_array(self._hdus[extver], self._path, KEYWORD)
+        hdu = self._hdus.get(extver) or image_hdu(self._hdul, self._extname, extver, self._path,
+                                                  KEYWORD)  # missing: image_hdu's error
+        frame = hdu_array(hdu, self._path, KEYWORD)
         if frame.shape != self._shape:
             raise ReferenceFileError(
                 f"DARKFILE {self._path} imset {self._extvers[k]} {self._extname} is "

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core import dqflags
 from hstramp.core.noise import pixel_map
-from hstramp.datamodels import dqflags
 
 __all__ = [
     "DO_NOT_USE",

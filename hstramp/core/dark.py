@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hstramp.core.outputs import output_arrays
-from hstramp.core.stats import masked_mean, science_slices
-from hstramp.datamodels.dqflags import (
+from hstramp.core.dqflags import (
     BAD_DETECTOR,
     BAD_FLAT,
     BAD_REFERENCE,
@@ -19,6 +17,8 @@ from hstramp.datamodels.dqflags import (
     SATURATED,
     UNSTABLE,
 )
+from hstramp.core.outputs import output_arrays
+from hstramp.core.stats import masked_mean, science_slices
 
 __all__ = ["MEANDARK_DQ_MASK", "DarkSubtracted", "add_in_quadrature", "dark_subtract"]
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from hstramp.core import dqflags
 from hstramp.core.blocks import (
     RampInputs,
     auto_block_rows,
@@ -33,7 +34,6 @@ from hstramp.core.blocks import (
     usable_reads,
 )
 from hstramp.core.outputs import output_arrays
-from hstramp.datamodels import dqflags
 
 __all__ = ["JumpParameters", "detect_jumps"]
 

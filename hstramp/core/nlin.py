@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.dqflags import SATURATED, ZERO_READ_SIGNAL
 from hstramp.core.noise import pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
-from hstramp.datamodels.dqflags import SATURATED, ZERO_READ_SIGNAL
 
 __all__ = ["NonlinearityCorrected", "linearity_factor", "nonlinearity_correct"]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core import dqflags
 from hstramp.core.blocks import (
     DO_NOT_USE,
     auto_block_rows,
@@ -32,7 +33,6 @@ from hstramp.core.blocks import (
     row_blocks,
     usable_reads,
 )
-from hstramp.datamodels import dqflags
 
 __all__ = [
     "NO_SLOPE",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from hstramp.datamodels.dqflags import SDQFLAGS_DEFAULT
+from hstramp.core.dqflags import SDQFLAGS_DEFAULT
 from hstramp.errors import ParameterError
 
 __all__ = [

@@ -32,10 +32,10 @@ from hstramp.core.blocks import (
     ramp_inputs,
     usable_reads,
 )
+from hstramp.core.dqflags import SDQFLAGS_DEFAULT
 from hstramp.core.geometry import REFERENCE_BORDER
 from hstramp.core.ramp_fit import RampFitResult, collapse_dq
 from hstramp.core.units import accumulated_counts
-from hstramp.datamodels.dqflags import SDQFLAGS_DEFAULT
 
 __all__ = [
     "FLATTEN_MODES",

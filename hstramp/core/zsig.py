@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.dqflags import SATURATED, ZERO_READ_SIGNAL
 from hstramp.core.noise import pixel_error, pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
-from hstramp.datamodels.dqflags import SATURATED, ZERO_READ_SIGNAL
 from hstramp.errors import ParameterError
 
 __all__ = ["ZeroReadSignal", "zero_read_signal", "zero_read_signal_dq"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.dark import MEANDARK_DQ_MASK, dark_subtract
-from hstramp.datamodels import dqflags
 
 TRIM = (1, 2, 2, 1)
 SHAPE = (3, 7, 8)

@@ -5,6 +5,7 @@ import pytest
 
 from hstramp.core.blev import bias_level_correct
 from hstramp.core.dark import dark_subtract
+from hstramp.core.dqflags import BAD_DETECTOR, BAD_FLAT, HOT, SATURATED
 from hstramp.core.dqinit import dq_init
 from hstramp.core.flat import flat_field
 from hstramp.core.nlin import nonlinearity_correct
@@ -13,7 +14,6 @@ from hstramp.core.stats import image_statistics, masked_mean, resistant_mean
 from hstramp.core.units import count_rates
 from hstramp.core.zoff import subtract_zero_read
 from hstramp.core.zsig import zero_read_signal
-from hstramp.datamodels.dqflags import BAD_DETECTOR, BAD_FLAT, HOT, SATURATED
 
 
 def test_dq_init_ors_the_mask_into_every_read():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from hstramp.core.dqflags import BAD_FLAT, HOT
 from hstramp.core.flat import electron_unit, flat_field, mean_gain
-from hstramp.datamodels.dqflags import BAD_FLAT, HOT
 
 TRIM = (2, 1, 1, 2)
 GAINS = (2.34, 2.37, 2.31, 2.38)

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.blocks import DO_NOT_USE
 from hstramp.core.jump import JumpParameters, detect_jumps, sorting_network
-from hstramp.datamodels import dqflags
 
 CR = dqflags.CR_RAMP
 SAT = dqflags.SATURATED

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from hstramp.core.dqflags import BAD_DETECTOR, HOT, SATURATED, ZERO_READ_SIGNAL
 from hstramp.core.nlin import linearity_factor, nonlinearity_correct
-from hstramp.datamodels.dqflags import BAD_DETECTOR, HOT, SATURATED, ZERO_READ_SIGNAL
 
 TRIM = (1, 1, 1, 1)
 NGROUPS, NY, NX = 4, 5, 6

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.blev import bias_level_correct
 from hstramp.core.dark import dark_subtract
 from hstramp.core.dqinit import dq_init
@@ -22,7 +23,6 @@ from hstramp.core.outputs import output_arrays
 from hstramp.core.units import count_rates
 from hstramp.core.zoff import subtract_zero_read
 from hstramp.core.zsig import zero_read_signal
-from hstramp.datamodels import dqflags
 
 SHAPE = (4, 12, 11)
 TRIM = (2, 1, 1, 2)

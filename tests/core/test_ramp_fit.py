@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.ramp_fit import (
     NO_SLOPE,
@@ -11,7 +12,6 @@ from hstramp.core.ramp_fit import (
     fit_ramps,
     segment_tables,
 )
-from hstramp.datamodels import dqflags
 from tests.core.test_jump import GAIN, READ_NOISE, SPARS, STEP, TIMINGS, simulate_ramps
 
 CR = dqflags.CR_RAMP

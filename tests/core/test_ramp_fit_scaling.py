@@ -4,7 +4,7 @@ tables only for the segments present (time and memory linear in reads)."""
 import numpy as np
 import pytest
 
-from hstramp.core import ramp_fit
+from hstramp.core import dqflags, ramp_fit
 from hstramp.core.blocks import auto_block_rows
 from hstramp.core.ramp_fit import (
     MIN_BLOCK_PIXELS,
@@ -14,7 +14,6 @@ from hstramp.core.ramp_fit import (
     fit_ramps,
     segment_tables,
 )
-from hstramp.datamodels import dqflags
 
 CR = dqflags.CR_RAMP
 SAT = dqflags.SATURATED

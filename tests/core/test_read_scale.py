@@ -8,11 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.blocks import ramp_inputs
 from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
 from hstramp.core.units import accumulated_counts, count_scale
-from hstramp.datamodels import dqflags
 
 TIMES = np.array([0.0, 2.9, 12.9, 22.9, 42.9, 62.9, 82.9, 102.9])
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hstramp.core.dqflags import HOT, RESERVED, SATURATED, SDQFLAGS_DEFAULT, WARM
 from hstramp.core.stats import (
     image_statistics,
     masked_mean,
@@ -10,7 +11,6 @@ from hstramp.core.stats import (
     science_slices,
     statistics_keywords,
 )
-from hstramp.datamodels.dqflags import HOT, RESERVED, SATURATED, SDQFLAGS_DEFAULT, WARM
 from hstramp.errors import ParameterError
 
 TRIM = (2, 1, 1, 3)

@@ -10,9 +10,9 @@ read noise is that of one read, so stcal gets ``sqrt(2)`` times it.
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
-from hstramp.datamodels import dqflags
 from hstramp.testing.stcal_oracle import prepare_stcal_jumps, prepare_stcal_ramp_fit
 from tests.core.test_jump import GAIN, READ_NOISE, SPARS, simulate_ramps
 

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from hstramp.core import dqflags
 from hstramp.core.ramp_fit import NO_SLOPE
 from hstramp.core.tvb import (
     DetectionParameters,
@@ -21,7 +22,6 @@ from hstramp.core.tvb import (
     signal_since_zeroth_read,
     sky_levels,
 )
-from hstramp.datamodels import dqflags
 
 #: SQ256 SPARS10 read times (seconds since the zeroth read), from real files
 TIMES = np.array([0.0, 0.277815, 7.6243, 14.970785, 22.31727, 29.663755, 37.01024])

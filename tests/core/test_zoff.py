@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from hstramp.core.blev import bias_level_correct
+from hstramp.core.dqflags import BAD_DETECTOR, HOT, SATURATED, ZERO_READ_SIGNAL
 from hstramp.core.zoff import subtract_zero_read
 from hstramp.core.zsig import zero_read_signal
-from hstramp.datamodels.dqflags import BAD_DETECTOR, HOT, SATURATED, ZERO_READ_SIGNAL
 
 
 def _ramp():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from hstramp.core.dqflags import BAD_DETECTOR, SATURATED, ZERO_READ_SIGNAL
 from hstramp.core.zsig import zero_read_signal
-from hstramp.datamodels.dqflags import BAD_DETECTOR, SATURATED, ZERO_READ_SIGNAL
 from hstramp.errors import ParameterError
 
 TRIM = (1, 1, 1, 1)

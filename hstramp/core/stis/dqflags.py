@@ -8,7 +8,7 @@ same numbers.
 
 from __future__ import annotations
 
-from hstramp.datamodels.dqflags import dq_mnemonics
+from hstramp.core.dqflags import dq_mnemonics
 
 __all__ = [
     "CALIBDEFECT",

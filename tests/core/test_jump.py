@@ -7,7 +7,8 @@ import pytest
 
 from hstramp.core import dqflags
 from hstramp.core.blocks import DO_NOT_USE
-from hstramp.core.jump import JumpParameters, detect_jumps, sorting_network
+from hstramp.core.jump import JumpParameters, detect_jumps
+from hstramp.core.jump._sorting import sorting_network
 
 CR = dqflags.CR_RAMP
 SAT = dqflags.SATURATED

@@ -13,8 +13,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from hstramp.core import jump
-from hstramp.core.jump import JumpParameters, detect_jumps
+from hstramp.core.jump import (
+    JumpParameters,
+    _batching,
+    _columns,
+    _differences,
+    _median,
+    _outliers,
+    _sorting,
+    detect_jumps,
+    twopoint,
+)
 
 GAIN = 2.5  # e-/DN
 READ_NOISE = 6.0  # DN per read
@@ -102,23 +111,23 @@ def test_largest_by_interval_equals_every_ratio(timing):
     usable = (groupdq & 257) == 0
     usable &= np.isfinite(data)
     flat = data.reshape(data.shape[0], -1)
-    differences = jump.difference_rates(flat, usable.reshape(flat.shape), times)
+    differences = _differences.difference_rates(flat, usable.reshape(flat.shape), times)
     rng = np.random.default_rng(5)
     differences.rates[rng.random(differences.rates.shape) < 0.05] = np.nan  # masked jumps
     gain = np.full(flat.shape[1], GAIN, np.float32)
-    search = jump.Search.start(
+    search = _batching.Search.start(
         differences, np.arange(flat.shape[1]), gain, read_noise.ravel(), bridged=False
     )
-    tested = differences.with_rates(jump.tested_rates(differences.rates, search.plain))
-    rate = jump.robust_rate(tested, search.plain)
+    tested = differences.with_rates(_median.tested_rates(differences.rates, search.plain))
+    rate = _median.robust_rate(tested, search.plain)
     noise = (tested, rate, search.plain, search.inverse_gain, search.read_variance)
-    every = jump.column_largest(jump.outlier_ratios(*noise))
-    shortcut = jump.largest_by_interval(*noise)
+    every = _columns.column_largest(_outliers.outlier_ratios(*noise))
+    shortcut = _outliers.largest_by_interval(*noise)
     assert not search.plain.all() and (rate.kept >= 4).any() and (rate.kept < 4).any()
     np.testing.assert_array_equal(shortcut, every)
-    outliers = jump.largest_outliers(*noise, by_interval=True)
+    outliers = _outliers.largest_outliers(*noise, by_interval=True)
     pixels = np.flatnonzero(np.isfinite(every))
-    worst = jump.largest_outliers(*noise).worst(pixels)
+    worst = _outliers.largest_outliers(*noise).worst(pixels)
     np.testing.assert_array_equal(outliers.worst(pixels), worst)
 
 
@@ -126,10 +135,10 @@ def test_pending_searches_give_the_flags_of_block_by_block_searches(monkeypatch)
     """Later rounds gathered across the whole image or run block by block agree."""
     data, groupdq = busy_exposure(6, SPARS25)
     reference = detect_jumps(data, groupdq, SPARS25, GAIN, READ_NOISE, EAGER)
-    original = jump.PendingSearches
+    original = twopoint.PendingSearches
     for forced in (1, 10**9):
         monkeypatch.setattr(
-            jump,
+            twopoint,
             "PendingSearches",
             lambda thresholds, capacity, forced=forced: original(thresholds, forced),
         )
@@ -142,16 +151,16 @@ def test_pending_searches_give_the_flags_of_block_by_block_searches(monkeypatch)
 def test_sorted_along_axis0_sorts(size):
     values = np.random.default_rng(size).normal(size=(size, 300)).astype(np.float32)
     expected = np.sort(values, axis=0)
-    np.testing.assert_array_equal(jump.sorted_along_axis0(values.copy()), expected)
+    np.testing.assert_array_equal(_sorting.sorted_along_axis0(values.copy()), expected)
 
 
 def test_many_reads_sort_the_same_way_with_np_sort_or_a_network(monkeypatch):
     times = np.arange(50) * 3.0
     times[1:] += 0.5  # uneven
     data, groupdq = busy_exposure(7, times, ny=6, nx=50)
-    assert times.size - 1 >= jump.NETWORK_LIMIT
+    assert times.size - 1 >= _sorting.NETWORK_LIMIT
     reference = detect_jumps(data, groupdq, times, GAIN, READ_NOISE, EAGER)
-    monkeypatch.setattr(jump, "NETWORK_LIMIT", 10**6)
+    monkeypatch.setattr(_sorting, "NETWORK_LIMIT", 10**6)
     np.testing.assert_array_equal(
         detect_jumps(data, groupdq, times, GAIN, READ_NOISE, EAGER), reference
     )

@@ -10,9 +10,8 @@ import copy
 import logging
 
 from hstramp.core.flt import apply_invalid_convention
-from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.ramp_fit import RampFitParameters, fit_ramps, last_minus_first
 from hstramp.core.stats import science_slices
-from hstramp.core.tvb import last_minus_first
 from hstramp.core.units import accumulated_counts, count_scale
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep

@@ -5,13 +5,8 @@ import pytest
 
 from hstramp.core import dqflags
 from hstramp.core.jump import JumpParameters, detect_jumps
-from hstramp.core.ramp_fit import (
-    NO_SLOPE,
-    POWERS,
-    RampFitParameters,
-    fit_ramps,
-    segment_tables,
-)
+from hstramp.core.ramp_fit import NO_SLOPE, POWERS, RampFitParameters, fit_ramps
+from hstramp.core.ramp_fit.fixsen import segment_tables
 from tests.core.test_jump import GAIN, READ_NOISE, SPARS, STEP, TIMINGS, simulate_ramps
 
 CR = dqflags.CR_RAMP

@@ -4,14 +4,14 @@ tables only for the segments present (time and memory linear in reads)."""
 import numpy as np
 import pytest
 
-from hstramp.core import dqflags, ramp_fit
+from hstramp.core import dqflags
 from hstramp.core.blocks import auto_block_rows
-from hstramp.core.ramp_fit import (
+from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
+from hstramp.core.ramp_fit import fixsen as ramp_fit
+from hstramp.core.ramp_fit.fixsen import (
     MIN_BLOCK_PIXELS,
-    RampFitParameters,
     SegmentCache,
     fit_block_rows,
-    fit_ramps,
     segment_tables,
 )
 

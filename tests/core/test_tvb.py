@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hstramp.core import dqflags
-from hstramp.core.ramp_fit import NO_SLOPE
+from hstramp.core.ramp_fit import NO_SLOPE, last_minus_first
 from hstramp.core.tvb import (
     DetectionParameters,
     FlattenRampParameters,
@@ -14,7 +14,6 @@ from hstramp.core.tvb import (
     clipped_values,
     detect_tvb,
     flatten_ramp,
-    last_minus_first,
     read_statistics,
     region_slices,
     region_statistics,

@@ -1,4 +1,4 @@
-"""Up-the-ramp slope fitting with optimal weights on the real read times.
+"""Up-the-ramp slope fitting with optimal (Fixsen) weights on the real read times.
 
 Each pixel's ramp is cut into segments (runs of consecutive usable reads; a read
 flagged ``CR_RAMP`` starts a new segment). Each segment of two or more reads gets a
@@ -33,29 +33,15 @@ from hstramp.core.blocks import (
     row_blocks,
     usable_reads,
 )
+from hstramp.core.ramp_fit.result import RampFitResult, RampSegments, collapse_dq
 
-__all__ = [
-    "NO_SLOPE",
-    "POWERS",
-    "SNR_EDGES",
-    "RampFitParameters",
-    "RampFitResult",
-    "RampSegments",
-    "collapse_dq",
-    "fit_ramps",
-]
+__all__ = ["POWERS", "SNR_EDGES", "RampFitParameters", "fit_ramps"]
 
 log = logging.getLogger(__name__)
 
 #: Fixsen exponents P and the segment S/N at which each starts (stcal's table).
 POWERS = (0.0, 0.4, 1.0, 3.0, 6.0, 10.0)
 SNR_EDGES = (5.0, 10.0, 20.0, 50.0, 100.0)
-
-#: Output flag of pixels with no slope (rate NaN): "data replaced by fill value".
-NO_SLOPE = dqflags.FILL
-
-#: Flags removed from the collapsed output DQ (calwf3 flt rules).
-_REMOVED = dqflags.SATURATED | dqflags.ZERO_READ_SIGNAL | dqflags.CR_RAMP
 
 _WEIGHTINGS = ("optimal", "unweighted")
 
@@ -101,66 +87,8 @@ class RampFitParameters:
         check_block_rows(self.block_rows)
 
 
-@dataclass
-class RampSegments:
-    """Per-segment fits, segment ``s`` of each pixel in plane ``s`` (time order).
-
-    Only segments that enter the rate are listed (two or more reads, or the single
-    read of a one-read ramp). Missing entries are NaN (floats) or -1 (reads).
-
-    Attributes
-    ----------
-    slope : ndarray float32 [nseg, ny, nx]
-        DN/s.
-    var_poisson, var_rnoise : ndarray float32 [nseg, ny, nx]
-        Variances of ``slope``, (DN/s)^2.
-    first_read, last_read : ndarray int16 [nseg, ny, nx]
-        Read indices the segment spans.
-    power : ndarray float32 [nseg, ny, nx]
-        The Fixsen exponent used.
-    weight : ndarray float32 [nseg, ny, nx]
-        Fraction of the rate that comes from the segment (sums to 1 over segments).
-    """
-
-    slope: np.ndarray
-    var_poisson: np.ndarray
-    var_rnoise: np.ndarray
-    first_read: np.ndarray
-    last_read: np.ndarray
-    power: np.ndarray
-    weight: np.ndarray
 
 
-@dataclass
-class RampFitResult:
-    """Output of :func:`fit_ramps` (all arrays ``[ny, nx]``).
-
-    Attributes
-    ----------
-    rate : ndarray float32
-        Slope, DN/s; NaN where no slope could be measured.
-    err : ndarray float32
-        ``sqrt(var_poisson + var_rnoise)``, DN/s; NaN where ``rate`` is NaN.
-    var_poisson, var_rnoise : ndarray float32
-        (DN/s)^2; NaN where ``rate`` is NaN.
-    dq : ndarray uint16
-        Collapsed DQ (calwf3 flt rules; ``NO_SLOPE`` where ``rate`` is NaN).
-    samp : ndarray int16
-        Number of reads used.
-    time : ndarray float32
-        Time spanned by the used segments (sum over segments), seconds.
-    segments : RampSegments or None
-        Per-segment fits when ``save_segments``.
-    """
-
-    rate: np.ndarray
-    err: np.ndarray
-    var_poisson: np.ndarray
-    var_rnoise: np.ndarray
-    dq: np.ndarray
-    samp: np.ndarray
-    time: np.ndarray
-    segments: RampSegments | None = None
 
 
 @dataclass(frozen=True)
@@ -761,33 +689,6 @@ def block_segments(
     return {name: np.concatenate([segments[name], single[name]]) for name in segments}
 
 
-def collapse_dq(
-    groupdq: np.ndarray, pixeldq: np.ndarray | None, no_slope: np.ndarray
-) -> np.ndarray:
-    """Output DQ of one block (calwf3 flt rules).
-
-    The OR of the pixel DQ and every read's DQ, without ``SATURATED``,
-    ``ZERO_READ_SIGNAL`` and ``CR_RAMP``, except that ``SATURATED`` stays where the
-    zeroth or the first read is saturated; plus :data:`NO_SLOPE` where no slope.
-
-    Parameters
-    ----------
-    groupdq : ndarray [ngroups, npix]
-    pixeldq : ndarray [npix] or None
-    no_slope : ndarray bool [npix]
-
-    Returns
-    -------
-    ndarray uint16 [npix]
-    """
-    combined = np.bitwise_or.reduce(groupdq, axis=0).astype(np.uint16)
-    if pixeldq is not None:
-        combined |= pixeldq.astype(np.uint16)
-    early = np.bitwise_or.reduce(groupdq[:2], axis=0).astype(np.uint16) & dqflags.SATURATED
-    combined &= np.uint16(~_REMOVED & 0xFFFF)
-    combined |= early
-    combined[no_slope] |= np.uint16(NO_SLOPE)
-    return combined
 
 
 def assemble_segments(parts: list[dict], shape: tuple[int, int]) -> RampSegments:

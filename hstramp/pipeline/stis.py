@@ -7,13 +7,13 @@ import time
 
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 from hstramp.steps.base import HstrampPipeline, peak_rss_mb
-from hstramp.steps.stis_bias import STISBiasStep
-from hstramp.steps.stis_blev import STISBiasLevelStep
-from hstramp.steps.stis_crreject import STISCRRejectStep
-from hstramp.steps.stis_dark import STISDarkStep
-from hstramp.steps.stis_dq_init import STISDQInitStep
-from hstramp.steps.stis_flat import STISFlatStep
-from hstramp.steps.stis_noise import STISNoiseStep
+from hstramp.steps.stis.bias import STISBiasStep
+from hstramp.steps.stis.blev import STISBiasLevelStep
+from hstramp.steps.stis.crreject import STISCRRejectStep
+from hstramp.steps.stis.dark import STISDarkStep
+from hstramp.steps.stis.dq_init import STISDQInitStep
+from hstramp.steps.stis.flat import STISFlatStep
+from hstramp.steps.stis.noise import STISNoiseStep
 
 __all__ = ["STISCCDPipeline"]
 

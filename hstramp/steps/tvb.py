@@ -25,31 +25,11 @@ from hstramp.core.tvb import (
 )
 from hstramp.datamodels.models import RampModel
 from hstramp.steps.base import HstrampStep
+from hstramp.steps.headers import set_primary_cards
 
-__all__ = ["FlattenRampStep", "set_primary_cards"]
+__all__ = ["FlattenRampStep"]
 
 log = logging.getLogger(__name__)
-
-
-def set_primary_cards(model, cards):
-    """Add or replace primary-header cards of a model's product.
-
-    Parameters
-    ----------
-    model : HstrampModel
-        Its ``meta.headers.primary`` (the cards the FITS writers start from) is updated.
-    cards : list of tuple
-        ``(keyword, value, comment)``; an existing card with the keyword is replaced in place.
-    """
-    current = [list(card) for card in (model.meta.headers.instance.get("primary") or [])]
-    for keyword, value, comment in cards:
-        for card in current:
-            if card[0] == keyword:
-                card[1], card[2] = value, comment
-                break
-        else:
-            current.append([keyword, value, comment])
-    model.meta.headers.primary = current
 
 
 def _header_number(value):

@@ -20,8 +20,9 @@ from hstramp.pipeline.wfc3ir import RAMP_STEPS, WFC3IRPipeline
 from hstramp.steps import ramp_fit as ramp_fit_module
 from hstramp.steps import tvb as tvb_module
 from hstramp.steps.base import HstrampStep
+from hstramp.steps.headers import set_primary_cards
 from hstramp.steps.ramp_fit import RampFitStep
-from hstramp.steps.tvb import FlattenRampStep, set_primary_cards
+from hstramp.steps.tvb import FlattenRampStep
 from hstramp.steps.units import UnitStep
 from tests.steps.conftest import TO_DARK, run_steps
 

@@ -35,10 +35,13 @@ class PixelXray:
     y: int
     rows: list = field(default_factory=list)
 
-    def __call__(self, label, model):
-        """Pipeline observer: keep the pixel's values after step ``label``."""
+    def __call__(self, event):
+        """Pipeline stage hook: keep the pixel's values of every step's result."""
         from hstramp.datamodels import RampModel
 
+        if not event.finished or event.model is None:
+            return
+        label, model = event.stage, event.model
         if isinstance(model, RampModel):
             dq = model.groupdq[:, self.y, self.x] | model.pixeldq[self.y, self.x]
             self.rows.append(("ramp", label, model.meta.bunit_data, model.times.copy(),
@@ -117,7 +120,7 @@ def run(args):
     writes = args.output_dir is not None
     pipeline = WFC3IRPipeline(save_ima=writes, save_flt=writes,
                               output_dir=args.output_dir or str(Path(args.raw).parent))
-    pipeline.observers = (xray,)
+    pipeline.add_stage_hook(xray)
     pipeline.run(args.raw)
     print(f"x-ray of pixel x={x} y={y} of {args.raw}")
     print(format_xray(xray))

@@ -1,25 +1,26 @@
 """The plumbing every hstramp step shares, so that each step only says what it computes.
 
-A step subclass declares::
+A step subclass declares (``tests/steps/test_template.py`` runs this very example)::
 
-    class DarkStep(HstrampStep):
-        class_alias = "wfc3ir_dark"          # stpipe alias (never collides with jwst's)
-        switch_keyword = "darkcorr"          # header switch it follows (meta.cal_step.darkcorr)
-        reference_file_types = ["darkfile"]  # resolved before apply() runs
-        input_models = (RampModel,)          # the model classes it accepts
-        spec = "..."                         # its own parameters (if any)
-        params_class = SomeParameters        # the core dataclass those parameters fill
+    class PedestalStep(HstrampStep):
+        class_alias = "wfc3ir_pedestal"    # stpipe alias (never collides with jwst's)
+        switch_keyword = "zoffcorr"        # header switch it follows (meta.cal_step.zoffcorr)
+        reference_file_types = ["ccdtab"]  # resolved before apply(): references["ccdtab"]
+        input_models = (RampModel,)        # the model classes it accepts
+        spec = "level = float(default=0.0)  # its own parameters (stpipe configspec lines)"
+        params_class = PedestalParameters  # the core dataclass those parameters fill
 
         def apply(self, model, references):
-            ...                              # read the references, call hstramp.core
+            params = self.core_parameters()  # PedestalParameters(level=...)
+            model.data = subtract_pedestal(model.data, params.level)  # hstramp.core works
             return model
 
 and the base class does the rest: opening the input (a copy, never the caller's model), the
 header-switch decision (PERFORM runs, OMIT skips, COMPLETE is not redone; the ``switch``
 parameter wins), reference resolution (``override_<reftype>`` wins, else the header keyword
-through ``iref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a missing file is an
-error naming keyword and path, raised before any work), status recording, and one INFO line with
-wall time and peak memory.
+through ``iref$`` or ``oref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a
+missing file is an error naming keyword and path, raised before any work), status recording,
+and one INFO line with wall time and peak memory.
 
 ``apply`` says what happened by how it ends: it returns the result (recorded COMPLETE), raises
 :class:`StepSkipped` (recorded SKIPPED, with a warning) or raises :class:`StepUnchanged` (it ran

@@ -197,33 +197,19 @@ def track_stages(pipeline, on_stage):
 
     The stages are ``"read"`` (the input), ``"check"`` (outputs, then reference files), each
     step under its ``timings`` label, and ``"write"`` (the products); they run one after the
-    other, so a stage lasts until the next one starts. The methods are wrapped on this
-    instance only. A batch uses it to name where a failure happened; the benchmarks to time
-    the stages the steps' own timings leave out.
+    other, so a stage lasts until the next one starts. It is a stage hook of this instance
+    (:meth:`~hstramp.pipeline.base.HstrampPipeline.add_stage_hook`). A batch uses it to name
+    where a failure happened; the benchmarks to time the stages the steps' own timings leave
+    out.
 
     Parameters
     ----------
-    pipeline : WFC3IRPipeline
+    pipeline : HstrampPipeline
         The instance to watch.
     on_stage : callable
         Called with the stage name.
     """
-    def wrap(method, name):
-        def tracked(*args, **kwargs):
-            on_stage(name)
-            return method(*args, **kwargs)
-        return tracked
-
-    def run_step(name, model, label=None):
-        on_stage(label or name)
-        return original_run_step(name, model, label=label)
-
-    original_run_step = pipeline.run_step
-    pipeline.prepare_input = wrap(pipeline.prepare_input, "read")
-    pipeline.check_outputs = wrap(pipeline.check_outputs, "check")
-    pipeline.check_references = wrap(pipeline.check_references, "check")
-    pipeline.write_products = wrap(pipeline.write_products, "write")
-    pipeline.run_step = run_step
+    pipeline.add_stage_hook(lambda event: None if event.finished else on_stage(event.stage))
 
 
 def _resident_mb():

@@ -96,3 +96,24 @@ def test_console_script_exit_codes(tmp_path):
     assert done.returncode == 2
     assert "nope_raw.fits does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_top_level_help_imports_no_subcommand_module():
+    """``hstramp --help`` lists every subcommand without importing one (or numpy)."""
+    code = ("import sys\nfrom hstramp.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('numpy', 'hstramp.cli.'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    *help_lines, imported = done.stdout.strip().splitlines()
+    assert imported == "[]"
+    assert all(name in "\n".join(help_lines) for name in ("stats", "xray", "stis-demo"))
+
+
+@pytest.mark.parametrize("command", ["demo", "xray", "stats", "tvb", "batch", "dq", "stis-demo"])
+def test_every_subcommand_describes_its_arguments(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: hstramp {command} ") and "options:" in out

@@ -5,7 +5,8 @@ import pytest
 from astropy.io import fits
 
 from hstramp.cli import main
-from hstramp.cli.stats import file_statistics, parse_region
+from hstramp.cli._common import parse_region
+from hstramp.cli.stats import file_statistics
 from hstramp.cli.tvb import file_detection
 from hstramp.core.tvb import SkyParameters
 from hstramp.errors import ParameterError

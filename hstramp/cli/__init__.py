@@ -1,8 +1,9 @@
 """The ``hstramp`` console script: one module per subcommand.
 
-Each subcommand module defines ``add_parser(subparsers)`` (returning its parser) and
-``run(args) -> int``. Modules are imported only when their subcommand runs, so
-``hstramp --help`` stays fast.
+Each subcommand module defines ``add_arguments(parser)`` (its description and arguments) and
+``run(args) -> int``; what they share is in :mod:`hstramp.cli._common`. The one-line help of
+every subcommand is listed here, so ``hstramp --help`` imports no subcommand module (and no
+numpy): only the module of the subcommand named on the command line is imported.
 """
 
 from __future__ import annotations
@@ -17,28 +18,40 @@ from hstramp import __version__
 
 __all__ = ["main"]
 
-#: subcommand -> module; a module that is not installed is simply not offered
+#: subcommand -> (module, one-line help); a module that is not installed is simply not offered
 SUBCOMMANDS = {
-    "demo": "hstramp.cli.demo",
-    "xray": "hstramp.cli.xray",
-    "stats": "hstramp.cli.stats",
-    "tvb": "hstramp.cli.tvb",
-    "batch": "hstramp.cli.batch",
-    "dq": "hstramp.cli.dq",
-    "stis-demo": "hstramp.cli.stis_demo",
+    "demo": ("hstramp.cli.demo",
+             "simulate a full-frame exposure, calibrate it, compare with the truth"),
+    "xray": ("hstramp.cli.xray", "show one pixel's SCI, ERR and DQ after every step"),
+    "stats": ("hstramp.cli.stats",
+              "per-read statistics of a region of a raw or ima file (like pstat)"),
+    "tvb": ("hstramp.cli.tvb",
+            "detect a time-variable background (He I, Earth light) in raw/ima files"),
+    "batch": ("hstramp.cli.batch",
+              "calibrate many exposures in parallel (local processes or dask)"),
+    "dq": ("hstramp.cli.dq", "name the WFC3/IR flags set in DQ values"),
+    "stis-demo": ("hstramp.cli.stis_demo",
+                  "simulate a STIS CCD CR-SPLIT exposure, calibrate it, check the crj"),
 }
 
 log = logging.getLogger("hstramp")
 
 
 def available_subcommands():
-    """Subcommand name -> module name, for the modules present in this installation."""
-    return {name: module for name, module in SUBCOMMANDS.items()
-            if importlib.util.find_spec(module) is not None}
+    """Subcommand name -> (module name, help), for the modules present in this installation."""
+    return {name: entry for name, entry in SUBCOMMANDS.items()
+            if importlib.util.find_spec(entry[0]) is not None}
 
 
-def build_parser():
-    """The top-level argument parser with every available subcommand."""
+def build_parser(command=None):
+    """The top-level argument parser; only ``command``'s module is imported for its arguments.
+
+    Parameters
+    ----------
+    command : str, optional
+        The subcommand about to run (its arguments are added); the others are listed by name
+        and help only.
+    """
     parser = argparse.ArgumentParser(
         prog="hstramp",
         description="Calibrate HST WFC3/IR MultiAccum exposures (and STIS CCD) with hstramp.",
@@ -46,9 +59,16 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"hstramp {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log DEBUG messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for _name, module in available_subcommands().items():
-        importlib.import_module(module).add_parser(subparsers)
+    for name, (module, summary) in available_subcommands().items():
+        subparser = subparsers.add_parser(name, help=summary)
+        if name == command:
+            importlib.import_module(module).add_arguments(subparser)
     return parser
+
+
+def named_subcommand(argv):
+    """The first word of ``argv`` that is not an option (the subcommand), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def configure_logging(verbose):
@@ -66,23 +86,17 @@ def main(argv=None):
     Errors hstramp raises on purpose print one line naming what is at fault and exit with
     status 2; anything else is a bug and shows its traceback (status 1).
     """
-    from hstramp.errors import HstrampError
-
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(named_subcommand(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     configure_logging(args.verbose)
-    module = importlib.import_module(available_subcommands()[args.command])
-    try:
-        return int(module.run(args) or 0)
-    except HstrampError as exc:
-        print(f"hstramp {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"hstramp {args.command}: interrupted; no partial product was left", file=sys.stderr)
-        return 130
+    from hstramp.cli._common import exit_status
+
+    module = importlib.import_module(available_subcommands()[args.command][0])
+    return exit_status(args.command, module.run, args)
 
 
 if __name__ == "__main__":

@@ -6,16 +6,13 @@ import os
 import sys
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        "batch", help="calibrate many exposures in parallel (local processes or dask)",
-        description="Run WFC3IRPipeline on every exposure given (raw or ima files, or the "
-                    "members of _asn.fits associations), one exposure per worker process. "
-                    "Exposures whose products are complete and newer than their input are "
-                    "skipped; a failing exposure is reported and the others go on. Exit "
-                    "status 1 if any exposure failed.",
-    )
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
+    parser.description = (
+        "Run WFC3IRPipeline on every exposure given (raw or ima files, or the members of "
+        "_asn.fits associations), one exposure per worker process. Exposures whose products "
+        "are complete and newer than their input are skipped; a failing exposure is reported "
+        "and the others go on. Exit status 1 if any exposure failed.")
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_ASN",
                         help="_raw.fits / _ima.fits exposures or _asn.fits associations")
     parser.add_argument("--workers", type=int, default=None,
@@ -28,7 +25,6 @@ def add_parser(subparsers):
     parser.add_argument("--force", action="store_true",
                         help="recalibrate exposures whose products are already current")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
 
 
 class Progress:

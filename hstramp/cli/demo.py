@@ -9,13 +9,11 @@ from pathlib import Path
 import numpy as np
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        "demo", help="simulate a full-frame exposure, calibrate it, compare with the truth",
-        description="Simulate a WFC3/IR MultiAccum exposure with a complete reference-file "
-                    "set, run WFC3IRPipeline on it, and compare the flt with the true rates.",
-    )
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
+    parser.description = (
+        "Simulate a WFC3/IR MultiAccum exposure with a complete reference-file set, run "
+        "WFC3IRPipeline on it, and compare the flt with the true rates.")
     parser.add_argument("--out", default="hstramp_demo", help="output directory [hstramp_demo]")
     parser.add_argument("--size", type=int, default=1014,
                         help="science pixels a side: 64, 128, 256, 512 or 1014 [1014]")
@@ -23,7 +21,6 @@ def add_parser(subparsers):
     parser.add_argument("--samp-seq", default="SPARS25", help="sample sequence [SPARS25]")
     parser.add_argument("--seed", type=int, default=2026, help="random seed [2026]")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
-    return parser
 
 
 def run(args):
@@ -99,7 +96,7 @@ def format_truth_comparison(image, truth_path):
 
 def plot_image(data, path, title=""):
     """Save a PNG of an image with an asinh stretch between robust limits."""
-    from hstramp.cli.plotting import new_figure
+    from hstramp.cli._common import new_figure
 
     finite = data[np.isfinite(data)]
     if finite.size:

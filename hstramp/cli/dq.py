@@ -3,11 +3,9 @@
 from hstramp.datamodels.dqflags import dq_mnemonics
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser("dq", help="name the WFC3/IR flags set in DQ values")
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
     parser.add_argument("values", nargs="+", type=int, help="DQ values, e.g. 2304")
-    return parser
 
 
 def run(args):

@@ -10,159 +10,31 @@ files compare directly; ``--as-stored`` gives the stored values, as wfc3tools ``
 from __future__ import annotations
 
 import dataclasses
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from hstramp.cli.plotting import new_figure
+from hstramp.cli._common import add_sky_arguments, load_ramp, new_figure, sky_parameters
 from hstramp.core.tvb import (
     STATISTICS,
     ReadStatistics,
     SkyParameters,
     read_statistics,
-    reference_offset_noise,
     science_region,
-    signal_since_zeroth_read,
 )
-from hstramp.datamodels.dqflags import SDQFLAGS_DEFAULT
-from hstramp.errors import ParameterError
 
-__all__ = ["ExposureRamp", "add_parser", "add_sky_arguments", "file_statistics", "load_ramp",
-           "parse_region", "run", "sky_parameters"]
-
-_REGION = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*$")
+__all__ = ["add_arguments", "file_statistics", "run"]
 
 
-def parse_region(text):
-    """Parse ``X1:X2,Y1:Y2`` (0-based, half-open columns then rows) into ``(x1, x2, y1, y2)``.
-
-    Raises
-    ------
-    ParameterError
-        If the text is not four integers in that form.
-    """
-    match = _REGION.match(text or "")
-    if not match:
-        raise ParameterError(f"--region must look like X1:X2,Y1:Y2 (0-based, half-open), "
-                             f"got {text!r}")
-    return tuple(int(v) for v in match.groups())
-
-
-def _region_argument(text):
-    """argparse type for ``--region``: the ParameterError message becomes argparse's."""
-    import argparse
-
-    try:
-        return parse_region(text)
-    except ParameterError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def add_sky_arguments(parser):
-    """Arguments shared by ``stats`` and ``tvb``: region, clipping, DQ mask."""
-    parser.add_argument("--region", type=_region_argument, metavar="X1:X2,Y1:Y2",
-                        help="0-based half-open columns and rows of the raw/ima array "
-                             "(default: the science area, without the 5-pixel border)")
-    parser.add_argument("--clip-sigma", type=float, default=3.0,
-                        help="sigma clipping about the median (0: none; default 3)")
-    parser.add_argument("--clip-iterations", type=int, default=5,
-                        help="at most this many clipping passes (default 5)")
-    parser.add_argument("--dq-mask", type=int, default=SDQFLAGS_DEFAULT,
-                        help="DQ bits (in any read) that exclude a pixel (default 31743; "
-                             "0: no masking)")
-    parser.add_argument("--plot-dir", default=".",
-                        help="directory for the PNGs (default: the current directory)")
-    parser.add_argument("--no-plot", action="store_true", help="do not write PNGs")
-
-
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        "stats", help="per-read statistics of a region of a raw or ima file (like pstat)",
-        description="Per-read midpt, mean, median, mode, stddev, min and max of a region of "
-                    "every read of WFC3/IR raw or ima files, with the read times; one table per "
-                    "file and a PNG <rootname>_stats.png.")
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
+    parser.description = ("Per-read midpt, mean, median, mode, stddev, min and max of a region "
+                          "of every read of WFC3/IR raw or ima files, with the read times; one "
+                          "table per file and a PNG <rootname>_stats.png.")
     parser.add_argument("files", nargs="+", metavar="IMA_OR_RAW", help="_ima or _raw files")
     parser.add_argument("--units", choices=("counts", "rate"), default="counts",
                         help="counts, or counts per second of each read's time")
     parser.add_argument("--as-stored", action="store_true",
                         help="use the stored values (pstat): no zeroth-read subtraction")
     add_sky_arguments(parser)
-    return parser
-
-
-@dataclass(frozen=True, eq=False)
-class ExposureRamp:
-    """A MultiAccum file's reads, ready for statistics.
-
-    Attributes
-    ----------
-    path : Path
-    rootname : str
-    data : ndarray float32 [ngroups, ny, nx]
-        Counts since the zeroth read, or the stored values (``as_stored``).
-    in_rates : bool
-        True if ``data`` are rates (only with ``as_stored``).
-    times : ndarray [ngroups]
-    dq : ndarray uint16 [ngroups, ny, nx]
-        Read DQ OR pixel DQ.
-    unit : str
-        The count unit (COUNTS or ELECTRONS).
-    offset_noise : float
-        Error of each read's level from the reference pixels, counts
-        (:func:`hstramp.core.tvb.reference_offset_noise`).
-    """
-
-    path: Path
-    rootname: str
-    data: np.ndarray
-    in_rates: bool
-    times: np.ndarray
-    dq: np.ndarray
-    unit: str
-    offset_noise: float = 0.0
-
-
-def load_ramp(path, *, as_stored=False):
-    """Read a raw or ima file and return its reads for statistics.
-
-    Parameters
-    ----------
-    path : str or Path
-    as_stored : bool, optional
-        Keep the stored values instead of the signal since the zeroth read.
-
-    Returns
-    -------
-    ExposureRamp
-    """
-    from hstramp.datamodels import read_multiaccum
-
-    path = Path(path)
-    model = read_multiaccum(path)
-    bunit = (model.meta.bunit_data or "COUNTS").upper()
-    in_rates = "/S" in bunit
-    if as_stored:
-        data = model.data
-    else:
-        data = signal_since_zeroth_read(
-            model.data, model.times, in_rates=in_rates,
-            zero_subtracted=model.meta.cal_step.zoffcorr == "COMPLETE")
-        in_rates = False
-    rootname = (model.meta.observation.rootname or path.name.split("_")[0]).lower()
-    return ExposureRamp(path=path, rootname=rootname, data=data, in_rates=in_rates,
-                        times=np.asarray(model.times), dq=model.groupdq | model.pixeldq,
-                        unit=bunit.split("/")[0],
-                        offset_noise=reference_offset_noise(model.data))
-
-
-def sky_parameters(args):
-    """SkyParameters from the shared arguments (region None: the science area)."""
-    return SkyParameters(region=args.region,
-                         clip_sigma=args.clip_sigma, clip_iterations=args.clip_iterations,
-                         dq_mask=args.dq_mask)
 
 
 def file_statistics(path, *, units="counts", region=None, as_stored=False, params=None):

@@ -7,13 +7,12 @@ import time
 from pathlib import Path
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        "stis-demo", help="simulate a STIS CCD CR-SPLIT exposure, calibrate it, check the crj",
-        description="Simulate a STIS CCD CR-SPLIT exposure with a complete reference-file set, "
-                    "run STISCCDPipeline on it (crj and flt), and compare with the truth: "
-                    "robust scatter of (crj - truth)/err, cosmic rays rejected, MEANBLEV.")
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
+    parser.description = (
+        "Simulate a STIS CCD CR-SPLIT exposure with a complete reference-file set, run "
+        "STISCCDPipeline on it (crj and flt), and compare with the truth: robust scatter of "
+        "(crj - truth)/err, cosmic rays rejected, MEANBLEV.")
     parser.add_argument("--out", default="hstramp_stis_demo",
                         help="output directory [hstramp_stis_demo]")
     parser.add_argument("--crsplit", type=int, default=2, help="imsets, 2..4 [2]")
@@ -21,7 +20,6 @@ def add_parser(subparsers):
                         help="on-chip binning [1]")
     parser.add_argument("--exptime", type=float, default=600.0, help="total seconds [600]")
     parser.add_argument("--seed", type=int, default=2026, help="random seed [2026]")
-    return parser
 
 
 def run(args):

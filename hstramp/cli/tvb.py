@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hstramp.cli.plotting import new_figure
-from hstramp.cli.stats import add_sky_arguments, load_ramp, sky_parameters
+from hstramp.cli._common import add_sky_arguments, load_ramp, new_figure, sky_parameters
 from hstramp.core.tvb import (
     SKY_STATISTICS,
     DetectionParameters,
@@ -26,17 +25,16 @@ from hstramp.core.tvb import (
     sky_levels,
 )
 
-__all__ = ["add_parser", "file_detection", "format_table", "plot_detection", "run"]
+__all__ = ["add_arguments", "file_detection", "format_table", "plot_detection", "run"]
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
     defaults = DetectionParameters()
-    parser = subparsers.add_parser(
-        "tvb", help="detect a time-variable background (He I, Earth light) in raw/ima files",
-        description="Measure how far the sky of each exposure departs from a constant rate "
-                    "and which reads carry extra background; a table per file, a PNG "
-                    "<rootname>_tvb.png per file and a verdict per file.")
+    parser.description = (
+        "Measure how far the sky of each exposure departs from a constant rate and which "
+        "reads carry extra background; a table per file, a PNG <rootname>_tvb.png per file "
+        "and a verdict per file.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="_raw or _ima files")
     parser.add_argument("--statistic", choices=SKY_STATISTICS, default=SkyParameters().statistic,
                         help="per-read statistic taken as the sky (default "
@@ -51,7 +49,6 @@ def add_parser(subparsers):
     parser.add_argument("--nsigma", type=float, default=defaults.nsigma,
                         help=f"... and in standard errors (default {defaults.nsigma})")
     add_sky_arguments(parser)
-    return parser
 
 
 def file_detection(path, *, sky=None, detection=None):

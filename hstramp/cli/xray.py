@@ -10,21 +10,18 @@ import numpy as np
 from hstramp.datamodels.dqflags import dq_mnemonics
 
 
-def add_parser(subparsers):
-    """Register the subcommand."""
-    parser = subparsers.add_parser(
-        "xray", help="show one pixel's SCI, ERR and DQ after every step",
-        description="Run WFC3IRPipeline one step at a time and print, for one pixel, SCI, ERR "
-                    "and DQ of every read after each step, then the fitted rate, error, DQ, "
-                    "SAMP and TIME. Pixel coordinates are 0-indexed columns/rows of the raw "
-                    "array (reference border included); the flt pixel is 5 less in each.",
-    )
+def add_arguments(parser):
+    """The subcommand's description and arguments."""
+    parser.description = (
+        "Run WFC3IRPipeline one step at a time and print, for one pixel, SCI, ERR and DQ of "
+        "every read after each step, then the fitted rate, error, DQ, SAMP and TIME. Pixel "
+        "coordinates are 0-indexed columns/rows of the raw array (reference border included);"
+        " the flt pixel is 5 less in each.")
     parser.add_argument("raw", help="a _raw.fits (or _ima.fits) exposure; set $iref")
     parser.add_argument("--pixel", nargs=2, type=int, required=True, metavar=("X", "Y"),
                         help="column and row in the raw array, 0-indexed")
     parser.add_argument("--plot", metavar="PNG", help="save the pixel's ramp through the steps")
     parser.add_argument("--output-dir", help="also write the ima and flt products here")
-    return parser
 
 
 @dataclass
@@ -35,10 +32,13 @@ class PixelXray:
     y: int
     rows: list = field(default_factory=list)
 
-    def __call__(self, label, model):
-        """Pipeline observer: keep the pixel's values after step ``label``."""
+    def __call__(self, event):
+        """Pipeline stage hook: keep the pixel's values of every step's result."""
         from hstramp.datamodels import RampModel
 
+        if not event.finished or event.model is None:
+            return
+        label, model = event.stage, event.model
         if isinstance(model, RampModel):
             dq = model.groupdq[:, self.y, self.x] | model.pixeldq[self.y, self.x]
             self.rows.append(("ramp", label, model.meta.bunit_data, model.times.copy(),
@@ -83,7 +83,7 @@ def format_xray(xray):
 
 def plot_xray(xray, path):
     """Small multiples: the pixel's reads after each ramp step, flagged reads marked."""
-    from hstramp.cli.plotting import new_figure
+    from hstramp.cli._common import new_figure
 
     ramps = [row for row in xray.rows if row[0] == "ramp"]
     ncol = 4
@@ -117,7 +117,7 @@ def run(args):
     writes = args.output_dir is not None
     pipeline = WFC3IRPipeline(save_ima=writes, save_flt=writes,
                               output_dir=args.output_dir or str(Path(args.raw).parent))
-    pipeline.observers = (xray,)
+    pipeline.add_stage_hook(xray)
     pipeline.run(args.raw)
     print(f"x-ray of pixel x={x} y={y} of {args.raw}")
     print(format_xray(xray))

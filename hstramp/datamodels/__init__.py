@@ -15,6 +15,7 @@ _LAZY = {
     "read_multiaccum": "hstramp.datamodels.wfc3_fits",
     "write_ima": "hstramp.datamodels.wfc3_fits",
     "write_flt": "hstramp.datamodels.wfc3_fits",
+    "write_hdulists": "hstramp.datamodels.wfc3_fits",
     "STISCCDModel": "hstramp.datamodels.stis_models",
     "STISImageModel": "hstramp.datamodels.stis_models",
     "read_stis": "hstramp.datamodels.stis_fits",

@@ -37,6 +37,8 @@ __all__ = [
     "read_stis",
     "read_stis_crj",
     "read_stis_exposures",
+    "stis_crj_hdulist",
+    "stis_flt_hdulist",
     "write_stis_crj",
     "write_stis_flt",
 ]
@@ -369,6 +371,23 @@ def write_stis_crj(model, path, overwrite=False):
     Path
     """
     path = Path(path)
+    write_hdulists([(stis_crj_hdulist(model, path.name), path)], overwrite)
+    return path
+
+
+def stis_crj_hdulist(model, filename):
+    """The calstis-layout crj of a :class:`STISImageModel` as an HDUList.
+
+    Parameters
+    ----------
+    model : STISImageModel
+    filename : str
+        FILENAME keyword of the product.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
     model.check_arrays()
     stis, exposure = model.meta.stis, model.meta.exposure
     sci = {"EXPTIME": exposure.exptime, "EXPSTART": exposure.expstart,
@@ -377,11 +396,10 @@ def write_stis_crj(model, path, overwrite=False):
     extra = {"TEXPTIME": exposure.exptime, "SKYSUM": stis.skysum, "REJ_RATE": stis.rej_rate,
              "TEXPSTRT": exposure.expstart, "TEXPEND": exposure.expend}
     hdus = [fits.PrimaryHDU(header=_primary_header(
-        model, 3, path.name, {k: v for k, v in extra.items() if v is not None}))]
+        model, 3, filename, {k: v for k, v in extra.items() if v is not None}))]
     hdus += _imset_hdus(model, 1, model.data, model.err, model.dq,
                         {k: v for k, v in sci.items() if v is not None})
-    write_hdulists([(fits.HDUList(hdus), path)], overwrite)
-    return path
+    return fits.HDUList(hdus)
 
 
 def write_stis_flt(model, path, overwrite=False):
@@ -400,12 +418,28 @@ def write_stis_flt(model, path, overwrite=False):
     Path
     """
     path = Path(path)
+    write_hdulists([(stis_flt_hdulist(model, path.name), path)], overwrite)
+    return path
+
+
+def stis_flt_hdulist(model, filename):
+    """The calstis-layout flt of a :class:`STISCCDModel` (one imset per exposure).
+
+    Parameters
+    ----------
+    model : STISCCDModel
+    filename : str
+        FILENAME keyword of the product.
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
     model.check_arrays()
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, 3 * model.nexp, path.name))]
+    hdus = [fits.PrimaryHDU(header=_primary_header(model, 3 * model.nexp, filename))]
     for k in range(model.nexp):
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
                "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
         hdus += _imset_hdus(model, k + 1, model.data[k], model.err[k], model.dq[k], sci)
-    write_hdulists([(fits.HDUList(hdus), path)], overwrite)
-    return path
+    return fits.HDUList(hdus)

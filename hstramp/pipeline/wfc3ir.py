@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from pathlib import Path
-
-from hstramp.steps.base import HstrampPipeline, StepSkipped, peak_rss_mb
+from hstramp.datamodels.models import RampModel
+from hstramp.pipeline.base import HstrampPipeline
 from hstramp.steps.blev import BiasLevelStep
 from hstramp.steps.dark import DarkStep
 from hstramp.steps.dq_init import DQInitStep
@@ -22,8 +19,6 @@ from hstramp.steps.zoff import ZeroReadSubtractStep
 from hstramp.steps.zsig import ZeroReadSignalStep
 
 __all__ = ["RAMP_STEPS", "WFC3IRPipeline"]
-
-log = logging.getLogger(__name__)
 
 #: steps that act on the ramp before the fit, in calwf3's order (doir.c)
 RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit",
@@ -41,11 +36,13 @@ class WFC3IRPipeline(HstrampPipeline):
     """
 
     class_alias = "wfc3ir_pipeline"
+    input_models = (RampModel,)
+    #: the product builders verify their headers as they build them
+    output_verify = "ignore"
 
     spec = """
     save_ima = boolean(default=True)   # write <rootname>_ima.fits
     save_flt = boolean(default=True)   # write <rootname>_flt.fits
-    overwrite = boolean(default=False) # replace existing products (never the input file)
     """
 
     step_defs = {
@@ -78,127 +75,35 @@ class WFC3IRPipeline(HstrampPipeline):
             return [self.calibrate(member) for member in association_members(input_data)]
         return self.calibrate(input_data)
 
-    def calibrate(self, input_data):
-        """Run every step on one exposure and write its products."""
-        start = time.perf_counter()
-        self.timings = {}
-        ramp = self.prepare_input(input_data)
-        self.check_outputs(ramp, input_data)
-        self.check_references(ramp)
+    def run_steps(self, ramp):
+        """The ramp steps, the fit, then the flat on the ramp and on the fitted image."""
         for name in RAMP_STEPS:
-            ramp = self.run_step(name, ramp)
-        image = self.run_step("ramp_fit", ramp)
+            ramp = self.run_stage(name, ramp)
+        image = self.run_stage("ramp_fit", ramp)
         if image is ramp:
             image = None  # CRCORR not performed: no fitted image
         else:
             ramp.meta.cal_step.crcorr = image.meta.cal_step.crcorr
-        ramp = self.run_step("flat", ramp)
+        ramp = self.run_stage("flat", ramp)
         if image is not None:
-            image = self.run_step("flat", image, label="flat (flt)")
-        self.write_products(ramp, image)
-        log.info("%s done in %.2f s, peak memory %.0f MB", self.name,
-                 time.perf_counter() - start, peak_rss_mb())
-        return image if image is not None else ramp
-
-    #: callables ``observer(label, model)`` called after every step (the pixel x-ray uses it)
-    observers = ()
-
-    def run_step(self, name, model, label=None):
-        """Run one step on ``model``, keeping its wall time and peak memory in ``timings``."""
-        step = getattr(self, name)
-        result = step.run(model)
-        if step.timing is not None:
-            self.timings[label or name] = step.timing
-        for observer in self.observers:
-            observer(label or name, result)
-        return result
-
-    def prepare_input(self, input_data):
-        """The pipeline's own copy of the exposure (a file is read fresh; a model is copied)."""
-        from hstramp.datamodels import RampModel
-        from hstramp.errors import InputFileError
-
-        model = self._datamodels_open(input_data)
-        if not isinstance(model, RampModel):
-            raise InputFileError(
-                f"{self.name} takes a raw or ima MultiAccum exposure; "
-                f"{model.meta.filename} is a {type(model).__name__}"
-            )
-        return model.copy() if model is input_data else model
-
-    def check_references(self, model):
-        """Resolve every reference file the steps will use, before any work is done.
-
-        Raises
-        ------
-        hstramp.reference.ReferenceFileError
-            The first missing or unreadable reference, naming keyword and path.
-        """
-        for name in self.step_defs:
-            step = getattr(self, name)
-            if step.skip or step.reason_not_to_run(model) is not None:
-                continue
-            try:
-                step.resolve_references(model)
-            except StepSkipped:
-                continue  # the step reports this itself when it runs
-            finally:
-                step._reference_files_used = []
-
-    def output_path(self, model, suffix):
-        """``<rootname>_<suffix>.fits`` in ``output_dir`` or next to the input."""
-        rootname = model.meta.observation.rootname or Path(model.meta.filename).stem.split("_")[0]
-        directory = self.output_dir or self.input_dir or "."
-        return Path(directory) / f"{rootname.lower()}_{suffix}.fits"
+            image = self.run_stage("flat", image, label="flat (flt)")
+        return (image if image is not None else ramp), {"ima": ramp, "flt": image}
 
     def product_paths(self, model):
         """The products this run will write: suffix -> path."""
         wanted = {"ima": self.save_ima, "flt": self.save_flt}
         return {suffix: self.output_path(model, suffix) for suffix, on in wanted.items() if on}
 
-    def check_outputs(self, model, input_data):
-        """Refuse, before any work, to write over the input or over products (unless asked).
+    def product_hdulist(self, suffix, made, filename):
+        """The ima (every read) or the flt, with calwf3's statistics keywords."""
+        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist
 
-        Raises
-        ------
-        OutputFileError
-            A product would replace the input file, or exists and ``overwrite`` is False, or
-            the output directory is not writable.
-        """
-        import os
-
-        from hstramp.errors import OutputFileError
-
-        source = Path(input_data).resolve() if isinstance(input_data, (str, Path)) else None
-        for path in self.product_paths(model).values():
-            if source is not None and path.resolve() == source:
-                raise OutputFileError(
-                    f"{path} is the input file; products never replace their input: "
-                    "choose another output_dir"
-                )
-            if path.exists() and not self.overwrite:
-                raise OutputFileError(
-                    f"output file {path} exists already; remove it or ask for overwrite "
-                    "(--overwrite=true / overwrite=True)"
-                )
-            directory = path.parent
-            if directory.is_dir() and not os.access(directory, os.W_OK):
-                raise OutputFileError(f"output directory {directory} is not writable")
-
-    def write_products(self, ramp, image):
-        """Write the ima and flt, all or nothing, with calwf3's statistics keywords."""
-        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, write_hdulists
-
-        paths = self.product_paths(ramp)
-        ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
-        products = []
-        if "ima" in paths:
-            products.append((ima_hdulist(ramp, paths["ima"].name, read_statistics(ramp)),
-                             paths["ima"]))
-        if "flt" in paths and image is not None:
-            products.append((flt_hdulist(image, paths["flt"].name,
-                                         statistics=image_statistics(image)), paths["flt"]))
-        write_hdulists(products, overwrite=self.overwrite, output_verify="ignore")
+        if suffix == "ima":
+            ramp = made["ima"]
+            ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
+            return ima_hdulist(ramp, filename, read_statistics(ramp))
+        image = made["flt"]
+        return flt_hdulist(image, filename, statistics=image_statistics(image))
 
 
 def read_statistics(ramp):

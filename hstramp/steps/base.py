@@ -1,23 +1,32 @@
 """The plumbing every hstramp step shares, so that each step only says what it computes.
 
-A step subclass declares::
+A step subclass declares (``tests/steps/test_template.py`` runs this very example)::
 
-    class DarkStep(HstrampStep):
-        class_alias = "wfc3ir_dark"        # stpipe alias (never collides with jwst's)
-        switch = "darkcorr"               # header switch it follows (meta.cal_step.<switch>)
-        reference_file_types = ["darkfile"]
-        spec = "..."                      # its own parameters (if any)
-        params_class = SomeParameters     # the core dataclass those parameters fill
+    class PedestalStep(HstrampStep):
+        class_alias = "wfc3ir_pedestal"    # stpipe alias (never collides with jwst's)
+        switch_keyword = "zoffcorr"        # header switch it follows (meta.cal_step.zoffcorr)
+        reference_file_types = ["ccdtab"]  # resolved before apply(): references["ccdtab"]
+        input_models = (RampModel,)        # the model classes it accepts
+        spec = "level = float(default=0.0)  # its own parameters (stpipe configspec lines)"
+        params_class = PedestalParameters  # the core dataclass those parameters fill
 
         def apply(self, model, references):
-            ...                           # fetch reference contents, call hstramp.core, return
+            params = self.core_parameters()  # PedestalParameters(level=...)
+            model.data = subtract_pedestal(model.data, params.level)  # hstramp.core works
+            return model
 
 and the base class does the rest: opening the input (a copy, never the caller's model), the
 header-switch decision (PERFORM runs, OMIT skips, COMPLETE is not redone; the ``switch``
 parameter wins), reference resolution (``override_<reftype>`` wins, else the header keyword
-through ``iref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a missing file is an
-error naming keyword and path, raised before any work), status recording, and one INFO line with
-wall time and peak memory.
+through ``iref$`` or ``oref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a
+missing file is an error naming keyword and path, raised before any work), status recording,
+and one INFO line with wall time and peak memory.
+
+``apply`` says what happened by how it ends: it returns the result (recorded COMPLETE), raises
+:class:`StepSkipped` (recorded SKIPPED, with a warning) or raises :class:`StepUnchanged` (it ran
+and had nothing to change: nothing is recorded). Each run's :class:`StepOutcome` goes to whoever
+collects outcomes (:func:`collect_outcomes`; a pipeline passes it on to its stage hooks): the
+step instance keeps no state from one run to the next.
 
 No CRDS server is ever contacted: :meth:`get_config_from_reference` returns an empty
 configuration and :meth:`get_reference_file` resolves header keywords locally.
@@ -25,24 +34,27 @@ configuration and :meth:`get_reference_file` resolves header keywords locally.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import difflib
-import gc
 import logging
 import re
 import resource
 import time
 from pathlib import Path
 
-from stpipe import Pipeline, Step
+from stpipe import Step
 
-from hstramp.errors import ParameterError
+from hstramp.errors import InputFileError, ParameterError
 
 __all__ = [
-    "HstrampPipeline",
     "HstrampPlumbing",
     "HstrampStep",
+    "StepOutcome",
     "StepSkipped",
+    "StepUnchanged",
+    "collect_outcomes",
     "peak_rss_mb",
 ]
 
@@ -53,6 +65,68 @@ _PRODUCT_SUFFIXES = {"raw", "ima", "flt", "crj", "sfl", "rate", "cal"}
 
 class StepSkipped(Exception):
     """Raised inside a step to skip it with a reason (recorded as SKIPPED, logged as warning)."""
+
+
+class StepUnchanged(Exception):
+    """Raised by :meth:`HstrampStep.apply` that ran and found nothing to change.
+
+    The model is returned as it came, its switch is left as it was, and the reason is logged
+    at INFO (e.g. flatten-ramp in auto mode on an exposure without a time-variable background).
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class StepOutcome:
+    """What one run of a step did.
+
+    Attributes
+    ----------
+    step : str
+        The step's name (its name in the pipeline, e.g. ``"dark"``).
+    status : str
+        ``"COMPLETE"`` (applied), ``"UNCHANGED"`` (ran, nothing to change), ``"SKIPPED"``
+        (could not run: a reference 'N/A' or DUMMY ...) or ``"NOT RUN"`` (the switch said so).
+    reason : str or None
+        Why it did not apply (None when COMPLETE).
+    seconds : float or None
+        Wall time of :meth:`HstrampStep.apply` (None when it did not run).
+    peak_mb : float or None
+        Peak memory of the process after it ran, MB (None when it did not run).
+    """
+
+    step: str
+    status: str
+    reason: str | None = None
+    seconds: float | None = None
+    peak_mb: float | None = None
+
+
+_OUTCOMES = contextvars.ContextVar("hstramp_step_outcomes", default=None)
+
+
+@contextlib.contextmanager
+def collect_outcomes():
+    """Collect the :class:`StepOutcome` of every hstramp step run inside the block.
+
+    Yields
+    ------
+    list of StepOutcome
+        Filled as the steps finish (nothing for a step skipped with ``skip=True``, which
+        stpipe does not run at all).
+    """
+    outcomes = []
+    token = _OUTCOMES.set(outcomes)
+    try:
+        yield outcomes
+    finally:
+        _OUTCOMES.reset(token)
+
+
+def _report_outcome(outcome):
+    """Hand ``outcome`` to the innermost :func:`collect_outcomes` block, if any."""
+    collected = _OUTCOMES.get()
+    if collected is not None:
+        collected.append(outcome)
 
 
 def peak_rss_mb():
@@ -132,11 +206,29 @@ class HstrampPlumbing:
     #: stpipe: never prefetch through CRDS
     prefetch_references = False
 
+    #: the model classes accepted as input (empty: any hstramp model)
+    input_models: tuple = ()
+
     @classmethod
     def _datamodels_open(cls, init, **kwargs):
         from hstramp.datamodels import open as open_model
 
         return open_model(init)
+
+    def open_input(self, input_data):
+        """Open ``input_data`` (a path or a model) and check it is one of :attr:`input_models`.
+
+        Raises
+        ------
+        InputFileError
+            Naming this step or pipeline, what it takes and what it got.
+        """
+        model = self._datamodels_open(input_data)
+        if self.input_models and not isinstance(model, self.input_models):
+            names = " or ".join(cls.__name__ for cls in self.input_models)
+            raise InputFileError(f"{self.name} takes a {names}; {model.meta.filename} is a "
+                                 f"{type(model).__name__}")
+        return model
 
     def __init__(self, *args, **kwargs):
         from stpipe.config_parser import ValidationError
@@ -189,35 +281,6 @@ class HstrampPlumbing:
         return str(Path(name).name) if name else name
 
 
-class HstrampPipeline(HstrampPlumbing, Pipeline):
-    """Base class of the hstramp pipelines: stpipe's Pipeline without CRDS."""
-
-    spec = """
-    output_ext = string(default='.fits')  # extension of the products
-    """
-
-    #: steps work on the pipeline's own copy of the exposure, in place
-    steps_modify_in_place = True
-
-    def save_model(self, model, *args, **kwargs):
-        """The pipeline writes its own products (ima, flt); stpipe's generic save is not used."""
-        return None
-
-    def run(self, *args):
-        """stpipe's run, with the objects alive at the start frozen out of garbage collection.
-
-        stpipe calls ``gc.collect()`` before every step; with the objects of every imported
-        package (astropy, asdf schemas ...) to scan, that costs about 50 ms a step. Freezing
-        them for the duration of the run leaves only the objects the run creates to scan.
-        """
-        gc.collect()
-        gc.freeze()
-        try:
-            return super().run(*args)
-        finally:
-            gc.unfreeze()
-
-
 class HstrampStep(HstrampPlumbing, Step):
     """Base class of every hstramp step (see the module docstring for what it provides)."""
 
@@ -230,10 +293,8 @@ class HstrampStep(HstrampPlumbing, Step):
     switch_keyword: str | None = None
     #: the core parameter dataclass filled from this step's own spec parameters
     params_class = None
-    #: the model class(es) the step accepts
-    input_models: tuple = ()
-    #: (seconds, peak MB) of the last apply(); None if the step did not run
-    timing = None
+    #: False for a step that follows a switch another step records (jump before the ramp fit)
+    records_switch = True
 
     def get_reference_file(self, model, reference_file_type):
         """Resolve a reference file locally: ``override_<reftype>`` wins, else the header.
@@ -277,15 +338,30 @@ class HstrampStep(HstrampPlumbing, Step):
 
     # ------------------------------------------------------------------ the template
     def process(self, input_data):
-        """Open, decide, resolve references, apply, record. Subclasses implement :meth:`apply`."""
-        self.timing = None
-        model = self.prepare_input(input_data)
+        """Open the input and :meth:`run_on` it; the outcome goes to :func:`collect_outcomes`."""
+        result, outcome = self.run_on(self.prepare_input(input_data))
+        _report_outcome(outcome)
+        return result
+
+    def run_on(self, model):
+        """Decide, resolve references, apply, record. Subclasses implement :meth:`apply`.
+
+        Parameters
+        ----------
+        model : HstrampModel
+            The step's own copy of the input.
+
+        Returns
+        -------
+        tuple
+            ``(result model, StepOutcome)``.
+        """
         reason = self.reason_not_to_run(model)
         if reason is not None:
             log.info("%s not run: %s", self.name, reason)
             if self.switch == "omit":
                 self.record_status(model, "OMIT")
-            return model
+            return model, StepOutcome(self.name, "NOT RUN", reason)
         try:
             references = self.resolve_references(model)
             start = time.perf_counter()
@@ -293,12 +369,17 @@ class HstrampStep(HstrampPlumbing, Step):
         except StepSkipped as skipped:
             log.warning("%s skipped: %s", self.name, skipped)
             self.record_status(model, "SKIPPED")
-            return model
-        self.record_status(result, "COMPLETE")
-        self.record_references(result, references)
-        self.timing = (time.perf_counter() - start, peak_rss_mb())
-        log.info("%s done in %.3f s, peak memory %.0f MB", self.name, *self.timing)
-        return result
+            return model, StepOutcome(self.name, "SKIPPED", str(skipped))
+        except StepUnchanged as unchanged:
+            log.info("%s: %s", self.name, unchanged)
+            result, status, reason = model, "UNCHANGED", str(unchanged)
+        else:
+            self.record_status(result, "COMPLETE")
+            self.record_references(result, references)
+            status = "COMPLETE"
+        seconds, peak_mb = time.perf_counter() - start, peak_rss_mb()
+        log.info("%s done in %.3f s, peak memory %.0f MB", self.name, seconds, peak_mb)
+        return result, StepOutcome(self.name, status, reason, seconds, peak_mb)
 
     def apply(self, model, references):
         """Do the step's work on ``model`` (a private copy) and return the result model.
@@ -309,21 +390,25 @@ class HstrampStep(HstrampPlumbing, Step):
             The step's own copy of the input: modify it freely.
         references : dict
             reftype -> absolute path, for each of :attr:`reference_file_types`.
+
+        Returns
+        -------
+        HstrampModel
+            The result (``model`` itself, or a new model such as the fitted image).
+
+        Raises
+        ------
+        StepSkipped
+            The step cannot be done on this input (recorded SKIPPED).
+        StepUnchanged
+            The step ran and had nothing to change (nothing recorded).
         """
         raise NotImplementedError(f"{type(self).__name__} must implement apply()")
 
     # ------------------------------------------------------------------ pieces
     def prepare_input(self, input_data):
         """Open the input and return a model this step may modify (never the caller's)."""
-        model = self._datamodels_open(input_data)
-        if self.input_models and not isinstance(model, self.input_models):
-            from hstramp.errors import InputFileError
-
-            names = " or ".join(cls.__name__ for cls in self.input_models)
-            raise InputFileError(
-                f"{self.name} takes a {names}; got a {type(model).__name__} "
-                f"({model.meta.filename})"
-            )
+        model = self.open_input(input_data)
         if model is input_data and not self.works_in_place():
             model = model.copy()
         model.make_arrays_native()  # the core writes into the model's arrays
@@ -395,7 +480,7 @@ class HstrampStep(HstrampPlumbing, Step):
 
     def record_status(self, model, status):
         """Set this step's switch in the model to ``status`` (COMPLETE, SKIPPED, OMIT)."""
-        if self.switch_keyword is not None:
+        if self.switch_keyword is not None and self.records_switch:
             setattr(model.meta.cal_step, self.switch_keyword, status)
 
     def record_references(self, model, references):

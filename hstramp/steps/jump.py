@@ -14,6 +14,7 @@ class JumpStep(HstrampStep):
 
     class_alias = "wfc3ir_jump"
     switch_keyword = "crcorr"
+    records_switch = False  # the ramp fit, which must still run after this step, records CRCORR
     reference_file_types = ["ccdtab", "oscntab"]
     input_models = (RampModel,)
     params_class = JumpParameters
@@ -30,9 +31,6 @@ class JumpStep(HstrampStep):
     after_jump_flag_time2 = float(min=0, default=0.0)  # s; for this long after the jump
     block_rows = integer(min=0, default=0)  # rows per block (0: automatic, bounded memory)
     """
-
-    def record_status(self, model, status):
-        """CRCORR is recorded by the ramp fit, which must still run after this step."""
 
     def apply(self, model, references):
         detector = load_detector(model, references)

@@ -16,7 +16,7 @@ from hstramp.core.units import accumulated_counts, count_scale
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
-from hstramp.steps.tvb import set_primary_cards
+from hstramp.steps.headers import set_primary_cards, shift_to_science_area
 
 __all__ = ["RampFitStep"]
 
@@ -84,15 +84,3 @@ def rate_unit_of(bunit):
     """BUNIT of the fitted rate: ELECTRONS/S for a ramp in electrons, else COUNTS/S."""
     return "ELECTRONS/S" if (bunit or "").upper().startswith("ELECTRONS") else "COUNTS/S"
 
-
-def shift_to_science_area(image, trim):
-    """Shift LTV and CRPIX by the trimmed border, as calwf3 does for the flt."""
-    x1, _x2, y1, _y2 = trim
-    image.meta.subarray.ltv1 = (image.meta.subarray.ltv1 or 0.0) - x1
-    image.meta.subarray.ltv2 = (image.meta.subarray.ltv2 or 0.0) - y1
-    shifts = {"CRPIX1": -x1, "CRPIX2": -y1, "LTV1": -x1, "LTV2": -y1}
-    cards = image.meta.headers.instance.get("sci") or []
-    image.meta.headers.sci = [
-        [key, value + shifts[key] if key in shifts and value is not None else value, comment]
-        for key, value, comment in cards
-    ]

@@ -24,32 +24,12 @@ from hstramp.core.tvb import (
     sky_levels,
 )
 from hstramp.datamodels.models import RampModel
-from hstramp.steps.base import HstrampStep
+from hstramp.steps.base import HstrampStep, StepUnchanged
+from hstramp.steps.headers import set_primary_cards
 
-__all__ = ["FlattenRampStep", "set_primary_cards"]
+__all__ = ["FlattenRampStep"]
 
 log = logging.getLogger(__name__)
-
-
-def set_primary_cards(model, cards):
-    """Add or replace primary-header cards of a model's product.
-
-    Parameters
-    ----------
-    model : HstrampModel
-        Its ``meta.headers.primary`` (the cards the FITS writers start from) is updated.
-    cards : list of tuple
-        ``(keyword, value, comment)``; an existing card with the keyword is replaced in place.
-    """
-    current = [list(card) for card in (model.meta.headers.instance.get("primary") or [])]
-    for keyword, value, comment in cards:
-        for card in current:
-            if card[0] == keyword:
-                card[1], card[2] = value, comment
-                break
-        else:
-            current.append([keyword, value, comment])
-    model.meta.headers.primary = current
 
 
 def _header_number(value):
@@ -87,20 +67,11 @@ class FlattenRampStep(HstrampStep):
     nsigma = float(min=0, default=3.0)  # ... and by this many standard errors
     """  # noqa: E501
 
-    _flattened = False
-
     def reason_not_to_run(self, model):
         """``mode='off'`` never runs (and records nothing); otherwise the header switch rules."""
-        self._flattened = False
         if self.mode == "off":
             return "mode=off"
         return super().reason_not_to_run(model)
-
-    def record_status(self, model, status):
-        """Record TVBCORR, except COMPLETE when auto mode left the ramp alone."""
-        if status == "COMPLETE" and not self._flattened:
-            return
-        super().record_status(model, status)
 
     def apply(self, model, references):
         params = self.core_parameters()
@@ -118,13 +89,11 @@ class FlattenRampStep(HstrampStep):
         summary = (f"metric {detection.metric:.4f} ({detection.significance:.1f} sigma; "
                    f"threshold {detection.threshold:g}), reads with extra background: {reads}")
         if params.mode == "auto" and not detection.affected:
-            log.info("%s: %s: no time-variable background detected; ramp left as it is",
-                     self.name, summary)
-            return model
+            raise StepUnchanged(f"{summary}: no time-variable background detected; "
+                                "ramp left as it is")
         result = flatten_ramp(model.data, model.times, sky.sky, in_rates=in_rates,
                               region=science)
         model.data = result.data
-        self._flattened = True
         unit = (model.meta.bunit_data or "COUNTS").split("/")[0]
         log.info("%s: flatten-ramp applied (mode=%s): %s; sky rate kept %.4g %s/s",
                  self.name, params.mode, summary, result.sky_rate, unit)

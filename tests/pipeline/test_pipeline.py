@@ -281,3 +281,23 @@ def test_a_reference_replaced_between_runs_is_read_again(exposure, iref, tmp_pat
     third = WFC3IRPipeline(output_dir=str(tmp_path / "c"), save_ima=False).run(
         str(exposure.raw_path))
     assert third.meta.cal_step.noiscorr == "SKIPPED"
+
+
+def test_every_stage_is_reported_to_the_stage_hooks(exposure, iref, tmp_path):
+    """One hook serves the x-ray, the batch and the timings; nothing is monkeypatched."""
+    from hstramp.batch import track_stages
+    from hstramp.pipeline.wfc3ir import RAMP_STEPS
+
+    pipeline = WFC3IRPipeline(output_dir=str(tmp_path))
+    events, started = [], []
+    pipeline.add_stage_hook(events.append)
+    track_stages(pipeline, started.append)
+    image = pipeline.run(str(exposure.raw_path))
+    assert started == ["read", "check", *RAMP_STEPS, "ramp_fit", "flat", "flat (flt)", "write"]
+    assert [e.stage for e in events if e.finished] == started
+    outcomes = {e.stage: e.outcome for e in events if e.outcome is not None}
+    assert outcomes["flatten_ramp"].status == "NOT RUN"  # mode=off
+    assert outcomes["flat (flt)"].status == "COMPLETE"
+    assert [e.model for e in events if e.finished][-2] is image
+    assert list(pipeline.timings) == [s for s in started[2:-1] if s != "flatten_ramp"]
+    assert not {"prepare_input", "run_stage", "write_products"} & set(vars(pipeline))

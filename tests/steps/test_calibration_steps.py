@@ -22,8 +22,9 @@ from hstramp.datamodels import ImageModel, RampModel
 from hstramp.datamodels import open as open_model
 from hstramp.datamodels.dqflags import SATURATED, ZERO_READ_SIGNAL
 from hstramp.errors import ParameterError
+from hstramp.pipeline.base import HstrampPipeline
 from hstramp.reference import ReferenceFileError, read_ccdtab, read_flats, read_oscntab
-from hstramp.steps.base import HstrampPipeline, HstrampStep
+from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import Detector
 from tests.conftest import sha256
 from tests.steps.conftest import STEP_BY_NAME, STEPS, TO_DARK, run_steps

@@ -146,3 +146,78 @@ def test_missing_reference_is_reported_before_any_work(binned_sim, oref, tmp_pat
 def test_expscorr_omit_writes_the_crj_only(binned_sim, oref, tmp_path):
     STISCCDPipeline.call(str(binned_sim.raw_path), output_dir=str(tmp_path), expscorr="omit")
     assert [p.name for p in tmp_path.iterdir()] == [f"{binned_sim.rootname}_crj.fits"]
+
+
+def test_a_raw_named_flt_is_never_replaced_by_its_own_flt(binned_sim, oref, tmp_path):
+    """A STIS raw saved as ``<rootname>_flt.fits``: the flt product would be the input file."""
+    raw = tmp_path / f"{binned_sim.rootname}_flt.fits"
+    shutil.copy(binned_sim.raw_path, raw)
+    before = sha256(raw)
+    with pytest.raises(OutputFileError, match="is the input file"):
+        STISCCDPipeline.call(str(raw), overwrite=True)
+    assert sha256(raw) == before
+    assert [p.name for p in tmp_path.iterdir()] == [raw.name]
+    done = strun("stis_ccd_pipeline", str(raw), "--overwrite=true")
+    assert done.returncode != 0 and "is the input file" in done.stderr
+    assert sha256(raw) == before
+
+
+def test_an_existing_crj_stops_the_run_before_the_flt_is_written(binned_sim, oref, tmp_path):
+    """No half product set: with a crj already there, the flt is not written either."""
+    STISCCDPipeline.call(str(binned_sim.raw_path), output_dir=str(tmp_path), expscorr="omit")
+    crj = tmp_path / f"{binned_sim.rootname}_crj.fits"
+    before = sha256(crj)
+    with pytest.raises(OutputFileError, match="exists already"):
+        STISCCDPipeline.call(str(binned_sim.raw_path), output_dir=str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == [crj.name]
+    assert sha256(crj) == before
+
+
+def test_a_failed_write_leaves_no_product_of_the_set(binned_sim, oref, tmp_path, monkeypatch):
+    """The crj and the flt are written together: a failure on the second leaves neither."""
+    written = []
+    original = fits.HDUList.writeto
+
+    def writeto(self, name, *args, **kwargs):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(fits.HDUList, "writeto", writeto)
+    with pytest.raises(OutputFileError, match="No space left"):
+        STISCCDPipeline.call(str(binned_sim.raw_path), output_dir=str(tmp_path))
+    assert len(written) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stages_are_reported_to_the_hook_in_order(binned_sim, oref, tmp_path):
+    pipeline = STISCCDPipeline(output_dir=str(tmp_path))
+    events = []
+    pipeline.add_stage_hook(events.append)
+    crj = pipeline.run(str(binned_sim.raw_path))
+    started = [e.stage for e in events if not e.finished]
+    assert started == ["read", "check", "dq_init", "blev", "noise", "bias", "crreject", "dark",
+                       "flat", "dark (crj)", "flat (crj)", "write"]
+    assert [e.stage for e in events if e.finished] == started
+    last_step = [e for e in events if e.finished and e.outcome is not None][-1]
+    assert last_step.model is crj and last_step.outcome.status == "COMPLETE"
+    assert list(pipeline.timings) == started[2:-1]
+
+
+def test_a_stis_config_naming_the_old_step_modules_still_works(binned_sim, oref, tmp_path):
+    """Parameter files written before the steps moved to hstramp.steps.stis name the old step
+    modules; stpipe takes the step classes from the pipeline, so they keep working."""
+    import asdf
+
+    with asdf.open(CONFIG / "stis_ccd.asdf") as af:
+        tree = {k: af.tree[k] for k in ("class", "name", "parameters", "steps")}
+    for step in tree["steps"]:
+        module, cls = step["class"].rsplit(".", 1)
+        step["class"] = f"hstramp.steps.stis_{module.rsplit('.', 1)[1]}.{cls}"
+    tree["steps"][4]["parameters"]["crsigmas"] = [5.0, 4.0]
+    old = tmp_path / "old_stis_ccd.asdf"
+    asdf.AsdfFile(tree).write_to(old)
+    pipeline = STISCCDPipeline.from_config_file(str(old))
+    assert pipeline.crreject.crsigmas == [5.0, 4.0]
+    assert pipeline.step_defs["crreject"].__module__ == "hstramp.steps.stis.crreject"

@@ -5,13 +5,13 @@ import pytest
 
 from hstramp.datamodels.stis_fits import read_stis
 from hstramp.reference import ReferenceFileError
-from hstramp.steps.stis_bias import STISBiasStep
-from hstramp.steps.stis_blev import STISBiasLevelStep
-from hstramp.steps.stis_crreject import STISCRRejectStep
-from hstramp.steps.stis_dark import STISDarkStep
-from hstramp.steps.stis_dq_init import STISDQInitStep
-from hstramp.steps.stis_flat import STISFlatStep
-from hstramp.steps.stis_noise import STISNoiseStep
+from hstramp.steps.stis.bias import STISBiasStep
+from hstramp.steps.stis.blev import STISBiasLevelStep
+from hstramp.steps.stis.crreject import STISCRRejectStep
+from hstramp.steps.stis.dark import STISDarkStep
+from hstramp.steps.stis.dq_init import STISDQInitStep
+from hstramp.steps.stis.flat import STISFlatStep
+from hstramp.steps.stis.noise import STISNoiseStep
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_missing_reference_names_keyword_and_path(raw, oref, tmp_path):
 
 
 def test_blev_parameters_reach_the_core(raw, oref, monkeypatch):
-    import hstramp.steps.stis_blev as module
+    import hstramp.steps.stis.blev as module
 
     seen = {}
     real = module.overscan_bias_correct
@@ -84,7 +84,7 @@ def test_blev_parameters_reach_the_core(raw, oref, monkeypatch):
     ("crmask", False, False)])
 def test_crreject_parameters_reach_the_core(prepared, oref, monkeypatch, name, value,
                                             expected):
-    import hstramp.steps.stis_crreject as module
+    import hstramp.steps.stis.crreject as module
 
     seen = {}
     real = module.cr_reject

@@ -7,7 +7,7 @@ import logging
 from hstramp.core.stis.crreject import cr_reject
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.steps.base import HstrampStep, StepSkipped
-from hstramp.steps.stis_common import ccd_parameters
+from hstramp.steps.stis.common import ccd_parameters
 
 __all__ = ["STISCRRejectStep"]
 

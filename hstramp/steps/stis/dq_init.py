@@ -4,7 +4,7 @@ from hstramp.core.dqinit import dq_init
 from hstramp.core.stis.dqinit import aperture_edge_flags, pixel_scale_from_cd, saturation_flags
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis_common import ccd_parameters, model_geometry
+from hstramp.steps.stis.common import ccd_parameters, model_geometry
 
 __all__ = ["STISDQInitStep"]
 

@@ -5,7 +5,7 @@ import numpy as np
 from hstramp.core.stis.calib import subtract_scaled
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis_common import ccd_parameters, model_geometry
+from hstramp.steps.stis.common import ccd_parameters, model_geometry
 
 __all__ = ["STISDarkStep"]
 

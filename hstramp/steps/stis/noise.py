@@ -3,7 +3,7 @@
 from hstramp.core.stis.noise import initial_error
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis_common import ccd_parameters
+from hstramp.steps.stis.common import ccd_parameters
 
 __all__ = ["STISNoiseStep"]
 

@@ -3,7 +3,7 @@
 from hstramp.core.stis.calib import subtract_scaled
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis_common import model_geometry
+from hstramp.steps.stis.common import model_geometry
 
 __all__ = ["STISBiasStep"]
 

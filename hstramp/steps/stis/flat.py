@@ -4,7 +4,7 @@ from hstramp.core.flat import flat_field
 from hstramp.core.stis.dqflags import CALIBDEFECT
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.steps.base import HstrampStep, StepSkipped
-from hstramp.steps.stis_common import model_geometry
+from hstramp.steps.stis.common import model_geometry
 
 __all__ = ["STISFlatStep"]
 

@@ -49,6 +49,7 @@ __all__ = [
     "imset_index",
     "long_values_allowed",
     "meta_keywords",
+    "meta_value",
     "open_hdulist",
     "primary_hdu",
     "primary_header",
@@ -189,12 +190,12 @@ def require_keyword(header, keyword, path, where="primary header"):
     return header[keyword]
 
 
-def imset_index(hdulist, path):
+def imset_index(hdulist):
     """Map (EXTNAME, EXTVER) -> HDU for every extension (EXTVER 1 when it has none).
 
-    Only indexes: whether the imsets are complete is each reader's check, since the
-    extensions of an imset differ by instrument. ``path`` is accepted for symmetry with
-    the other readers' helpers and not used.
+    It only indexes, and checks nothing: whether every imset is complete is each reader's
+    own check, since an imset's extensions differ by instrument (WFC3: SCI, ERR, DQ, SAMP,
+    TIME; STIS: SCI, ERR, DQ). EXTNAME is compared upper-case and stripped.
     """
     index = {}
     for hdu in hdulist[1:]:

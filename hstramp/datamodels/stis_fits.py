@@ -35,6 +35,7 @@ from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
 
 __all__ = [
+    "EXTENSION_KEYWORDS",
     "is_stis",
     "read_stis",
     "read_stis_crj",
@@ -50,8 +51,8 @@ STIS_EXTNAMES = ("SCI", "ERR", "DQ")
 _PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
               ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
               ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1))
-#: SCI keywords the writers recompute
-_RECOMPUTED = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
+#: SCI keywords each extension gets from the writer (per imset), never carried over
+EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
                "LTV1", "LTV2", "DATAMIN", "DATAMAX", "NGOODPIX", "GOODMEAN", "SNRMEAN"}
 
 
@@ -160,7 +161,7 @@ def read_stis_exposures(path):
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_stis_ccd(primary, path)
-        index = imset_index(hdulist, path)
+        index = imset_index(hdulist)
         nsci = _count_imsets(primary, index, hdulist, path)
         first = index[("SCI", 1)]
         if first.data is None or np.asarray(first.data).ndim != 2:
@@ -260,7 +261,7 @@ def write_stis_crj(model, path, overwrite=False):
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
            "MEANDARK": stis.meandark}
     hdus = [primary_hdu(model, 3, path.name)]
-    hdus += _imset_hdus(model, extension_template(model, skip=_RECOMPUTED), 1, model.data,
+    hdus += _imset_hdus(model, extension_template(model, skip=EXTENSION_KEYWORDS), 1, model.data,
                         model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
     write_hdulists([(fits.HDUList(hdus), path)], overwrite)
     return path
@@ -284,7 +285,7 @@ def write_stis_flt(model, path, overwrite=False):
     path = Path(path)
     model.check_arrays()
     hdus = [primary_hdu(model, 3 * model.nexp, path.name)]
-    template = extension_template(model, skip=_RECOMPUTED)
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
     for k in range(model.nexp):
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),

@@ -35,6 +35,7 @@ from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.errors import InputFileError
 
 __all__ = [
+    "EXTENSION_KEYWORDS",
     "IMSET_EXTNAMES",
     "flt_hdulist",
     "ima_hdulist",
@@ -50,8 +51,8 @@ log = logging.getLogger(__name__)
 
 IMSET_EXTNAMES = ("SCI", "ERR", "DQ", "SAMP", "TIME")
 
-#: per-read and statistics keywords that the writers recompute, never carried over
-_RECOMPUTED = {
+#: per-read and statistics keywords each extension gets from the writer, never carried over
+EXTENSION_KEYWORDS = {
     "SAMPNUM", "SAMPTIME", "DELTATIM", "ROUTTIME", "MEANBLEV", "MEANDARK", "BUNIT", "DATAMIN",
     "DATAMAX", "NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX", "SNRMEAN",
 }
@@ -165,7 +166,7 @@ def read_multiaccum(path):
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist, path)
+        index = imset_index(hdulist)
         nsamp = _check_imsets(primary, index, hdulist, path)
         last_sci = index[("SCI", 1)]
         if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
@@ -207,7 +208,7 @@ def read_flt(path):
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist, path)
+        index = imset_index(hdulist)
         for name in IMSET_EXTNAMES:
             if (name, 1) not in index:
                 raise InputFileError(f"{path}: extension {name},1 is missing")
@@ -268,7 +269,7 @@ def ima_hdulist(model, filename, statistics=None):
     bunit = model.meta.bunit_data or "COUNTS"
     hdus = [primary_hdu(model, 5 * nsamp, filename)]
     hdus[0].header["NSAMP"] = nsamp
-    template = extension_template(model, skip=_RECOMPUTED)
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
     for ver in range(1, nsamp + 1):
         hdus.extend(_imset_hdus(model, template, ver, bunit, statistics))
     return fits.HDUList(hdus)
@@ -382,6 +383,6 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
     hdus = [primary_hdu(model, len(arrays), filename)]
-    template = extension_template(model, skip=_RECOMPUTED)
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
     hdus += [image_hdu(template, name, 1, data, extra) for name, data, extra in arrays]
     return fits.HDUList(hdus)

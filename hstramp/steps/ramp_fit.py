@@ -13,6 +13,7 @@ from hstramp.core.ramp_fit import RampFitParameters, fit_ramps
 from hstramp.core.stats import science_slices
 from hstramp.core.tvb import last_minus_first
 from hstramp.core.units import accumulated_counts, count_scale
+from hstramp.datamodels.headers import shift_sci_keywords
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
@@ -86,9 +87,4 @@ def shift_to_science_area(image, trim):
     x1, _x2, y1, _y2 = trim
     image.meta.subarray.ltv1 = (image.meta.subarray.ltv1 or 0.0) - x1
     image.meta.subarray.ltv2 = (image.meta.subarray.ltv2 or 0.0) - y1
-    shifts = {"CRPIX1": -x1, "CRPIX2": -y1, "LTV1": -x1, "LTV2": -y1}
-    cards = image.meta.headers.instance.get("sci") or []
-    image.meta.headers.sci = [
-        [key, value + shifts[key] if key in shifts and value is not None else value, comment]
-        for key, value, comment in cards
-    ]
+    shift_sci_keywords(image, {"CRPIX1": -x1, "CRPIX2": -y1, "LTV1": -x1, "LTV2": -y1})

@@ -1,8 +1,8 @@
 """Datamodels, their schemas, DQ flags and the WFC3 and STIS FITS readers and writers.
 
-``hstramp.datamodels.dqflags`` is a plain module of flag values; importing it loads this
-package (stdatamodels, astropy) too, so the pure-numpy core takes its flags from
-``hstramp.core`` instead.
+Plain imports of the public API. ``hstramp.datamodels.dqflags`` is a module of flag values
+with no other dependency, but importing it runs this package's imports (stdatamodels,
+astropy) first; nothing here imports ``hstramp.core``, so there is no import cycle.
 """
 
 from hstramp.datamodels.io import open

@@ -325,20 +325,25 @@ def _walk_meta(schema, path):
         yield from _walk_meta(sub, here)
 
 
-def _meta_node(model, path, create=False):
-    """The metadata node holding ``path``'s leaf (None if absent and not ``create``)."""
+def _meta_node(model, path):
+    """The metadata node holding ``path``'s leaf, created if the model has none yet."""
     node = model.meta
     for part in path[:-1]:
-        node = getattr(node, part) if create else getattr(node, part, None)
-        if node is None:
-            return None
+        node = getattr(node, part)
+    return node
+
+
+def _stored_node(model, path):
+    """The stored metadata dict holding ``path``'s leaf, or {} (nothing is created)."""
+    node = model.meta.instance
+    for part in path[:-1]:
+        node = node.get(part) or {}
     return node
 
 
 def meta_value(model, entry):
     """The model's value for one :class:`MetaKeyword` (None if not set)."""
-    node = _meta_node(model, entry.path)
-    return None if node is None else getattr(node, entry.path[-1], None)
+    return _stored_node(model, entry.path).get(entry.path[-1])
 
 
 def set_meta(model, primary, sci_header, path, exclude=()):
@@ -370,7 +375,7 @@ def set_meta(model, primary, sci_header, path, exclude=()):
         value = header_value(headers[entry.hdu], entry.keyword)
         if value is None or (entry.switch and value == ""):
             continue  # an empty switch is no instruction
-        setattr(_meta_node(model, entry.path, create=True), entry.path[-1],
+        setattr(_meta_node(model, entry.path), entry.path[-1],
                 _checked_value(entry, value, path))
     model.meta.headers.primary = header_to_cards(primary)
     model.meta.headers.sci = header_to_cards(sci_header)
@@ -398,8 +403,8 @@ def _card_comment(model, entry, current):
     """The comment of a card of hstramp's own, filled in from its node; else ``current``."""
     names = [field for _text, field, _spec, _conv in string.Formatter().parse(entry.comment)
              if field]
-    node = _meta_node(model, entry.path)
-    values = {name: getattr(node, name, None) for name in names}
+    node = _stored_node(model, entry.path)
+    values = {name: node.get(name) for name in names}
     if any(value is None for value in values.values()):
         return current
     return entry.comment.format(**values)

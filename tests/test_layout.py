@@ -1,7 +1,7 @@
 """Which way imports go (docs/developer/layout.md): read from the source, never by running it.
 
 * No step module imports another step module: what steps share lives in ``steps.base``
-  (plumbing), ``steps.headers`` (header edits) or an instrument's helper module
+  (plumbing), ``datamodels.headers`` (header edits) or an instrument's helper module
   (``steps.detector``, ``steps.stis.common``).
 * No STIS module imports a WFC3 module and no WFC3 module a STIS one, in the pipelines, steps,
   CLI and datamodels: shared things live in neutral modules.
@@ -22,7 +22,7 @@ PACKAGE = Path(hstramp.__file__).parent
 #: their own checks)
 CHECKED = ("pipeline", "steps", "cli", "datamodels", "batch")
 #: step-package modules that hold no step (shared helpers)
-STEP_HELPERS = {"hstramp.steps", "hstramp.steps.base", "hstramp.steps.headers",
+STEP_HELPERS = {"hstramp.steps", "hstramp.steps.base",
                 "hstramp.steps.detector", "hstramp.steps.stis", "hstramp.steps.stis.common"}
 #: WFC3/IR modules outside the step package
 WFC3_MODULES = {"hstramp.pipeline.wfc3ir", "hstramp.datamodels.wfc3_fits", "hstramp.batch",
@@ -30,7 +30,7 @@ WFC3_MODULES = {"hstramp.pipeline.wfc3ir", "hstramp.datamodels.wfc3_fits", "hstr
                 "hstramp.cli.stats", "hstramp.cli.tvb", "hstramp.cli.batch"}
 #: imports across the line that another part of issue 14 removes (the neutral FITS helpers of
 #: datamodels/fits_io.py); each must still exist, so that the entry goes when the import does
-PENDING = {("hstramp.datamodels.stis_fits", "hstramp.datamodels.wfc3_fits")}
+PENDING = set()
 
 
 def module_name(path):

@@ -155,7 +155,7 @@ def load_ramp(path, *, as_stored=False):
     path = Path(path)
     model = read_multiaccum(path)
     bunit = (model.meta.bunit_data or "COUNTS").upper()
-    in_rates = "/S" in bunit
+    in_rates = model.in_rates
     if as_stored:
         data = model.data
     else:

@@ -1,32 +1,30 @@
-"""Datamodels, schemas, DQ flags and WFC3 FITS readers/writers.
+"""Datamodels, their schemas, DQ flags and the WFC3 and STIS FITS readers and writers.
 
-Heavy imports (stdatamodels, astropy) happen lazily so that ``hstramp.datamodels.dqflags``
-stays importable from the pure-numpy core.
+Plain imports of the public API. ``hstramp.datamodels.dqflags`` is a module of flag values
+with no other dependency, but importing it runs this package's imports (stdatamodels,
+astropy) first; nothing here imports ``hstramp.core``, so there is no import cycle.
 """
 
-import importlib
+from hstramp.datamodels.fits_io import write_hdulists
+from hstramp.datamodels.io import open
+from hstramp.datamodels.models import ImageModel, ModelShapeError, RampModel
+from hstramp.datamodels.stis_fits import read_stis, write_stis_crj, write_stis_flt
+from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
+from hstramp.datamodels.wfc3_fits import read_flt, read_multiaccum, write_flt, write_ima
 
-_LAZY = {
-    "RampModel": "hstramp.datamodels.models",
-    "ImageModel": "hstramp.datamodels.models",
-    "open": "hstramp.datamodels.io",
-    "ModelShapeError": "hstramp.datamodels.models",
-    "read_flt": "hstramp.datamodels.wfc3_fits",
-    "read_multiaccum": "hstramp.datamodels.wfc3_fits",
-    "write_ima": "hstramp.datamodels.wfc3_fits",
-    "write_flt": "hstramp.datamodels.wfc3_fits",
-    "write_hdulists": "hstramp.datamodels.wfc3_fits",
-    "STISCCDModel": "hstramp.datamodels.stis_models",
-    "STISImageModel": "hstramp.datamodels.stis_models",
-    "read_stis": "hstramp.datamodels.stis_fits",
-    "write_stis_crj": "hstramp.datamodels.stis_fits",
-    "write_stis_flt": "hstramp.datamodels.stis_fits",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'hstramp.datamodels' has no attribute {name!r}")
+__all__ = [
+    "ImageModel",
+    "ModelShapeError",
+    "RampModel",
+    "STISCCDModel",
+    "STISImageModel",
+    "open",
+    "read_flt",
+    "read_multiaccum",
+    "read_stis",
+    "write_flt",
+    "write_hdulists",
+    "write_ima",
+    "write_stis_crj",
+    "write_stis_flt",
+]

@@ -8,21 +8,15 @@ from pathlib import Path
 from astropy.io import fits
 
 from hstramp.datamodels.models import HstrampModel, ImageModel, RampModel
+from hstramp.datamodels.stis_fits import is_stis, read_stis
+from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.datamodels.wfc3_fits import read_flt, read_multiaccum
 from hstramp.errors import InputFileError
 
 __all__ = ["open"]
 
-_MODEL_TYPES = {"RampModel": RampModel, "ImageModel": ImageModel}
-
-
-def _model_class(model_type):
-    """The model class of a saved model type (the STIS ones imported only when needed)."""
-    if model_type in ("STISCCDModel", "STISImageModel"):
-        from hstramp.datamodels import stis_models
-
-        return getattr(stis_models, model_type)
-    return _MODEL_TYPES.get(model_type)
+_MODEL_TYPES = {model.__name__: model
+                for model in (RampModel, ImageModel, STISCCDModel, STISImageModel)}
 
 
 def open(init):
@@ -57,8 +51,6 @@ def open(init):
         raise InputFileError(f"input file {path} does not exist")
     if path.suffix.lower() == ".asdf":
         return _open_saved_model(path, _asdf_model_type(path))
-    from hstramp.datamodels.stis_fits import is_stis, read_stis
-
     if is_stis(path) and not _is_saved_model(path):
         return read_stis(path)
     kind = _fits_kind(path)
@@ -123,7 +115,7 @@ def _is_saved_model(path):
 
 
 def _open_saved_model(path, model_type):
-    cls = _model_class(model_type)
+    cls = _MODEL_TYPES.get(model_type)
     if cls is None:
         raise InputFileError(f"{path}: model type {model_type!r} is not an hstramp model")
     return cls(path)

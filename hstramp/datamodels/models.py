@@ -8,12 +8,15 @@ adds both checks, and the models run them whenever they are created, validated o
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from stdatamodels import DataModel
 
 from hstramp import __version__
+from hstramp.datamodels.dqflags import SDQFLAGS_DEFAULT
 
-__all__ = ["HstrampModel", "ImageModel", "ModelShapeError", "RampModel"]
+__all__ = ["HstrampModel", "ImageModel", "ModelShapeError", "RampModel", "WFC3IRModel"]
 
 _SCHEMA_PREFIX = "asdf://hstramp.org/schemas/"
 
@@ -54,6 +57,30 @@ class HstrampModel(DataModel):
             self._instance[attr] = value if value.dtype.isnative else value.astype(expected)
             return
         super().__setattr__(attr, value)
+
+    #: SDQFLAGS when the exposure's header has none (calwf3's and calstis's usual value)
+    DEFAULT_SDQFLAGS = SDQFLAGS_DEFAULT
+
+    @property
+    def sdqflags(self):
+        """Serious-DQ bits: ``meta.exposure.sdqflags``, else :attr:`DEFAULT_SDQFLAGS`."""
+        value = self.meta.exposure.sdqflags
+        return self.DEFAULT_SDQFLAGS if value is None else int(value)
+
+    def take_metadata(self, source):
+        """Make this model's metadata a copy of ``source``'s (a product of that exposure).
+
+        Everything under ``meta`` is copied (headers, switches, keywords), so later changes
+        to either model leave the other alone; only ``meta.model_type`` names this class.
+
+        Parameters
+        ----------
+        source : HstrampModel
+            The model whose metadata this one takes (the ramp of a fitted image, the stack
+            of a combined STIS image).
+        """
+        self._instance["meta"] = copy.deepcopy(source._instance["meta"])
+        self.meta.model_type = type(self).__name__
 
     @property
     def crds_observatory(self):
@@ -145,7 +172,35 @@ class HstrampModel(DataModel):
                     )
 
 
-class RampModel(HstrampModel):
+class WFC3IRModel(HstrampModel):
+    """What the WFC3/IR models share: the commanded gain and the data's unit."""
+
+    #: CCDGAIN when the header has none: the only gain WFC3/IR is operated at (e-/DN)
+    DEFAULT_CCDGAIN = 2.5
+
+    @property
+    def ccdgain(self):
+        """Commanded gain, e-/DN: ``meta.exposure.ccdgain``, else :attr:`DEFAULT_CCDGAIN`.
+
+        A missing or zero CCDGAIN takes the default (the CCDTAB and BPIXTAB rows are
+        selected by it).
+        """
+        return self.meta.exposure.ccdgain or self.DEFAULT_CCDGAIN
+
+    @property
+    def in_rates(self):
+        """True if the data are count rates (per second), as BUNIT says.
+
+        BUNIT is the one fact used, as calwf3 does (``getDataUnits``): a unit ending in
+        ``/S`` (COUNTS/S, ELECTRONS/S) is a rate, anything else, or no BUNIT, counts.
+        UNITCORR sets it when it divides by the read times, so after UNITCORR=COMPLETE, or
+        in an ima that calwf3 or hstramp wrote after UNITCORR, the data are rates; a ramp
+        whose BUNIT is already a rate skips UNITCORR.
+        """
+        return (self.meta.bunit_data or "COUNTS").strip().upper().endswith("/S")
+
+
+class RampModel(WFC3IRModel):
     """A MultiAccum ramp in time order: group 0 is the zeroth read.
 
     Attributes
@@ -213,7 +268,7 @@ class RampModel(HstrampModel):
         return self.data.shape[0]
 
 
-class ImageModel(HstrampModel):
+class ImageModel(WFC3IRModel):
     """A fitted count-rate image (the flt).
 
     Attributes

@@ -3,36 +3,39 @@
 A STIS CCD raw or flt file is a primary HDU without data followed by one ``SCI, ERR, DQ``
 triple per CR-SPLIT exposure (imsets = NEXTEND / 3, found by EXTNAME and EXTVER); ERR and
 DQ are often constant extensions (NPIX1, NPIX2, PIXVALUE). A crj holds one imset, the
-combined image. Reading follows the WFC3 readers (whole file read first, every low-level
-failure one :class:`~hstramp.errors.InputFileError` naming file and keyword, native-endian
-arrays, header cards kept); writing is atomic.
+combined image. Reading and writing use the helpers of :mod:`hstramp.datamodels.fits_io`
+(whole file read first, every low-level failure one :class:`~hstramp.errors.InputFileError`
+naming file and keyword, native-endian arrays, header cards kept, metadata keywords from the
+schemas); writing is atomic. The per-imset SCI keywords (EXPTIME, EXPSTART, EXPEND, MEANBLEV,
+MEANDARK, NCOMBINE) are arrays of the stack model, not metadata.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
-from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
-from hstramp.datamodels.wfc3_fits import (
-    cards_to_header,
+from hstramp.datamodels.fits_io import (
+    dq_as_int16,
     extension_array,
-    header_to_cards,
+    extension_template,
+    image_hdu,
     imset_index,
     open_hdulist,
+    primary_hdu,
     require_keyword,
+    set_meta,
     write_hdulists,
 )
+from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
 
 __all__ = [
-    "STIS_REFERENCE_KEYWORDS",
-    "STIS_SWITCHES",
+    "EXTENSION_KEYWORDS",
     "is_stis",
     "read_stis",
     "read_stis_crj",
@@ -46,48 +49,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STIS_EXTNAMES = ("SCI", "ERR", "DQ")
-#: calstis switches the CCD 2-D pipeline follows (others are carried over untouched)
-STIS_SWITCHES = ("dqicorr", "blevcorr", "biascorr", "crcorr", "expscorr", "darkcorr",
-                 "flatcorr")
-STIS_REFERENCE_KEYWORDS = ("ccdtab", "bpixtab", "biasfile", "darkfile", "pfltfile",
-                           "dfltfile", "lfltfile", "crrejtab")
-_SWITCH_VALUES = {"PERFORM", "OMIT", "COMPLETE", "SKIPPED"}
-#: model metadata path -> (header, keyword)
-_META_KEYWORDS = {
-    "telescope": ("primary", "TELESCOP"),
-    "instrument.name": ("primary", "INSTRUME"),
-    "instrument.detector": ("primary", "DETECTOR"),
-    "instrument.filter": ("primary", "OPT_ELEM"),
-    "instrument.aperture": ("primary", "APERTURE"),
-    "instrument.obstype": ("primary", "OBSTYPE"),
-    "observation.rootname": ("primary", "ROOTNAME"),
-    "observation.targname": ("primary", "TARGNAME"),
-    "observation.proposid": ("primary", "PROPOSID"),
-    "exposure.sdqflags": ("sci", "SDQFLAGS"),
-    "subarray.ltv1": ("sci", "LTV1"),
-    "subarray.ltv2": ("sci", "LTV2"),
-    "stis.ltm1_1": ("sci", "LTM1_1"),
-    "stis.ltm2_2": ("sci", "LTM2_2"),
-    "stis.ccdamp": ("primary", "CCDAMP"),
-    "stis.ccdgain": ("primary", "CCDGAIN"),
-    "stis.ccdoffst": ("primary", "CCDOFFST"),
-    "stis.binaxis1": ("primary", "BINAXIS1"),
-    "stis.binaxis2": ("primary", "BINAXIS2"),
-    "stis.aper_fov": ("primary", "APER_FOV"),
-    "stis.opt_elem": ("primary", "OPT_ELEM"),
-    "stis.crsplit": ("primary", "CRSPLIT"),
-    "stis.texptime": ("primary", "TEXPTIME"),
-    "stis.atodgain": ("primary", "ATODGAIN"),
-    "stis.readnse": ("primary", "READNSE"),
-}
-_INTEGER_META = {"stis.ccdgain", "stis.ccdoffst", "stis.binaxis1", "stis.binaxis2",
-                 "stis.crsplit", "observation.proposid", "exposure.sdqflags"}
 #: per-imset SCI keywords held as arrays by the stack model (keyword, attribute, default)
 _PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
               ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
               ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1))
-#: SCI keywords the writers recompute
-_RECOMPUTED = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
+#: SCI keywords each extension gets from the writer (per imset), never carried over
+EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
                "LTV1", "LTV2", "DATAMIN", "DATAMAX", "NGOODPIX", "GOODMEAN", "SNRMEAN"}
 
 
@@ -122,50 +89,6 @@ def _count_imsets(primary, index, hdulist, path):
                 raise InputFileError(
                     f"{path}: imset {ver} is incomplete: extension {name},{ver} is missing")
     return nsci
-
-
-def _header_value(header, keyword):
-    value = header.get(keyword)
-    if value is None or isinstance(value, fits.card.Undefined):
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _set_meta(model, primary, sci_header, path):
-    headers = {"primary": primary, "sci": sci_header}
-    for meta_path, (which, keyword) in _META_KEYWORDS.items():
-        value = _header_value(headers[which], keyword)
-        if value is None:
-            continue
-        if meta_path in _INTEGER_META:
-            try:
-                value = int(value)
-            except (TypeError, ValueError) as exc:
-                raise InputFileError(f"{path}: {keyword} = {value!r} is not an integer") from exc
-        node = model.meta
-        *parents, leaf = meta_path.split(".")
-        for parent in parents:
-            node = getattr(node, parent)
-        setattr(node, leaf, value)
-    for switch in STIS_SWITCHES:
-        value = str(primary.get(switch.upper(), "")).strip().upper()
-        if value in _SWITCH_VALUES:
-            setattr(model.meta.cal_step, switch, value)
-        elif value:
-            raise InputFileError(f"{path}: switch {switch.upper()} = {value!r} is not one of "
-                                 f"{sorted(_SWITCH_VALUES)}")
-    for keyword in STIS_REFERENCE_KEYWORDS:
-        value = _header_value(primary, keyword.upper())
-        if value is not None:
-            setattr(model.meta.ref_file, keyword, str(value))
-    _check_readout(model, path)
-    bunit = _header_value(sci_header, "BUNIT")
-    if bunit is not None:
-        model.meta.bunit_data = str(bunit)
-    model.meta.headers.primary = header_to_cards(primary)
-    model.meta.headers.sci = header_to_cards(sci_header)
 
 
 def _check_readout(model, path):
@@ -240,7 +163,7 @@ def read_stis_exposures(path):
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_stis_ccd(primary, path)
-        index = imset_index(hdulist, path)
+        index = imset_index(hdulist)
         nsci = _count_imsets(primary, index, hdulist, path)
         first = index[("SCI", 1)]
         if first.data is None or np.asarray(first.data).ndim != 2:
@@ -253,7 +176,9 @@ def read_stis_exposures(path):
         model.meta.filename = path.name
         for attr, values in _per_imset_values(index, nsci, path).items():
             setattr(model, attr, values)
-        _set_meta(model, primary, first.header, path)
+        set_meta(model, primary, first.header, path,
+                 exclude={keyword for keyword, _attr, _default in _PER_IMSET})
+        _check_readout(model, path)
     log.debug("read %s: %d imsets of %dx%d", path.name, nsci, shape[1], shape[0])
     return model
 
@@ -273,8 +198,7 @@ def read_stis_crj(path):
     if stack.nexp != 1:
         raise InputFileError(f"{path}: a crj holds one imset, this file has {stack.nexp}")
     image = STISImageModel(data=stack.data[0], err=stack.err[0], dq=stack.dq[0])
-    image._instance["meta"] = stack._instance["meta"]
-    image.meta.model_type = "STISImageModel"
+    image.take_metadata(stack)
     image.meta.stis.ncombine = int(stack.ncombine[0])
     image.meta.stis.meanblev = float(stack.meanblev[0])
     image.meta.stis.meandark = float(stack.meandark[0])
@@ -307,52 +231,14 @@ def read_stis(path):
 
 
 # --------------------------------------------------------------------------- writing
-def _primary_header(model, nextend, filename, extra=None):
-    header = cards_to_header(model.meta.headers.instance.get("primary"))
-    flat = {}
-    for meta_path, (which, keyword) in _META_KEYWORDS.items():
-        if which != "primary":
-            continue
-        node = model.meta
-        for part in meta_path.split("."):
-            node = getattr(node, part, None)
-            if node is None:
-                break
-        if node is not None:
-            flat[keyword] = node
-    for switch in STIS_SWITCHES:
-        value = getattr(model.meta.cal_step, switch, None)
-        if value is not None:
-            flat[switch.upper()] = value
-    for keyword in STIS_REFERENCE_KEYWORDS:
-        value = getattr(model.meta.ref_file, keyword, None)
-        if value is not None:
-            flat[keyword.upper()] = value
-    flat.update(extra or {})
-    flat.update(NEXTEND=nextend, FILENAME=filename,
-                HSTRAMPV=model.meta.calibration_software_version)
-    for keyword, value in flat.items():
-        header[keyword] = value
-    header["DATE"] = (datetime.now(UTC).strftime("%Y-%m-%d"),
-                      "date this file was written (yyyy-mm-dd)")
-    return header
-
-
-def _imset_hdus(model, ver, data, err, dq, sci_keywords):
-    base = cards_to_header(model.meta.headers.instance.get("sci"), skip=_RECOMPUTED)
+def _imset_hdus(model, template, ver, data, err, dq, sci_keywords):
+    """SCI, ERR and DQ of imset ``ver``: BUNIT, LTV1, LTV2 and ``sci_keywords`` (SCI only)."""
     ltv = {"LTV1": model.meta.subarray.ltv1, "LTV2": model.meta.subarray.ltv2}
-    hdus = []
-    for name, array, extra in (("SCI", data, sci_keywords), ("ERR", err, {}),
-                               ("DQ", np.ascontiguousarray(dq, np.uint16).view(np.int16), {})):
-        header = base.copy()
-        header["EXTNAME"] = name
-        header["EXTVER"] = ver
-        header["BUNIT"] = "UNITLESS" if name == "DQ" else (model.meta.bunit_data or "COUNTS")
-        for keyword, value in {**ltv, **extra}.items():
-            if value is not None:
-                header[keyword] = value
-        hdus.append(fits.ImageHDU(data=array, header=header))
-    return hdus
+    ltv = {keyword: value for keyword, value in ltv.items() if value is not None}
+    bunit = model.meta.bunit_data or "COUNTS"
+    return [image_hdu(template, "SCI", ver, data, {"BUNIT": bunit, **ltv, **sci_keywords}),
+            image_hdu(template, "ERR", ver, err, {"BUNIT": bunit, **ltv}),
+            image_hdu(template, "DQ", ver, dq_as_int16(dq), {"BUNIT": "UNITLESS", **ltv})]
 
 
 def write_stis_crj(model, path, overwrite=False):
@@ -393,12 +279,9 @@ def stis_crj_hdulist(model, filename):
     sci = {"EXPTIME": exposure.exptime, "EXPSTART": exposure.expstart,
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
            "MEANDARK": stis.meandark}
-    extra = {"TEXPTIME": exposure.exptime, "SKYSUM": stis.skysum, "REJ_RATE": stis.rej_rate,
-             "TEXPSTRT": exposure.expstart, "TEXPEND": exposure.expend}
-    hdus = [fits.PrimaryHDU(header=_primary_header(
-        model, 3, filename, {k: v for k, v in extra.items() if v is not None}))]
-    hdus += _imset_hdus(model, 1, model.data, model.err, model.dq,
-                        {k: v for k, v in sci.items() if v is not None})
+    hdus = [primary_hdu(model, 3, filename)]
+    hdus += _imset_hdus(model, extension_template(model, skip=EXTENSION_KEYWORDS), 1, model.data,
+                        model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
     return fits.HDUList(hdus)
 
 
@@ -436,10 +319,11 @@ def stis_flt_hdulist(model, filename):
     astropy.io.fits.HDUList
     """
     model.check_arrays()
-    hdus = [fits.PrimaryHDU(header=_primary_header(model, 3 * model.nexp, filename))]
+    hdus = [primary_hdu(model, 3 * model.nexp, filename)]
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
     for k in range(model.nexp):
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
                "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
-        hdus += _imset_hdus(model, k + 1, model.data[k], model.err[k], model.dq[k], sci)
+        hdus += _imset_hdus(model, template, k + 1, model.data[k], model.err[k], model.dq[k], sci)
     return fits.HDUList(hdus)

@@ -113,7 +113,7 @@ def read_statistics(ramp):
     from hstramp.datamodels.wfc3_fits import read_dq
 
     trim = (REFERENCE_BORDER,) * 4
-    sdqflags = ramp.meta.exposure.sdqflags or 31743
+    sdqflags = ramp.sdqflags
     return [statistics_keywords(ramp.data[i], ramp.err[i], read_dq(ramp, i),
                                 trim=trim, sdqflags=sdqflags, calwf3_placement=False)
             for i in range(ramp.ngroups)]
@@ -124,5 +124,5 @@ def image_statistics(image):
     from hstramp.core.stats import statistics_keywords
 
     return statistics_keywords(image.data, image.err, image.dq, trim=(0, 0, 0, 0),
-                               sdqflags=image.meta.exposure.sdqflags or 31743,
+                               sdqflags=image.sdqflags,
                                calwf3_placement=False)

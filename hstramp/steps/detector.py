@@ -120,6 +120,6 @@ def load_detector(model, references):
         ny, nx = geometry.shape
         overscan = read_oscntab(references["oscntab"], nx=nx, ny=ny)
     if references.get("ccdtab"):
-        ccd = read_ccdtab(references["ccdtab"], ccdgain=model.meta.exposure.ccdgain or 2.5)
+        ccd = read_ccdtab(references["ccdtab"], ccdgain=model.ccdgain)
     return Detector(geometry=geometry, overscan=overscan, ccd=ccd)
 

@@ -20,7 +20,7 @@ class DQInitStep(HstrampStep):
         from hstramp.reference import read_bpixtab
 
         mask = read_bpixtab(references["bpixtab"], model_geometry(model),
-                            ccdgain=model.meta.exposure.ccdgain or 2.5)
+                            ccdgain=model.ccdgain)
         dq_init(model.groupdq, mask, out=model.groupdq)
         model.pixeldq = model.pixeldq | mask
         return model

@@ -34,7 +34,7 @@ class JumpStep(HstrampStep):
 
     def apply(self, model, references):
         detector = load_detector(model, references)
-        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
+        in_rates = model.in_rates
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         detect_jumps(model.data, model.groupdq, model.times, gain, read_noise,
                      self.core_parameters(), pixeldq=model.pixeldq,

@@ -6,17 +6,16 @@ time-variable background, but cosmic rays stay in; the flt header then says so
 (RAMPFIT = 'LAST_MINUS_FIRST', CRLEFTIN = T).
 """
 
-import copy
 import logging
 
 from hstramp.core.flt import apply_invalid_convention
 from hstramp.core.ramp_fit import RampFitParameters, fit_ramps, last_minus_first
 from hstramp.core.stats import science_slices
 from hstramp.core.units import accumulated_counts, count_scale
+from hstramp.datamodels.headers import shift_to_science_area
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
-from hstramp.steps.headers import set_primary_cards, shift_to_science_area
 
 __all__ = ["RampFitStep"]
 
@@ -42,7 +41,7 @@ class RampFitStep(HstrampStep):
 
     def apply(self, model, references):
         detector = load_detector(model, references)
-        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
+        in_rates = model.in_rates
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         # only the science area is fitted: the flt has no reference pixels
         frame = science_slices(model.data.shape, detector.trim)
@@ -62,10 +61,8 @@ class RampFitStep(HstrampStep):
         model.meta.cal_step.crcorr = "COMPLETE"
         image = self.flt_image(model, fit, detector.trim)
         if self.algorithm == "last_minus_first":
-            set_primary_cards(image, [
-                ("RAMPFIT", "LAST_MINUS_FIRST", "rate = (last - first usable read) / time"),
-                ("CRLEFTIN", True, "cosmic rays left in the rate, not rejected"),
-            ])
+            image.meta.ramp_fit.algorithm = "LAST_MINUS_FIRST"
+            image.meta.ramp_fit.cosmic_rays_left_in = True
         return image
 
     def flt_image(self, model, fit, trim):
@@ -73,8 +70,7 @@ class RampFitStep(HstrampStep):
         rate, err = apply_invalid_convention(fit.rate, fit.err, self.invalid_pixels)
         image = ImageModel(data=rate, err=err, dq=fit.dq, var_poisson=fit.var_poisson,
                            var_rnoise=fit.var_rnoise, samp=fit.samp, time=fit.time)
-        image._instance["meta"] = copy.deepcopy(model._instance["meta"])
-        image.meta.model_type = "ImageModel"
+        image.take_metadata(model)
         image.meta.bunit_data = rate_unit_of(model.meta.bunit_data)
         shift_to_science_area(image, trim)
         return image

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-import numpy as np
-
 from hstramp.core.tvb import (
     FlattenRampParameters,
     detect_tvb,
@@ -25,17 +23,15 @@ from hstramp.core.tvb import (
 )
 from hstramp.datamodels.models import RampModel
 from hstramp.steps.base import HstrampStep, StepUnchanged
-from hstramp.steps.headers import set_primary_cards
 
 __all__ = ["FlattenRampStep"]
 
 log = logging.getLogger(__name__)
 
 
-def _header_number(value):
-    """A float rounded for a header card, or None (undefined) if it is not finite."""
-    value = float(value)
-    return round(value, 6) if np.isfinite(value) else None
+def _rounded(value):
+    """A float rounded to 6 decimals for its header card (NaN stays NaN: undefined there)."""
+    return round(float(value), 6)
 
 
 class FlattenRampStep(HstrampStep):
@@ -44,9 +40,9 @@ class FlattenRampStep(HstrampStep):
     ``mode`` decides whether it acts: "off" (the default: the ramp is untouched and nothing is
     recorded), "auto" (only when the detection metric exceeds ``threshold``; otherwise the ramp
     and its header are left exactly as they were, and the log says why) or "always". When it
-    acts, TVBCORR becomes COMPLETE and the primary header gets TVBMODE, TVBMETRC, TVBTHRES,
-    TVBSKY and TVBREADS. The header switch is followed as usual (OMIT skips, COMPLETE is not
-    redone).
+    acts, TVBCORR becomes COMPLETE and ``meta.tvb`` records what it did (the primary header's
+    TVBMODE, TVBMETRC, TVBTHRES, TVBSKY and TVBREADS). The header switch is followed as usual
+    (OMIT skips, COMPLETE is not redone).
     """
 
     class_alias = "wfc3ir_flatten_ramp"
@@ -75,7 +71,7 @@ class FlattenRampStep(HstrampStep):
 
     def apply(self, model, references):
         params = self.core_parameters()
-        in_rates = model.meta.cal_step.unitcorr == "COMPLETE"
+        in_rates = model.in_rates
         counts = signal_since_zeroth_read(
             model.data, model.times, in_rates=in_rates,
             zero_subtracted=model.meta.cal_step.zoffcorr == "COMPLETE")
@@ -97,12 +93,8 @@ class FlattenRampStep(HstrampStep):
         unit = (model.meta.bunit_data or "COUNTS").split("/")[0]
         log.info("%s: flatten-ramp applied (mode=%s): %s; sky rate kept %.4g %s/s",
                  self.name, params.mode, summary, result.sky_rate, unit)
-        set_primary_cards(model, [
-            ("TVBMODE", params.mode.upper(), "flatten-ramp mode (hstramp TVBCORR)"),
-            ("TVBMETRC", _header_number(detection.metric),
-             "TVB metric: max sky departure from constant rate"),
-            ("TVBTHRES", float(detection.threshold), "TVB metric threshold"),
-            ("TVBSKY", _header_number(result.sky_rate), f"sky rate kept by flatten-ramp, {unit}/s"),
-            ("TVBREADS", reads, "SAMPNUM of reads with extra background"),
-        ])
+        tvb = model.meta.tvb
+        tvb.mode, tvb.threshold, tvb.reads = params.mode.upper(), float(detection.threshold), reads
+        tvb.metric, tvb.sky = _rounded(detection.metric), _rounded(result.sky_rate)
+        tvb.sky_unit = unit
         return model

@@ -22,7 +22,7 @@ class UnitStep(HstrampStep):
 
     def apply(self, model, references):
         bunit = model.meta.bunit_data or "COUNTS"
-        if bunit.strip().upper().endswith("/S"):
+        if model.in_rates:
             raise StepSkipped(f"the data are already count rates (BUNIT {bunit})")
         detector = load_detector(model, references)
         result = count_rates(model.data, model.err, model.times, trim=detector.trim,

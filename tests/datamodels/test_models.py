@@ -107,3 +107,50 @@ def test_ir_flags_are_distinct_single_bits():
     assert len(set(values)) == len(values) == 15
     assert all(v & (v - 1) == 0 for v in values)
     assert dqflags.SDQFLAGS_DEFAULT == 31743
+
+
+# ------------------------------------------------------------------ facts named once
+@pytest.mark.parametrize(("bunit", "unitcorr", "in_rates"), [
+    (None, None, False),
+    ("COUNTS", "PERFORM", False),
+    ("ELECTRONS", "OMIT", False),  # FLATCORR without UNITCORR
+    ("COUNTS/S", "COMPLETE", True),
+    ("ELECTRONS/S", "COMPLETE", True),  # a re-entered ima after FLATCORR
+    (" counts/s ", "PERFORM", True),  # BUNIT decides, as calwf3's getDataUnits does
+])
+def test_in_rates_is_what_bunit_says(bunit, unitcorr, in_rates):
+    model = RampModel(data=np.zeros((2, 3, 3), np.float32))
+    if bunit is not None:
+        model.meta.bunit_data = bunit
+    if unitcorr is not None:
+        model.meta.cal_step.unitcorr = unitcorr
+    assert model.in_rates is in_rates
+
+
+@pytest.mark.parametrize(("header", "expected"), [(None, 2.5), (0.0, 2.5), (4.0, 4.0)])
+def test_ccdgain_default_is_named_on_the_model(header, expected):
+    for model in (RampModel(), ImageModel()):
+        model.meta.exposure.ccdgain = header
+        assert model.ccdgain == expected
+    assert RampModel.DEFAULT_CCDGAIN == 2.5
+
+
+@pytest.mark.parametrize(("header", "expected"), [(None, 31743), (0, 0), (16, 16)])
+def test_sdqflags_default_only_when_the_header_has_none(header, expected):
+    from hstramp.datamodels import STISCCDModel
+
+    for model in (RampModel(), ImageModel(), STISCCDModel()):
+        model.meta.exposure.sdqflags = header
+        assert model.sdqflags == expected
+
+
+def test_take_metadata_copies_everything_but_the_model_type(small_ramp):
+    image = ImageModel(data=np.zeros((12, 10), np.float32))
+    image.take_metadata(small_ramp)
+    assert image.meta.model_type == "ImageModel"
+    assert image.meta.observation.rootname == "test0001q"
+    assert image.meta.headers.primary == small_ramp.meta.headers.primary
+    image.meta.observation.rootname = "other"
+    image.meta.headers.sci[0][1] = 0.0
+    assert small_ramp.meta.observation.rootname == "test0001q"  # a copy, not shared
+    assert small_ramp.meta.headers.sci[0][1] == -438.0

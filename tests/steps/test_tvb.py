@@ -15,12 +15,11 @@ import pytest
 from astropy.io import fits
 
 from hstramp.core.tvb import FlattenRampParameters
-from hstramp.datamodels import RampModel
+from hstramp.datamodels.fits_io import primary_header
 from hstramp.pipeline.wfc3ir import RAMP_STEPS, WFC3IRPipeline
 from hstramp.steps import ramp_fit as ramp_fit_module
 from hstramp.steps import tvb as tvb_module
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.headers import set_primary_cards
 from hstramp.steps.ramp_fit import RampFitStep
 from hstramp.steps.tvb import FlattenRampStep
 from hstramp.steps.units import UnitStep
@@ -44,7 +43,8 @@ def spy(monkeypatch, module, name):
 
 
 def primary_cards(model):
-    return {card[0]: card[1] for card in model.meta.headers.instance.get("primary") or []}
+    """The primary header's cards as the product would hold them (keyword -> value)."""
+    return dict(primary_header(model, 5, "product.fits").items())
 
 
 # ------------------------------------------------------------------ parameters
@@ -139,11 +139,19 @@ def test_the_tvbcorr_switch_is_followed(switch, header, runs, status, raw_model,
     assert result.meta.cal_step.tvbcorr == status
 
 
-def test_set_primary_cards_replaces_in_place():
-    model = RampModel(data=np.zeros((2, 3, 3), np.float32), times=np.array([0.0, 1.0]))
-    set_primary_cards(model, [("A", 1, "one"), ("B", 2, "two")])
-    set_primary_cards(model, [("A", 3, "three")])
-    assert model.meta.headers.primary == [["A", 3, "three"], ["B", 2, "two"]]
+def test_the_tvb_record_is_metadata_written_with_its_comments(raw_model, iref):
+    ramp = run_steps(raw_model, (*TO_DARK, UnitStep))
+    result = FlattenRampStep(mode="always").run(ramp)
+    tvb = result.meta.tvb
+    assert (tvb.mode, tvb.threshold, tvb.reads, tvb.sky_unit) == ("ALWAYS", 0.03, "none", "COUNTS")
+    header = primary_header(result, 5, "product.fits")
+    assert header.comments["TVBSKY"] == "sky rate kept by flatten-ramp, COUNTS/s"
+    assert header.comments["TVBMODE"] == "flatten-ramp mode (hstramp TVBCORR)"
+    keywords = list(header)
+    last_input = len(result.meta.headers.primary) - 1  # no structural card in this header
+    start = keywords.index("TVBMODE")
+    assert keywords[start:start + 5] == list(TVB_CARDS)  # in this order ...
+    assert start > keywords.index(result.meta.headers.primary[last_input][0])  # ... after them
 
 
 def test_flatten_ramp_runs_after_unit_and_before_jump():

@@ -125,7 +125,7 @@ def test_crj_and_flt_round_trip_and_refuse_to_overwrite(tmp_path, binned_sim):
     again = read_stis(flt)
     np.testing.assert_array_equal(again.data, stack.data)
     image = STISImageModel(data=stack.data[0], err=stack.err[0], dq=stack.dq[0])
-    image._instance["meta"] = stack._instance["meta"]
+    image.take_metadata(stack)
     image.meta.exposure.exptime = 600.0
     image.meta.stis.ncombine = 2
     crj = write_stis_crj(image, tmp_path / "osim_crj.fits")

@@ -1,6 +1,5 @@
 """STIS CRCORR: combine the CR-SPLIT imsets rejecting cosmic rays -> the crj image."""
 
-import copy
 import dataclasses
 import logging
 
@@ -67,8 +66,7 @@ class STISCRRejectStep(HstrampStep):
         """The crj model: combined arrays, the stack's metadata, calstis's keywords."""
         image = STISImageModel(data=result.data, err=result.err, dq=result.dq,
                                input_dq=result.input_dq)
-        image._instance["meta"] = copy.deepcopy(model._instance["meta"])
-        image.meta.model_type = "STISImageModel"
+        image.take_metadata(model)
         stis = image.meta.stis
         stis.ncombine = int(model.nexp)
         stis.skysum = float(result.sky.sum())

@@ -1,0 +1,548 @@
+"""FITS reading and writing shared by the WFC3 and STIS readers and writers.
+
+Reading: a whole file into memory with every low-level failure one
+:class:`~hstramp.errors.InputFileError` (:func:`open_hdulist`), extensions found by EXTNAME
+and EXTVER (:func:`imset_index`), constant extensions (NPIX1, NPIX2, PIXVALUE) expanded
+(:func:`extension_array`), header cards kept as ``[keyword, value, comment]`` lists
+(:func:`header_to_cards`). Writing: a primary header rebuilt from those cards and the model's
+metadata (:func:`primary_header`), extensions from one verified template
+(:func:`extension_template`, :func:`image_hdu`), products written all or nothing
+(:func:`write_hdulists`).
+
+Metadata and header keywords meet in one place: :func:`meta_keywords` walks a model's schema
+and lists every ``fits_keyword`` (with its ``fits_hdu``); :func:`set_meta` reads those keywords
+into the model and :func:`primary_header` writes the primary ones back. No module keeps its
+own keyword table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import math
+import string
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from hstramp.datamodels.atomic import atomic_output
+from hstramp.errors import InputFileError
+
+__all__ = [
+    "STRUCTURAL_KEYWORDS",
+    "SWITCH_VALUES",
+    "WRITER_KEYWORDS",
+    "MetaKeyword",
+    "cards_to_header",
+    "constant_hdu",
+    "dq_as_int16",
+    "extension_array",
+    "extension_template",
+    "header_to_cards",
+    "header_value",
+    "image_hdu",
+    "imset_index",
+    "long_values_allowed",
+    "meta_keywords",
+    "meta_value",
+    "open_hdulist",
+    "primary_hdu",
+    "primary_header",
+    "read_extension_into",
+    "require_keyword",
+    "set_meta",
+    "write_hdulists",
+]
+
+log = logging.getLogger(__name__)
+
+#: keywords astropy (or the FITS layout) owns; never carried over from an input header
+STRUCTURAL_KEYWORDS = frozenset({
+    "SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "NAXIS3", "EXTEND", "XTENSION", "PCOUNT",
+    "GCOUNT", "BZERO", "BSCALE", "EXTNAME", "EXTVER", "NPIX1", "NPIX2", "PIXVALUE", "CHECKSUM",
+    "DATASUM", "INHERIT",
+})
+#: primary keywords the writer sets itself, last, whatever the metadata say
+WRITER_KEYWORDS = ("NEXTEND", "FILENAME", "HSTRAMPV", "DATE")
+#: the values a calibration switch may take
+SWITCH_VALUES = ("PERFORM", "OMIT", "COMPLETE", "SKIPPED")
+
+
+# --------------------------------------------------------------------------- cards
+def header_value(header, keyword):
+    """A keyword's value as Python: strings stripped, NumPy scalars unwrapped.
+
+    Returns
+    -------
+    object or None
+        None when the keyword is missing or its value is undefined.
+    """
+    value = header.get(keyword)
+    if value is None or isinstance(value, fits.card.Undefined):
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def header_to_cards(header):
+    """Return a header's non-structural cards as ``[keyword, value, comment]`` lists.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+
+    Returns
+    -------
+    list of list
+        Values that FITS leaves undefined become None.
+    """
+    cards = []
+    for card in header.cards:
+        if card.keyword in STRUCTURAL_KEYWORDS:
+            continue
+        value = card.value
+        if isinstance(value, fits.card.Undefined):
+            value = None
+        elif isinstance(value, np.generic):
+            value = value.item()
+        cards.append([card.keyword, value, card.comment])
+    return cards
+
+
+def cards_to_header(cards, skip=()):
+    """Build an astropy header from ``[keyword, value, comment]`` cards.
+
+    Parameters
+    ----------
+    cards : list of list
+        As made by :func:`header_to_cards`.
+    skip : collection of str
+        Keywords to leave out.
+
+    Returns
+    -------
+    astropy.io.fits.Header
+    """
+    header = fits.Header()
+    for keyword, value, comment in cards or []:
+        if keyword in skip or keyword in STRUCTURAL_KEYWORDS:
+            continue
+        if keyword in ("COMMENT", "HISTORY", ""):
+            header.append((keyword, value), bottom=True)
+        else:
+            header.append((keyword, value, comment), bottom=True)
+    return header
+
+
+# --------------------------------------------------------------------------- reading
+def open_hdulist(path):
+    """Open a FITS file fully into memory, turning every low-level failure into one error.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+        Every HDU's data already read (a truncated file fails here, not later).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, not FITS, truncated or otherwise unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"input file {path} does not exist")
+    hdulist = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            # our own handle, closed even when astropy fails half way (a truncated file)
+            with path.open("rb") as handle:
+                hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False)
+                for hdu in hdulist:
+                    _ = hdu.data  # read everything now, so truncation shows here
+    except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
+        if hdulist is not None:
+            hdulist.close()
+        raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
+    return hdulist
+
+
+def require_keyword(header, keyword, path, where="primary header"):
+    """The value of a keyword that must be present.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file, the keyword and the header it is missing from.
+    """
+    if keyword not in header:
+        raise InputFileError(f"{path}: keyword {keyword} is missing from the {where}")
+    return header[keyword]
+
+
+def imset_index(hdulist):
+    """Map (EXTNAME, EXTVER) -> HDU for every extension (EXTVER 1 when it has none).
+
+    It only indexes, and checks nothing: whether every imset is complete is each reader's
+    own check, since an imset's extensions differ by instrument (WFC3: SCI, ERR, DQ, SAMP,
+    TIME; STIS: SCI, ERR, DQ). EXTNAME is compared upper-case and stripped.
+    """
+    index = {}
+    for hdu in hdulist[1:]:
+        name = str(hdu.header.get("EXTNAME", "")).strip().upper()
+        index[(name, int(hdu.header.get("EXTVER", 1)))] = hdu
+    return index
+
+
+def extension_array(hdu, shape, dtype, path):
+    """The array of an extension, expanding a constant one (NPIX1/NPIX2/PIXVALUE)."""
+    out = np.empty(shape, dtype=dtype)
+    read_extension_into(hdu, out, path)
+    return out
+
+
+def read_extension_into(hdu, out, path) -> None:
+    """Fill ``out`` with an extension's image, expanding a constant one (NPIX1/NPIX2/PIXVALUE).
+
+    Values are converted to ``out``'s dtype (a 16-bit signed DQ keeps its bits in uint16).
+    The HDU's own copy of the data is released afterwards, so reading an exposure extension
+    by extension never holds the file's data and the model's at once.
+
+    Raises
+    ------
+    InputFileError
+        No data and no PIXVALUE, or a shape other than ``out``'s (the extension named).
+    """
+    shape = out.shape
+    name = f"{hdu.header.get('EXTNAME', '?')},{hdu.header.get('EXTVER', 1)}"
+    if hdu.data is None:
+        if "PIXVALUE" not in hdu.header:
+            raise InputFileError(f"{path}: extension {name} has no data and no PIXVALUE")
+        npix = (hdu.header.get("NPIX2", shape[0]), hdu.header.get("NPIX1", shape[1]))
+        if tuple(npix) != tuple(shape):
+            raise InputFileError(
+                f"{path}: constant extension {name} is {npix[1]}x{npix[0]} (NPIX1 x NPIX2), "
+                f"the SCI arrays are {shape[1]}x{shape[0]}"
+            )
+        out.fill(hdu.header["PIXVALUE"])
+        return
+    data = np.asarray(hdu.data)
+    if data.shape != tuple(shape):
+        raise InputFileError(
+            f"{path}: extension {name} has shape {data.shape}, the SCI arrays {tuple(shape)}"
+        )
+    np.copyto(out, data, casting="unsafe")
+    del hdu.data
+
+
+# --------------------------------------------------------------------------- metadata
+@dataclass(frozen=True)
+class MetaKeyword:
+    """One header keyword of a model's metadata, as its schema declares it.
+
+    Attributes
+    ----------
+    path : tuple of str
+        Attribute path under ``model.meta`` (``("exposure", "exptime")``).
+    keyword : str
+        ``fits_keyword``.
+    hdu : str
+        ``"PRIMARY"``, or the ``fits_hdu`` it lives in (``"SCI"``: the first SCI header).
+    type : str or None
+        JSON-schema type (``"string"``, ``"integer"``, ``"number"``, ``"boolean"``).
+    switch : bool
+        A calibration switch (its ``enum`` is :data:`SWITCH_VALUES`).
+    comment : str or None
+        ``fits_comment``: the comment of a card of hstramp's own; may name other values of
+        the same node in braces.
+    """
+
+    path: tuple[str, ...]
+    keyword: str
+    hdu: str = "PRIMARY"
+    type: str | None = None
+    switch: bool = False
+    comment: str | None = None
+
+    @property
+    def group(self):
+        """Writing order: 0 hstramp's own cards, 1 values, 2 switches, 3 reference files."""
+        if self.comment is not None:
+            return 0
+        if self.switch:
+            return 2
+        return 3 if self.path[0] == "ref_file" else 1
+
+
+@functools.cache
+def meta_keywords(model_class):
+    """Every header keyword of a model class's metadata, from its schema.
+
+    The schema is the one stdatamodels merges for the class (``allOf`` fragments combined;
+    a fragment listed later overrides an earlier one's entry for the same path). A keyword
+    claimed by two paths belongs to the later one in that order (an instrument fragment's
+    entry wins over core's, e.g. STIS ``meta.stis.ccdgain`` over ``meta.exposure.ccdgain``).
+
+    Parameters
+    ----------
+    model_class : type
+        An :class:`~hstramp.datamodels.models.HstrampModel` subclass.
+
+    Returns
+    -------
+    tuple of MetaKeyword
+        In schema order.
+    """
+    schema = model_class().schema["properties"]["meta"]
+    found = {}
+    for entry in _walk_meta(schema, ()):
+        found.pop(entry.keyword, None)
+        found[entry.keyword] = entry
+    order = {entry: k for k, entry in enumerate(_walk_meta(schema, ()))}
+    return tuple(sorted(found.values(), key=order.__getitem__))
+
+
+def _walk_meta(schema, path):
+    """Yield a :class:`MetaKeyword` for every ``fits_keyword`` under ``schema``."""
+    for name, sub in schema.get("properties", {}).items():
+        here = (*path, name)
+        if "fits_keyword" in sub:
+            yield MetaKeyword(path=here, keyword=sub["fits_keyword"],
+                              hdu=str(sub.get("fits_hdu", "PRIMARY")).upper(),
+                              type=sub.get("type"),
+                              switch=sub.get("enum") == list(SWITCH_VALUES),
+                              comment=sub.get("fits_comment"))
+        yield from _walk_meta(sub, here)
+
+
+def _meta_node(model, path):
+    """The metadata node holding ``path``'s leaf, created if the model has none yet."""
+    node = model.meta
+    for part in path[:-1]:
+        node = getattr(node, part)
+    return node
+
+
+def _stored_node(model, path):
+    """The stored metadata dict holding ``path``'s leaf, or {} (nothing is created)."""
+    node = model.meta.instance
+    for part in path[:-1]:
+        node = node.get(part) or {}
+    return node
+
+
+def meta_value(model, entry):
+    """The model's value for one :class:`MetaKeyword` (None if not set)."""
+    return _stored_node(model, entry.path).get(entry.path[-1])
+
+
+def set_meta(model, primary, sci_header, path, exclude=()):
+    """Set a model's metadata from a file's primary and first SCI headers.
+
+    Every keyword of :func:`meta_keywords` found in its header is stored: strings
+    stripped, integers checked, switches upper-cased and checked against
+    :data:`SWITCH_VALUES`. The writer-owned keywords (:data:`WRITER_KEYWORDS`) are not read.
+    Both headers are kept as cards (``meta.headers``) for the products.
+
+    Parameters
+    ----------
+    model : HstrampModel
+    primary, sci_header : astropy.io.fits.Header
+    path : str or Path
+        The file, for error messages.
+    exclude : collection of str
+        Keywords the reader keeps elsewhere (per-imset arrays).
+
+    Raises
+    ------
+    InputFileError
+        A switch value outside :data:`SWITCH_VALUES` or an integer keyword that is not one.
+    """
+    headers = {"PRIMARY": primary, "SCI": sci_header}
+    for entry in meta_keywords(type(model)):
+        if entry.keyword in exclude or entry.keyword in WRITER_KEYWORDS:
+            continue
+        value = header_value(headers[entry.hdu], entry.keyword)
+        if value is None or (entry.switch and value == ""):
+            continue  # an empty switch is no instruction
+        setattr(_meta_node(model, entry.path), entry.path[-1],
+                _checked_value(entry, value, path))
+    model.meta.headers.primary = header_to_cards(primary)
+    model.meta.headers.sci = header_to_cards(sci_header)
+
+
+def _checked_value(entry, value, path):
+    """A header value as the schema wants it, or an error naming file and keyword."""
+    if entry.switch:
+        value = str(value).upper()
+        if value not in SWITCH_VALUES:
+            raise InputFileError(f"{path}: switch {entry.keyword} = {value!r} is not one of "
+                                 f"{sorted(SWITCH_VALUES)}")
+        return value
+    if entry.type == "string":
+        return str(value).strip()
+    if entry.type == "integer":
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise InputFileError(f"{path}: {entry.keyword} = {value!r} is not an integer") from exc
+    return value
+
+
+def _card_comment(model, entry, current):
+    """The comment of a card of hstramp's own, filled in from its node; else ``current``."""
+    names = [field for _text, field, _spec, _conv in string.Formatter().parse(entry.comment)
+             if field]
+    node = _stored_node(model, entry.path)
+    values = {name: node.get(name) for name in names}
+    if any(value is None for value in values.values()):
+        return current
+    return entry.comment.format(**values)
+
+
+def _write_keyword(header, keyword, value, comment):
+    """Set one card; a new card of hstramp's own (with a comment) goes at the very bottom."""
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None  # FITS has no NaN: the card is written with an undefined value
+    if comment is None:
+        header[keyword] = value
+    elif keyword in header:
+        header[keyword] = (value, comment)
+    else:
+        header.append((keyword, value, comment), bottom=True)
+
+
+def primary_header(model, nextend, filename):
+    """A product's primary header: the input's cards, updated from the model's metadata.
+
+    Every primary keyword of :func:`meta_keywords` with a value is written: hstramp's own
+    cards first (appended at the bottom when new, with their ``fits_comment``), then the
+    other values, the switches and the reference files (in schema order; a card already in
+    the header keeps its place and comment), then NEXTEND, FILENAME, HSTRAMPV and DATE.
+
+    Parameters
+    ----------
+    model : HstrampModel
+    nextend : int
+        Number of extensions of the product.
+    filename : str
+        FILENAME of the product.
+
+    Returns
+    -------
+    astropy.io.fits.Header
+    """
+    header = cards_to_header(model.meta.headers.instance.get("primary"))
+    entries = [entry for entry in meta_keywords(type(model))
+               if entry.hdu == "PRIMARY" and entry.keyword not in WRITER_KEYWORDS]
+    for entry in sorted(entries, key=lambda entry: entry.group):
+        value = meta_value(model, entry)
+        if value is None:
+            continue
+        comment = None
+        if entry.comment is not None:
+            current = header.comments[entry.keyword] if entry.keyword in header else None
+            comment = _card_comment(model, entry, current)
+        _write_keyword(header, entry.keyword, value, comment)
+    header["NEXTEND"] = nextend
+    header["FILENAME"] = filename
+    header["HSTRAMPV"] = model.meta.calibration_software_version
+    header["DATE"] = (datetime.now(UTC).strftime("%Y-%m-%d"),
+                      "date this file was written (yyyy-mm-dd)")
+    return header
+
+
+# --------------------------------------------------------------------------- writing
+@contextlib.contextmanager
+def long_values_allowed():
+    """A context in which a long value (a reference path) may shorten its card's comment.
+
+    Nothing but the comment is lost, so astropy's warning about it is not passed on.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated")
+        yield
+
+
+def primary_hdu(model, nextend, filename):
+    """The product's primary HDU (:func:`primary_header`), verified (``fix+ignore``)."""
+    hdu = fits.PrimaryHDU(header=primary_header(model, nextend, filename))
+    with long_values_allowed():
+        hdu.verify("fix+ignore")
+    return hdu
+
+
+def extension_template(model, skip=()):
+    """The SCI header the exposure came with, less the keywords each product recomputes.
+
+    Built, verified (astropy's ``fix+ignore``) and formatted once per product; every
+    extension's header is a copy of it, which costs a fifth of building each header from
+    the cards, and the product need not be verified again extension by extension when it
+    is written.
+
+    Parameters
+    ----------
+    model : HstrampModel
+    skip : collection of str
+        Keywords left out (each writer's per-extension keywords).
+    """
+    hdu = fits.ImageHDU(header=cards_to_header(model.meta.headers.instance.get("sci"),
+                                               skip=skip))
+    with long_values_allowed():
+        hdu.verify("fix+ignore")
+        hdu.header.tostring()  # format every card once; copies keep the formatted images
+    return hdu.header
+
+
+def image_hdu(template, name, ver, data, extra=None):
+    """An image extension: a copy of ``template`` with EXTNAME, EXTVER and ``extra`` set."""
+    hdu = fits.ImageHDU(data=data, header=template)
+    header = hdu.header
+    header["EXTNAME"] = name
+    header["EXTVER"] = ver
+    for keyword, value in (extra or {}).items():
+        header[keyword] = value
+    return hdu
+
+
+def constant_hdu(template, name, ver, shape, value, bunit):
+    """A constant extension (no data; NPIX1, NPIX2 and PIXVALUE) of ``shape`` [ny, nx]."""
+    return image_hdu(template, name, ver, None,
+                     {"BUNIT": bunit, "NPIX1": shape[1], "NPIX2": shape[0], "PIXVALUE": value})
+
+
+def dq_as_int16(dq):
+    """A uint16 DQ array as the int16 the HST products store (same bits, no copy if C order)."""
+    return np.ascontiguousarray(dq, dtype=np.uint16).view(np.int16)
+
+
+def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
+    """Write several products all-or-nothing: temporary files first, renamed only if all worked.
+
+    Parameters
+    ----------
+    products : list of (HDUList, path)
+    overwrite : bool
+        Replace existing files (refused otherwise, before anything is written).
+    output_verify : str
+        astropy's verification of every header while writing. Products whose headers were
+        verified as they were built (:func:`primary_hdu`, :func:`extension_template`) are
+        written with ``"ignore"``.
+    """
+    with contextlib.ExitStack() as stack, long_values_allowed():
+        for hdulist, path in products:
+            # each temporary stays unrenamed until every product is written
+            tmp = stack.enter_context(atomic_output(path, overwrite=overwrite))
+            hdulist.writeto(tmp, overwrite=True, output_verify=output_verify)
+    for _hdulist, path in products:
+        log.info("wrote %s", path)

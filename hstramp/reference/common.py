@@ -463,7 +463,7 @@ def integer_column(table, name: str, path, keyword: str, *, required: bool = Tru
     if bad.size:
         raise ReferenceFileError(
             f"{_where(table, path, keyword)} column {name.upper()} row {int(bad[0]) + 1} holds "
-            f"{values[bad[0]]!r}; a whole number is needed", keyword=keyword, path=path)
+            f"{float(values[bad[0]])!r}; a whole number is needed", keyword=keyword, path=path)
     return values.astype(np.int64)
 
 
@@ -587,7 +587,7 @@ def check_finite(values: dict, where: str, keyword: str, path, *, minimum=None,
             ok = value > minimum if strictly else value >= minimum
         if not ok:
             bound = "" if minimum is None else (f" {'>' if strictly else '>='} {minimum:g}")
-            raise ReferenceFileError(f"{where} has {name} = {value!r}; it must be a finite "
+            raise ReferenceFileError(f"{where} has {name} = {float(value)!r}; it must be a finite "
                                      f"number{bound}", keyword=keyword, path=path)
 
 

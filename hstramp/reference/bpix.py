@@ -10,14 +10,18 @@ import numpy as np
 from hstramp.core.geometry import ScienceGeometry, flag_runs
 from hstramp.reference.common import (
     ReferenceFileError,
+    check_bad_pixel_runs,
     check_detector,
     check_filetype,
-    column,
+    integer_column,
+    number_column,
     open_reference,
+    require_columns,
     same_float,
     same_int,
     same_string,
     table_hdu,
+    text_column,
 )
 
 log = logging.getLogger(__name__)
@@ -29,34 +33,30 @@ FILETYPE = "BAD PIXELS"
 #: calwf3's BPIXTAB wildcards: CCDAMP 'N/A' (or a missing column), CCDGAIN/CCDCHIP -999
 _AMP_WILDCARD = "N/A"
 _NUMBER_WILDCARD = -999
+#: the columns calwf3's ``OpenBpixTab`` requires (CCDAMP and CCDGAIN are optional)
+_REQUIRED = ("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE", "CCDCHIP")
 
 
 def _selected_rows(table, path, ccdamp, ccdgain, ccdchip) -> np.ndarray:
     """Rows applied by calwf3's DQICORR (``doDQIIR`` selection rules)."""
-    chip = column(table, "CCDCHIP", path, KEYWORD)
-    match = (chip.astype(np.int64) == _NUMBER_WILDCARD) | same_int(chip, ccdchip)
-    amp = column(table, "CCDAMP", path, KEYWORD, required=False)
+    chip = integer_column(table, "CCDCHIP", path, KEYWORD)
+    match = (chip == _NUMBER_WILDCARD) | same_int(chip, ccdchip)
+    amp = text_column(table, "CCDAMP", path, KEYWORD, required=False)
     if amp is not None:
-        match &= (np.char.upper(amp.astype(str)) == _AMP_WILDCARD) | same_string(amp, ccdamp)
-    gain = column(table, "CCDGAIN", path, KEYWORD, required=False)
+        match &= (np.char.upper(amp) == _AMP_WILDCARD) | same_string(amp, ccdamp)
+    gain = number_column(table, "CCDGAIN", path, KEYWORD, required=False)
     if gain is not None:
-        match &= (gain.astype(np.float64) == _NUMBER_WILDCARD) | same_float(gain, ccdgain)
+        match &= (gain == _NUMBER_WILDCARD) | same_float(gain, ccdgain)
     return match
 
 
-def _check_runs(length, axis, path) -> None:
-    bad_axis = np.flatnonzero((axis != 1) & (axis != 2))
-    if bad_axis.size:
-        row = int(bad_axis[0]) + 1
-        raise ReferenceFileError(
-            f"BPIXTAB {path} row {row}: AXIS={int(axis[bad_axis[0]])}, must be 1 or 2",
-            keyword=KEYWORD, path=path)
-    bad_length = np.flatnonzero(length <= 0)
-    if bad_length.size:
-        row = int(bad_length[0]) + 1
-        raise ReferenceFileError(
-            f"BPIXTAB {path} row {row}: LENGTH={int(length[bad_length[0]])}, must be positive",
-            keyword=KEYWORD, path=path)
+def _check_size_keywords(table, path) -> None:
+    """calwf3 requires SIZAXIS1 and SIZAXIS2 in the table header (it does not use them for
+    IR; a table without them is refused all the same)."""
+    missing = [k for k in ("SIZAXIS1", "SIZAXIS2") if k not in table.header]
+    if missing:
+        raise ReferenceFileError(f"BPIXTAB {path} table header lacks {', '.join(missing)}",
+                                 keyword=KEYWORD, path=path)
 
 
 def read_bpixtab(path, geometry: ScienceGeometry, *, ccdamp: str = "ABCD",
@@ -66,7 +66,8 @@ def read_bpixtab(path, geometry: ScienceGeometry, *, ccdamp: str = "ABCD",
     Rows are selected on CCDCHIP (-999 matches all), CCDAMP (``N/A`` or a missing column
     matches all) and CCDGAIN (-999 or a missing column matches all). Each row ORs VALUE into
     LENGTH pixels along AXIS (1 = x, 2 = y) from the one-indexed full-frame science pixel
-    ``(PIX1, PIX2)``, placed at ``index0 = PIX - 1 + LTV``.
+    ``(PIX1, PIX2)``, placed at ``index0 = PIX - 1 + LTV``. Columns may be integer, real or
+    text, scalar or vector (the first element counts), in any case.
 
     Parameters
     ----------
@@ -87,22 +88,27 @@ def read_bpixtab(path, geometry: ScienceGeometry, *, ccdamp: str = "ABCD",
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, missing PIX1/PIX2/LENGTH/AXIS/VALUE/CCDCHIP column, or a
-        row with AXIS not 1/2 or LENGTH <= 0 (the message names the row).
+        Wrong FILETYPE/DETECTOR, missing PIX1/PIX2/LENGTH/AXIS/VALUE/CCDCHIP columns (all
+        named), no SIZAXIS1/SIZAXIS2 in the table header, a column of non-whole numbers, or
+        a row with AXIS not 1/2, LENGTH <= 0 or VALUE outside 0..65535 (the message names
+        the row). A table with no rows flags nothing (as calwf3).
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:
         check_filetype(hdul, path, KEYWORD, FILETYPE)
         check_detector(hdul, path, KEYWORD, detector)
         table = table_hdu(hdul, path, KEYWORD)
+        if int(table.header.get("NAXIS2", 0)) == 0:  # calwf3 returns before reading columns
+            log.warning("BPIXTAB %s has no rows; nothing to flag", path)
+            return np.zeros(geometry.shape, np.uint16)
+        require_columns(table, _REQUIRED, path, KEYWORD)
+        _check_size_keywords(table, path)
         pix1, pix2, length, axis, value = (
-            column(table, name, path, KEYWORD) for name in ("PIX1", "PIX2", "LENGTH",
-                                                            "AXIS", "VALUE")
+            integer_column(table, name, path, KEYWORD) for name in ("PIX1", "PIX2", "LENGTH",
+                                                                    "AXIS", "VALUE")
         )
         selected = _selected_rows(table, path, ccdamp, ccdgain, ccdchip)
-    length = length.astype(np.int64)
-    axis = axis.astype(np.int64)
-    _check_runs(length, axis, path)
+    check_bad_pixel_runs(length, axis, value, path, KEYWORD)
     if not selected.any():
         log.warning("no row of BPIXTAB %s applies (CCDAMP=%s, CCDGAIN=%g, CCDCHIP=%d)",
                     path, ccdamp, ccdgain, ccdchip)

@@ -13,12 +13,16 @@ from hstramp.reference.common import (
     cached_by_file,
     check_detector,
     check_filetype,
-    column,
+    check_finite,
+    integer_column,
+    number_column,
     open_reference,
+    require_columns,
     same_float,
     same_int,
     same_string,
     table_hdu,
+    text_column,
 )
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,10 @@ __all__ = ["CCDParameters", "read_ccdtab"]
 KEYWORD = "CCDTAB"
 FILETYPE = "CCD PARAMETERS"
 _AMPS = "ABCD"
+#: the columns calwf3's ``OpenCCDTab`` requires (any case; extra columns are ignored)
+_REQUIRED = ("CCDAMP", "CCDCHIP", "CCDGAIN", "BINAXIS1", "BINAXIS2",
+             *(f"{p}{a}" for p in ("CCDOFST", "CCDBIAS", "ATODGN", "READNSE") for a in _AMPS),
+             "AMPX", "AMPY", "SATURATE")
 
 
 @dataclass(frozen=True)
@@ -74,19 +82,20 @@ class CCDParameters:
         return float(np.mean(self.gain))
 
 
-def _per_amp(table, prefix: str, path, index: int, kind=float) -> tuple:
-    return tuple(kind(column(table, f"{prefix}{amp}", path, KEYWORD)[index]) for amp in _AMPS)
+def _per_amp(table, prefix: str, path, index: int, read=number_column) -> tuple:
+    return tuple(read(table, f"{prefix}{amp}", path, KEYWORD)[index].item() for amp in _AMPS)
 
 
 def _matching_rows(table, path, ccdamp, ccdgain, ccdchip, binaxis, ccdofst) -> np.ndarray:
-    match = same_string(column(table, "CCDAMP", path, KEYWORD), ccdamp)
-    match &= same_float(column(table, "CCDGAIN", path, KEYWORD), ccdgain)
-    match &= same_int(column(table, "CCDCHIP", path, KEYWORD), ccdchip)
-    match &= same_int(column(table, "BINAXIS1", path, KEYWORD), binaxis[0])
-    match &= same_int(column(table, "BINAXIS2", path, KEYWORD), binaxis[1])
+    match = same_string(text_column(table, "CCDAMP", path, KEYWORD), ccdamp)
+    match &= same_float(number_column(table, "CCDGAIN", path, KEYWORD), ccdgain)
+    match &= same_int(integer_column(table, "CCDCHIP", path, KEYWORD), ccdchip)
+    match &= same_int(integer_column(table, "BINAXIS1", path, KEYWORD), binaxis[0])
+    match &= same_int(integer_column(table, "BINAXIS2", path, KEYWORD), binaxis[1])
+    offsets = [integer_column(table, f"CCDOFST{amp}", path, KEYWORD) for amp in _AMPS]
     if ccdofst is not None:
-        for amp, offset in zip(_AMPS, ccdofst, strict=True):
-            match &= same_int(column(table, f"CCDOFST{amp}", path, KEYWORD), offset)
+        for column_values, offset in zip(offsets, ccdofst, strict=True):
+            match &= same_int(column_values, offset)
     return np.flatnonzero(match)
 
 
@@ -123,15 +132,18 @@ def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: in
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, missing column, no matching row (the message names the
-        file and the CCDGAIN, CCDAMP, CCDCHIP and BINAXIS looked for), or a gain ATODGNA..D of
-        the selected row that is zero, negative or not finite.
+        Wrong FILETYPE/DETECTOR, missing columns (all named), a selection column holding
+        something other than whole numbers, no matching row (the message names the file
+        and the CCDGAIN, CCDAMP, CCDCHIP and BINAXIS looked for), or a selected row with a
+        gain ATODGNA..D that is zero, negative or not finite, a negative or undefined read
+        noise, an undefined bias or SATURATE, or a negative AMPX/AMPY.
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:
         check_filetype(hdul, path, KEYWORD, FILETYPE)
         check_detector(hdul, path, KEYWORD, detector)
         table = table_hdu(hdul, path, KEYWORD)
+        require_columns(table, _REQUIRED, path, KEYWORD)
         rows = _matching_rows(table, path, ccdamp, ccdgain, ccdchip, binaxis, ccdofst)
         if rows.size == 0:
             raise ReferenceFileError(
@@ -144,26 +156,34 @@ def read_ccdtab(path, *, ccdamp: str = "ABCD", ccdgain: float = 2.5, ccdchip: in
         params = CCDParameters(
             path=path,
             row=i + 1,
-            ccdamp=str(column(table, "CCDAMP", path, KEYWORD)[i]),
+            ccdamp=str(text_column(table, "CCDAMP", path, KEYWORD)[i]),
             gain=_per_amp(table, "ATODGN", path, i),
             read_noise=_per_amp(table, "READNSE", path, i),
             bias=_per_amp(table, "CCDBIAS", path, i),
-            ccdofst=_per_amp(table, "CCDOFST", path, i, int),
-            ampx=int(column(table, "AMPX", path, KEYWORD)[i]),
-            ampy=int(column(table, "AMPY", path, KEYWORD)[i]),
-            saturate=float(column(table, "SATURATE", path, KEYWORD)[i]),
+            ccdofst=_per_amp(table, "CCDOFST", path, i, integer_column),
+            ampx=int(integer_column(table, "AMPX", path, KEYWORD)[i]),
+            ampy=int(integer_column(table, "AMPY", path, KEYWORD)[i]),
+            saturate=float(number_column(table, "SATURATE", path, KEYWORD)[i]),
         )
-    _check_gains(params)
+    _check_values(params)
     log.debug("CCDTAB %s: using row %d", path, params.row)
     return params
 
 
-def _check_gains(params: CCDParameters) -> None:
-    """Refuse a selected row whose gain is zero, negative or not a number (calwf3 would
-    divide by it)."""
+def _check_values(params: CCDParameters) -> None:
+    """Refuse a selected row calwf3 would compute nonsense from: a gain that is zero,
+    negative or not a number (it divides by it), a negative or undefined read noise, an
+    undefined bias or saturation, or a negative amplifier boundary."""
+    where = f"CCDTAB {params.path} row {params.row}"
     for amp, gain in zip(_AMPS, params.gain, strict=True):
         if not (np.isfinite(gain) and gain > 0):
             raise ReferenceFileError(
-                f"CCDTAB {params.path} row {params.row} has ATODGN{amp} = {gain:g}; a gain must "
-                "be a positive number of e-/DN", keyword=KEYWORD, path=params.path,
+                f"{where} has ATODGN{amp} = {gain:g}; a gain must be a positive number of "
+                "e-/DN", keyword=KEYWORD, path=params.path,
             )
+    check_finite({f"READNSE{a}": v for a, v in zip(_AMPS, params.read_noise, strict=True)},
+                 where, KEYWORD, params.path, minimum=0.0)
+    check_finite({**{f"CCDBIAS{a}": v for a, v in zip(_AMPS, params.bias, strict=True)},
+                  "SATURATE": params.saturate}, where, KEYWORD, params.path)
+    check_finite({"AMPX": params.ampx, "AMPY": params.ampy}, where, KEYWORD, params.path,
+                 minimum=0)

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import logging
 import os
+import re
 import threading
 import warnings
 from collections import OrderedDict
@@ -17,7 +18,12 @@ import numpy as np
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
-from hstramp.core.geometry import ScienceGeometry, cut_to_science, reference_offset
+from hstramp.core.geometry import (
+    FULL_FRAME_SHAPE,
+    ScienceGeometry,
+    cut_to_science,
+    reference_offset,
+)
 from hstramp.errors import HstrampError
 
 log = logging.getLogger(__name__)
@@ -26,21 +32,33 @@ __all__ = [
     "ReadOnlyCache",
     "ReferenceFileError",
     "cached_by_file",
+    "check_bad_pixel_runs",
     "check_detector",
     "check_filetype",
+    "check_finite",
     "column",
+    "constant_view",
     "file_identity",
+    "flag_column",
     "hdu_array",
+    "hdu_shape",
     "header_ltv",
     "image_array",
     "image_hdu",
+    "integer_column",
     "is_dummy",
+    "number_column",
     "open_reference",
+    "parse_crsigmas",
+    "require_columns",
+    "row_vector",
     "same_float",
     "same_int",
     "same_string",
     "science_cutout",
+    "size_limit",
     "table_hdu",
+    "text_column",
 ]
 
 #: calwf3 wildcard values in reference-table selection columns
@@ -232,7 +250,10 @@ def _header_string(header, key: str) -> str:
 
 
 def check_filetype(hdul, path, keyword: str, expected: str) -> None:
-    """Raise ReferenceFileError unless the primary FILETYPE is ``expected`` (case-insensitive).
+    """Raise ReferenceFileError unless the primary FILETYPE starts with ``expected``.
+
+    As calwf3's ``CheckImgType``/``CheckTabType`` (``strncmp`` over the length of the
+    expected value, so ``DARK IMAGE`` is a ``DARK``); the comparison ignores case.
 
     Parameters
     ----------
@@ -246,7 +267,7 @@ def check_filetype(hdul, path, keyword: str, expected: str) -> None:
         Expected FILETYPE (``CCD PARAMETERS``).
     """
     found = _header_string(hdul[0].header, "FILETYPE")
-    if found.upper() != expected.upper():
+    if not found.upper().startswith(expected.upper()):
         raise ReferenceFileError(
             f"{keyword} {path} has FILETYPE={found!r}; expected {expected!r}",
             keyword=keyword, path=path,
@@ -276,7 +297,7 @@ def check_detector(hdul, path, keyword: str, detector: str = "IR") -> None:
 
 
 def table_hdu(hdul, path, keyword: str):
-    """The first binary-table extension (reference tables keep their rows in HDU 1).
+    """The table in HDU 1, where calwf3's ``c_tbtopn`` looks (binary or ASCII).
 
     Parameters
     ----------
@@ -289,16 +310,22 @@ def table_hdu(hdul, path, keyword: str):
 
     Returns
     -------
-    astropy.io.fits.BinTableHDU
+    astropy.io.fits.BinTableHDU or astropy.io.fits.TableHDU
     """
-    if len(hdul) < 2 or not isinstance(hdul[1], fits.BinTableHDU):
+    if len(hdul) < 2 or not isinstance(hdul[1], (fits.BinTableHDU, fits.TableHDU)):
         raise ReferenceFileError(f"{keyword} {path} has no table in extension 1",
                                  keyword=keyword, path=path)
     return hdul[1]
 
 
+def _where(table, path, keyword: str) -> str:
+    """``CCDTAB /x/y_ccd.fits`` or ``IMPHTTAB /x/y_imp.fits extension PHOTPLAM``."""
+    name = str(getattr(table, "name", "") or "").strip()
+    return f"{keyword} {path}" + (f" extension {name}" if name else "")
+
+
 def column(table, name: str, path, keyword: str, *, required: bool = True):
-    """One table column by case-insensitive name; strings are stripped.
+    """One table column by case-insensitive name (as ``c_tbcfnd1``); strings are stripped.
 
     Parameters
     ----------
@@ -316,13 +343,15 @@ def column(table, name: str, path, keyword: str, *, required: bool = True):
     Returns
     -------
     numpy.ndarray or None
+        The cells as stored: ``[nrows]`` for scalar columns, ``[nrows, n]`` for vector
+        columns, an object array of arrays for variable-length ones.
     """
     names = {n.upper(): n for n in table.columns.names}
     actual = names.get(name.upper())
     if actual is None:
         if required:
             raise ReferenceFileError(
-                f"{keyword} {path} has no column {name.upper()} (columns: "
+                f"{_where(table, path, keyword)} has no column {name.upper()} (columns: "
                 f"{', '.join(table.columns.names)})", keyword=keyword, path=path,
             )
         return None
@@ -332,11 +361,356 @@ def column(table, name: str, path, keyword: str, *, required: bool = True):
     return values
 
 
-def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarray:
+def require_columns(table, names, path, keyword: str) -> None:
+    """Raise ReferenceFileError naming every one of ``names`` the table lacks (any case).
+
+    Parameters
+    ----------
+    table : astropy.io.fits.BinTableHDU
+        The table.
+    names : iterable of str
+        Columns the calwf3 reader requires.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    """
+    present = {n.upper() for n in table.columns.names}
+    missing = [n.upper() for n in names if n.upper() not in present]
+    if missing:
+        raise ReferenceFileError(f"{_where(table, path, keyword)} lacks column(s) "
+                                 f"{', '.join(missing)}", keyword=keyword, path=path)
+
+
+def _first_elements(values: np.ndarray, table, name: str, path, keyword: str) -> np.ndarray:
+    """The first element of each cell, as calwf3's scalar reads (``c_tbegt*``) take it."""
+    if values.dtype == object:  # variable-length arrays
+        empty = [i for i, cell in enumerate(values) if np.size(cell) == 0]
+        if empty:
+            raise ReferenceFileError(f"{_where(table, path, keyword)} column {name.upper()} "
+                                     f"row {empty[0] + 1} is empty", keyword=keyword, path=path)
+        return np.array([np.ravel(cell)[0] for cell in values])
+    if values.ndim > 1:
+        if values.shape[1] == 0:
+            raise ReferenceFileError(f"{_where(table, path, keyword)} column {name.upper()} "
+                                     "has no elements", keyword=keyword, path=path)
+        return values.reshape(values.shape[0], -1)[:, 0]
+    return values
+
+
+def _parse_numbers(texts, table, name: str, path, keyword: str) -> np.ndarray:
+    """Numbers written as text (calwf3 reads them with ``atof``; ``INDEF`` is undefined)."""
+    numbers = np.empty(len(texts), np.float64)
+    for i, text in enumerate(texts):
+        text = str(text).strip()
+        try:
+            numbers[i] = np.nan if text.upper() == "INDEF" else float(text)
+        except ValueError as exc:
+            raise ReferenceFileError(
+                f"{_where(table, path, keyword)} column {name.upper()} row {i + 1} holds "
+                f"{text!r}, not a number", keyword=keyword, path=path) from exc
+    return numbers
+
+
+def number_column(table, name: str, path, keyword: str, *, required: bool = True):
+    """A column read as calwf3 reads a number from every row: float64, one per row.
+
+    Integer, real, logical or text columns are accepted (text is parsed, ``INDEF`` gives
+    NaN); a vector or variable-length column gives its first element.
+
+    Parameters
+    ----------
+    table : astropy.io.fits.BinTableHDU
+        The table.
+    name : str
+        Column name, any case.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    required : bool
+        If False, a missing column gives None.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        float64 ``[nrows]``.
+    """
+    values = column(table, name, path, keyword, required=required)
+    if values is None:
+        return None
+    values = _first_elements(values, table, name, path, keyword)
+    if values.dtype.kind in "SUO":
+        return _parse_numbers(values, table, name, path, keyword)
+    return values.astype(np.float64)
+
+
+def integer_column(table, name: str, path, keyword: str, *, required: bool = True):
+    """A column read as whole numbers (:func:`number_column`, then checked integral).
+
+    A value that is not a finite whole number (which calwf3 would silently truncate) is
+    an error naming the column and the row.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        int64 ``[nrows]``.
+    """
+    values = number_column(table, name, path, keyword, required=required)
+    if values is None:
+        return None
+    bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
+    if bad.size:
+        raise ReferenceFileError(
+            f"{_where(table, path, keyword)} column {name.upper()} row {int(bad[0]) + 1} holds "
+            f"{float(values[bad[0]])!r}; a whole number is needed", keyword=keyword, path=path)
+    return values.astype(np.int64)
+
+
+def text_column(table, name: str, path, keyword: str, *, required: bool = True):
+    """A column read as text (first element of vector cells; numbers formatted), stripped.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        str ``[nrows]``.
+    """
+    values = column(table, name, path, keyword, required=required)
+    if values is None:
+        return None
+    values = _first_elements(values, table, name, path, keyword)
+    if values.dtype.kind == "f":
+        return np.array([f"{v:g}" for v in values], dtype=str)
+    return np.char.strip(values.astype(str))
+
+
+def flag_column(table, name: str, path, keyword: str, *, required: bool = True):
+    """A yes/no column as calwf3 reads it with ``c_tbegti``: logical, or a number (non-zero
+    is true), or text holding a whole number.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        bool ``[nrows]``.
+    """
+    values = column(table, name, path, keyword, required=required)
+    if values is None:
+        return None
+    first = _first_elements(values, table, name, path, keyword)
+    if first.dtype == bool:
+        return first
+    return integer_column(table, name, path, keyword) != 0
+
+
+def row_vector(table, name: str, row: int, path, keyword: str) -> np.ndarray:
+    """The cell of one row as a float64 vector (a scalar cell gives one element).
+
+    Parameters
+    ----------
+    table : astropy.io.fits.BinTableHDU
+        The table.
+    name : str
+        Column name, any case.
+    row : int
+        Zero-indexed row.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``[n]``.
+    """
+    cell = column(table, name, path, keyword)[row]
+    try:
+        return np.atleast_1d(np.asarray(cell, dtype=np.float64)).ravel()
+    except ValueError as exc:
+        raise ReferenceFileError(f"{_where(table, path, keyword)} column {name.upper()} row "
+                                 f"{row + 1} holds {cell!r}, not numbers", keyword=keyword,
+                                 path=path) from exc
+
+
+#: DQ values are 16-bit
+_MAX_DQ = 0xFFFF
+
+
+def check_bad_pixel_runs(length, axis, value, path, keyword: str) -> None:
+    """Refuse bad-pixel rows calwf3's ``ReadBpixTab`` and calstis's ``doDQI`` reject
+    (AXIS not 1 or 2, LENGTH <= 0) and VALUEs that do not fit a 16-bit DQ; the message
+    names the first such row.
+
+    Parameters
+    ----------
+    length, axis, value : numpy.ndarray
+        int64 columns of every row.
+    path : str or Path
+        The file, for the message.
+    keyword : str
+        Header keyword that named it.
+    """
+    problems = (("AXIS", axis, (axis != 1) & (axis != 2), "must be 1 or 2"),
+                ("LENGTH", length, length <= 0, "must be positive"),
+                ("VALUE", value, (value < 0) | (value > _MAX_DQ),
+                 f"must be a DQ value 0..{_MAX_DQ}"))
+    for name, values, bad, rule in problems:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise ReferenceFileError(f"{keyword} {path} row {int(rows[0]) + 1}: {name}="
+                                     f"{int(values[rows[0]])}, {rule}", keyword=keyword,
+                                     path=path)
+
+
+def check_finite(values: dict, where: str, keyword: str, path, *, minimum=None,
+                 strictly: bool = False) -> None:
+    """Raise ReferenceFileError unless every value is finite (and above ``minimum``).
+
+    Parameters
+    ----------
+    values : dict
+        ``{name: value}`` of the quantities read (``READNSEA``...).
+    where : str
+        ``CCDTAB /path row 2``, for the message.
+    keyword : str
+        Header keyword that named the file.
+    path : str or Path
+        The file.
+    minimum : float, optional
+        Lower bound; with ``strictly`` the value must exceed it, else reach it.
+    strictly : bool
+        See ``minimum``.
+    """
+    for name, value in values.items():
+        ok = np.isfinite(value)
+        if ok and minimum is not None:
+            ok = value > minimum if strictly else value >= minimum
+        if not ok:
+            bound = "" if minimum is None else (f" {'>' if strictly else '>='} {minimum:g}")
+            raise ReferenceFileError(f"{where} has {name} = {float(value)!r}; it must be a finite "
+                                     f"number{bound}", keyword=keyword, path=path)
+
+
+#: a constant extension may claim at most this many times the larger of the science
+#: image and the detector's full frame along each axis (calwf3 would allocate whatever
+#: NPIX1 x NPIX2 says; a corrupt header asks for gigabytes)
+OVERSIZE_FACTOR = 4
+
+
+def size_limit(*shapes) -> tuple[int, int]:
+    """Largest ``(ny, nx)`` a reference image may claim: :data:`OVERSIZE_FACTOR` times the
+    largest of ``shapes`` (the science image, the detector's full frame) along each axis.
+
+    Parameters
+    ----------
+    *shapes : tuple of int
+        ``(ny, nx)`` shapes.
+
+    Returns
+    -------
+    tuple of int
+    """
+    return tuple(OVERSIZE_FACTOR * max(int(shape[k]) for shape in shapes) for k in (0, 1))
+
+
+def _keyword_int(header, key: str, where: str, keyword: str, path, default=None) -> int:
+    value = header.get(key, default)
+    if value is None:
+        raise ReferenceFileError(f"{where} has no data and no {key}", keyword=keyword,
+                                 path=path)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ReferenceFileError(f"{where} has {key} = {value!r}; a whole number is needed",
+                                 keyword=keyword, path=path)
+    return int(value)
+
+
+def hdu_shape(hdu, path, keyword: str, limit=None) -> tuple[int, int]:
+    """``(ny, nx)`` an image HDU holds or, for a constant extension, claims; nothing is read.
+
+    As hstio's ``getFloatData``: ``NAXIS`` 2 gives ``(NAXIS2, NAXIS1)``, ``NAXIS`` 1 one
+    row; ``NAXIS = 0`` needs ``NPIX1`` and ``PIXVALUE`` (``NPIX2`` missing means one row);
+    more axes are an error.
+
+    Parameters
+    ----------
+    hdu : astropy.io.fits.ImageHDU
+        The extension.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    limit : tuple of int, optional
+        ``(ny, nx)`` no constant extension may exceed (:func:`size_limit`).
+
+    Returns
+    -------
+    tuple of int
+    """
+    header = hdu.header
+    where = f"{keyword} {path} extension {hdu.name},{hdu.ver}"
+    naxis = int(header.get("NAXIS", 0))
+    if naxis > 2:
+        raise ReferenceFileError(f"{where} has NAXIS={naxis}; an image of 1 or 2 axes or a "
+                                 "constant extension is needed", keyword=keyword, path=path)
+    if naxis:
+        return (int(header["NAXIS2"]) if naxis == 2 else 1, int(header["NAXIS1"]))
+    if "PIXVALUE" not in header:
+        raise ReferenceFileError(f"{where} has no data and no PIXVALUE", keyword=keyword,
+                                 path=path)
+    shape = (_keyword_int(header, "NPIX2", where, keyword, path, default=1),
+             _keyword_int(header, "NPIX1", where, keyword, path))
+    if min(shape) < 1:
+        raise ReferenceFileError(f"{where} claims {shape[0]}x{shape[1]} pixels (NPIX2 x "
+                                 "NPIX1); sizes must be positive", keyword=keyword, path=path)
+    if limit is not None and (shape[0] > limit[0] or shape[1] > limit[1]):
+        raise ReferenceFileError(
+            f"{where} claims {shape[0]}x{shape[1]} pixels (NPIX2 x NPIX1), far beyond the "
+            f"science geometry (at most {limit[0]}x{limit[1]} is accepted)",
+            keyword=keyword, path=path)
+    return shape
+
+
+def _pixvalue(hdu, path, keyword: str):
+    """PIXVALUE of a constant extension: a finite number, as a NumPy scalar."""
+    value = hdu.header["PIXVALUE"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ReferenceFileError(f"{keyword} {path} extension {hdu.name},{hdu.ver} has "
+                                 f"PIXVALUE = {value!r}; a finite number is needed",
+                                 keyword=keyword, path=path)
+    # BITPIX of a constant extension says nothing (STScI writes 16 for ERR and TIME)
+    return np.float32(value) if isinstance(value, float) else np.int32(value)
+
+
+def constant_view(hdu, path, keyword: str, limit=None) -> np.ndarray | None:
+    """A read-only, zero-memory view of a constant extension at its claimed size, or None
+    for an HDU with data.
+
+    Parameters
+    ----------
+    hdu : astropy.io.fits.ImageHDU
+        The extension.
+    path : str or Path
+        File path, for the message.
+    keyword : str
+        Header keyword that named the file.
+    limit : tuple of int, optional
+        See :func:`hdu_shape`.
+
+    Returns
+    -------
+    numpy.ndarray or None
+    """
+    if int(hdu.header.get("NAXIS", 0)) != 0:
+        return None
+    shape = hdu_shape(hdu, path, keyword, limit)
+    return np.broadcast_to(_pixvalue(hdu, path, keyword), shape)
+
+
+def image_array(hdul, extname: str, extver: int, path, keyword: str, limit=None) -> np.ndarray:
     """Data of one image extension, as a native-endian array.
 
     Constant extensions (``NAXIS = 0`` with ``NPIX1``, ``NPIX2``, ``PIXVALUE``) are
-    expanded to full arrays.
+    expanded to full arrays; a one-axis image is one row.
 
     Parameters
     ----------
@@ -350,6 +724,8 @@ def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarr
         File path, for the message.
     keyword : str
         Header keyword that named the file.
+    limit : tuple of int, optional
+        Largest size a constant extension may claim (checked before allocating).
 
     Returns
     -------
@@ -357,10 +733,10 @@ def image_array(hdul, extname: str, extver: int, path, keyword: str) -> np.ndarr
         ``[ny, nx]`` in the file's numeric type (native byte order); a constant extension
         gives float32 for a real PIXVALUE and int32 for an integer one.
     """
-    return hdu_array(image_hdu(hdul, extname, extver, path, keyword), path, keyword)
+    return hdu_array(image_hdu(hdul, extname, extver, path, keyword), path, keyword, limit)
 
 
-def hdu_array(hdu, path, keyword: str) -> np.ndarray:
+def hdu_array(hdu, path, keyword: str, limit=None) -> np.ndarray:
     """The data of an image HDU as :func:`image_array` gives it (constant ones expanded).
 
     Parameters
@@ -371,25 +747,19 @@ def hdu_array(hdu, path, keyword: str) -> np.ndarray:
         File path, for the message.
     keyword : str
         Header keyword that named the file.
+    limit : tuple of int, optional
+        Largest size a constant extension may claim (checked before allocating).
 
     Returns
     -------
     numpy.ndarray
     """
-    if hdu.data is None:
-        header = hdu.header
-        missing = [k for k in ("NPIX1", "NPIX2", "PIXVALUE") if k not in header]
-        if missing:
-            raise ReferenceFileError(
-                f"{keyword} {path} extension {hdu.name},{hdu.ver} has no data and no "
-                f"{', '.join(missing)}", keyword=keyword, path=path,
-            )
-        # BITPIX of a constant extension says nothing (STScI writes 16 for ERR and TIME)
-        value = header["PIXVALUE"]
-        dtype = np.float32 if isinstance(value, float) else np.int32
-        return np.full((header["NPIX2"], header["NPIX1"]), value, dtype=dtype)
+    constant = constant_view(hdu, path, keyword, limit)
+    if constant is not None:
+        return constant.copy()
+    shape = hdu_shape(hdu, path, keyword)
     data = np.asarray(hdu.data)
-    native = data.astype(data.dtype.newbyteorder("="), copy=True)
+    native = data.astype(data.dtype.newbyteorder("="), copy=True).reshape(shape)
     del hdu.data  # the file's own (big-endian) copy: read again if asked again
     return native
 
@@ -527,11 +897,14 @@ def science_cutout(hdul, extname: str, extver: int, geometry: ScienceGeometry, p
     """
     hdu = image_hdu(hdul, extname, extver, path, keyword)
     ref_ltv, ref_ltm = header_ltv(hdu.header if ref_header is None else ref_header)
-    data = image_array(hdul, extname, extver, path, keyword)
+    # a constant extension is cut from a zero-memory view: only the cut is allocated
+    data = constant_view(hdu, path, keyword, size_limit(geometry.shape, FULL_FRAME_SHAPE))
+    if data is None:
+        data = hdu_array(hdu, path, keyword)
     try:
         offset = reference_offset(geometry.ltv, ref_ltv, geometry.ltm, ref_ltm)
-        # ``data`` is this function's own array: a cut of all of it need not be copied
-        whole = data.shape == tuple(geometry.shape)
+        # an array read here is this function's own: a cut of all of it need not be copied
+        whole = data.shape == tuple(geometry.shape) and data.flags.writeable
         return cut_to_science(data, geometry.shape, offset, copy=not whole)
     except ValueError as exc:
         raise ReferenceFileError(
@@ -539,3 +912,41 @@ def science_cutout(hdul, extname: str, extver: int, geometry: ScienceGeometry, p
             f"LTV={ref_ltv}) cannot be cut for the science image {geometry.shape[0]}x"
             f"{geometry.shape[1]} with LTV={geometry.ltv}: {exc}", keyword=keyword, path=path,
         ) from exc
+
+
+_SEPARATORS = re.compile(r"[,;/]")
+#: most CRSIGMAS values calwf3 and calstis accept (``MAX_ITER``)
+MAX_CRSIGMAS = 20
+
+
+def parse_crsigmas(text: str) -> tuple[float, ...]:
+    """Parse a CRSIGMAS string (values separated by ``,`` ``;`` or ``/``), as ``strtor``.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``'4,3,3'`` or ``'4'``.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    ValueError
+        For an empty string, a non-numeric, non-finite or non-positive value, or more than
+        :data:`MAX_CRSIGMAS` values.
+    """
+    parts = [p.strip() for p in _SEPARATORS.split(str(text).strip())]
+    if not parts or parts == [""]:
+        raise ValueError("CRSIGMAS is empty")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError as exc:
+        raise ValueError(f"CRSIGMAS {text!r} is not a list of numbers") from exc
+    if any(not (np.isfinite(v) and v > 0) for v in values):
+        raise ValueError(f"CRSIGMAS {text!r} has a value that is not a finite number > 0")
+    if len(values) > MAX_CRSIGMAS:
+        raise ValueError(f"CRSIGMAS {text!r} has {len(values)} values; at most "
+                         f"{MAX_CRSIGMAS} are allowed")
+    return values

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +12,15 @@ from hstramp.reference.common import (
     ReferenceFileError,
     check_detector,
     check_filetype,
-    column,
+    check_finite,
+    flag_column,
+    integer_column,
+    number_column,
     open_reference,
+    parse_crsigmas,
+    require_columns,
     table_hdu,
+    text_column,
 )
 
 log = logging.getLogger(__name__)
@@ -24,7 +29,9 @@ __all__ = ["CRRejectParameters", "parse_crsigmas", "read_crrejtab"]
 
 KEYWORD = "CRREJTAB"
 FILETYPE = "COSMIC RAY REJECTION"
-_SEPARATORS = re.compile(r"[,;/]")
+#: the columns calwf3's ``crrpar_in`` requires
+_REQUIRED = ("CRSPLIT", "MEANEXP", "IRRAMP", "CRSIGMAS", "SKYSUB", "CRRADIUS", "CRTHRESH",
+             "INITGUES", "SCALENSE", "BADINPDQ", "CRMASK")
 
 
 @dataclass(frozen=True)
@@ -44,11 +51,11 @@ class CRRejectParameters:
     meanexp : float
         MEANEXP of the row, s.
     crradius, crthresh, scalense : float
-        CRRADIUS, CRTHRESH, SCALENSE (0 when the column is absent).
+        CRRADIUS, CRTHRESH, SCALENSE.
     badinpdq : int
         BADINPDQ: DQ bits that exclude a read from the fit.
     initgues, skysub : str
-        INITGUES, SKYSUB ('' when absent).
+        INITGUES, SKYSUB.
     crmask : bool
         CRMASK.
     """
@@ -72,35 +79,6 @@ class CRRejectParameters:
         return self.crsigmas[0]
 
 
-def parse_crsigmas(text: str) -> tuple[float, ...]:
-    """Parse a CRSIGMAS string (values separated by ``,`` ``;`` or ``/``).
-
-    Parameters
-    ----------
-    text : str
-        E.g. ``'4,3,3'`` or ``'4'``.
-
-    Returns
-    -------
-    tuple of float
-
-    Raises
-    ------
-    ValueError
-        For an empty string, a non-numeric or a non-positive value.
-    """
-    parts = [p.strip() for p in _SEPARATORS.split(str(text).strip())]
-    if not parts or parts == [""]:
-        raise ValueError("CRSIGMAS is empty")
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError as exc:
-        raise ValueError(f"CRSIGMAS {text!r} is not a list of numbers") from exc
-    if any(v <= 0 for v in values):
-        raise ValueError(f"CRSIGMAS {text!r} has a value <= 0")
-    return values
-
-
 def _select_row(irramp, crsplit, meanexp, nsamp, exptime, path) -> int:
     """calwf3 ``crrpar_in`` for IR: IRRAMP rows; CRSPLIT = min(nsamp, max CRSPLIT); the
     smallest MEANEXP - exptime >= 0 (later rows win ties)."""
@@ -122,11 +100,6 @@ def _select_row(irramp, crsplit, meanexp, nsamp, exptime, path) -> int:
             f"{float(exptime):g}", keyword=KEYWORD, path=path,
         )
     return best
-
-
-def _optional(table, name, path, index, default, kind):
-    values = column(table, name, path, KEYWORD, required=False)
-    return default if values is None else kind(values[index])
 
 
 def read_crrejtab(path, *, nsamp: int | None = None, exptime: float | None = None,
@@ -154,19 +127,23 @@ def read_crrejtab(path, *, nsamp: int | None = None, exptime: float | None = Non
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, missing CRSIGMAS/IRRAMP column, no IR row, or an
-        unparsable CRSIGMAS.
+        Wrong FILETYPE/DETECTOR, any of the columns calwf3's ``crrpar_in`` reads missing
+        (CRSPLIT MEANEXP IRRAMP CRSIGMAS SKYSUB CRRADIUS CRTHRESH INITGUES SCALENSE
+        BADINPDQ CRMASK, all named), non-whole CRSPLIT/BADINPDQ, no matching IR row, an
+        unparsable CRSIGMAS (empty, not numbers, a value <= 0, more than 20 values), or a
+        negative or undefined MEANEXP/CRRADIUS/CRTHRESH/SCALENSE in the row used.
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:
         check_filetype(hdul, path, KEYWORD, FILETYPE)
         check_detector(hdul, path, KEYWORD, detector)
         table = table_hdu(hdul, path, KEYWORD)
-        irramp = column(table, "IRRAMP", path, KEYWORD).astype(bool)
-        crsplit = column(table, "CRSPLIT", path, KEYWORD).astype(np.int64)
-        meanexp = column(table, "MEANEXP", path, KEYWORD).astype(np.float64)
+        require_columns(table, _REQUIRED, path, KEYWORD)
+        irramp = flag_column(table, "IRRAMP", path, KEYWORD)
+        crsplit = integer_column(table, "CRSPLIT", path, KEYWORD)
+        meanexp = number_column(table, "MEANEXP", path, KEYWORD)
         i = _select_row(irramp, crsplit, meanexp, nsamp, exptime, path)
-        text = str(column(table, "CRSIGMAS", path, KEYWORD)[i])
+        text = str(text_column(table, "CRSIGMAS", path, KEYWORD)[i])
         try:
             sigmas = parse_crsigmas(text)
         except ValueError as exc:
@@ -175,13 +152,16 @@ def read_crrejtab(path, *, nsamp: int | None = None, exptime: float | None = Non
         params = CRRejectParameters(
             path=path, row=i + 1, crsigmas=sigmas, crsplit=int(crsplit[i]),
             meanexp=float(meanexp[i]),
-            crradius=_optional(table, "CRRADIUS", path, i, 0.0, float),
-            crthresh=_optional(table, "CRTHRESH", path, i, 0.0, float),
-            scalense=_optional(table, "SCALENSE", path, i, 0.0, float),
-            badinpdq=_optional(table, "BADINPDQ", path, i, 0, int),
-            initgues=_optional(table, "INITGUES", path, i, "", str),
-            skysub=_optional(table, "SKYSUB", path, i, "", str),
-            crmask=_optional(table, "CRMASK", path, i, False, bool),
+            crradius=float(number_column(table, "CRRADIUS", path, KEYWORD)[i]),
+            crthresh=float(number_column(table, "CRTHRESH", path, KEYWORD)[i]),
+            scalense=float(number_column(table, "SCALENSE", path, KEYWORD)[i]),
+            badinpdq=int(integer_column(table, "BADINPDQ", path, KEYWORD)[i]),
+            initgues=str(text_column(table, "INITGUES", path, KEYWORD)[i]),
+            skysub=str(text_column(table, "SKYSUB", path, KEYWORD)[i]),
+            crmask=bool(flag_column(table, "CRMASK", path, KEYWORD)[i]),
         )
+    check_finite({"MEANEXP": params.meanexp, "CRRADIUS": params.crradius,
+                  "CRTHRESH": params.crthresh, "SCALENSE": params.scalense},
+                 f"CRREJTAB {path} row {params.row}", KEYWORD, path, minimum=0.0)
     log.debug("CRREJTAB %s: row %d, CRSIGMAS %s", path, params.row, params.crsigmas)
     return params

@@ -15,6 +15,7 @@ from hstramp.reference.common import (
     check_detector,
     check_filetype,
     hdu_array,
+    hdu_shape,
     image_hdu,
     open_reference,
 )
@@ -92,15 +93,15 @@ class ImsetFrames(Sequence):
         extver = self._extvers[k]
         hdu = self._hdus.get(extver) or image_hdu(self._hdul, self._extname, extver, self._path,
                                                   KEYWORD)  # missing: image_hdu's error
-        frame = hdu_array(hdu, self._path, KEYWORD)
-        if frame.shape != self._shape:
+        found = hdu_shape(hdu, self._path, KEYWORD)  # from the header: nothing allocated yet
+        if found != self._shape:
             raise ReferenceFileError(
                 f"DARKFILE {self._path} imset {self._extvers[k]} {self._extname} is "
-                f"{frame.shape[0]}x{frame.shape[1]} but the science image is "
+                f"{found[0]}x{found[1]} but the science image is "
                 f"{self._shape[0]}x{self._shape[1]}; a matching subarray dark is needed",
                 keyword=KEYWORD, path=self._path,
             )
-        return frame.astype(self._dtype, copy=False)
+        return hdu_array(hdu, self._path, KEYWORD).astype(self._dtype, copy=False)
 
     def stacked(self) -> np.ndarray:
         """Every frame, as one ``[ngroups, ny, nx]`` array (each imset read once)."""
@@ -109,11 +110,13 @@ class ImsetFrames(Sequence):
 
 
 def _check_keyword_matches(header, name: str, science_value: str, path) -> str:
+    """calwf3 ``checkKeyS``: the file's value must begin the science value (``strncmp`` over
+    the file value's length); case is ignored here."""
     found = str(header.get(name, "")).strip()
     if not found:
         raise ReferenceFileError(f"DARKFILE {path} has no {name} keyword", keyword=KEYWORD,
                                  path=path)
-    if found.upper() != str(science_value).strip().upper():
+    if not str(science_value).strip().upper().startswith(found.upper()):
         raise ReferenceFileError(
             f"DARKFILE {path} has {name}={found!r} but the science exposure has "
             f"{name}={str(science_value).strip()!r}", keyword=KEYWORD, path=path,
@@ -121,16 +124,28 @@ def _check_keyword_matches(header, name: str, science_value: str, path) -> str:
     return found
 
 
+def _header_number(header, name: str, path) -> float:
+    value = header.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ReferenceFileError(f"DARKFILE {path} has {name} = {value!r}; a finite number is "
+                                 "needed", keyword=KEYWORD, path=path)
+    return float(value)
+
+
 def _exposure_times(header, path) -> np.ndarray:
     if "NUMEXPOS" not in header:
         raise ReferenceFileError(f"DARKFILE {path} has no NUMEXPOS keyword", keyword=KEYWORD,
                                  path=path)
-    count = int(header["NUMEXPOS"])
-    missing = [f"EXPOS_{n}" for n in range(1, count + 1) if f"EXPOS_{n}" not in header]
+    count = _header_number(header, "NUMEXPOS", path)
+    if count != int(count) or count < 1:
+        raise ReferenceFileError(f"DARKFILE {path} has NUMEXPOS = {header['NUMEXPOS']!r}; a "
+                                 "whole number >= 1 is needed", keyword=KEYWORD, path=path)
+    missing = [f"EXPOS_{n}" for n in range(1, int(count) + 1) if f"EXPOS_{n}" not in header]
     if missing:
         raise ReferenceFileError(f"DARKFILE {path} lacks {', '.join(missing)}",
                                  keyword=KEYWORD, path=path)
-    return np.array([float(header[f"EXPOS_{n}"]) for n in range(1, count + 1)])
+    return np.array([_header_number(header, f"EXPOS_{n}", path)
+                     for n in range(1, int(count) + 1)])
 
 
 def _matching_imset(read_time: float, exposure_times: np.ndarray, path) -> int:
@@ -173,9 +188,11 @@ def read_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, SAMP_SEQ or SUBTYPE differing from the science (both
-        values named), a read time with no imset within 0.01 s (the time named), or a dark
-        imset of another size.
+        Wrong FILETYPE/DETECTOR, SAMP_SEQ or SUBTYPE that does not begin the science value
+        (both values named), NUMEXPOS not a whole number >= 1, an EXPOS_n missing or not a
+        finite number, a read time with no imset within 0.01 s (the time named), or a dark
+        imset of another size (from its header, before anything is read; constant
+        extensions count by NPIX1/NPIX2).
     """
     with open_darkfile(path, times=times, shape=shape, samp_seq=samp_seq, subtype=subtype,
                        detector=detector) as dark:
@@ -185,9 +202,7 @@ def read_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
 
 def _check_imset_shape(hdu, extver, shape, path) -> None:
     """Raise ReferenceFileError unless the (header) size of an imset's SCI is ``shape``."""
-    header = hdu.header
-    keys = ("NAXIS2", "NAXIS1") if header.get("NAXIS", 0) == 2 else ("NPIX2", "NPIX1")
-    found = tuple(int(header.get(key, -1)) for key in keys)
+    found = hdu_shape(hdu, path, KEYWORD)
     if found != tuple(shape):
         raise ReferenceFileError(
             f"DARKFILE {path} imset {extver} is {found[0]}x{found[1]} but the science "

@@ -9,13 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from hstramp.core.geometry import (
+    FULL_FRAME_SHAPE,
     ScienceGeometry,
-    corner_from_lt,
     cut_to_science,
     reference_offset,
-    unbin_dq,
-    unbin_error,
-    unbin_linear,
 )
 from hstramp.reference.common import (
     ReadOnlyCache,
@@ -23,10 +20,15 @@ from hstramp.reference.common import (
     check_detector,
     check_filetype,
     file_identity,
-    header_ltv,
-    image_array,
-    image_hdu,
     open_reference,
+    size_limit,
+)
+from hstramp.reference.images import (
+    ImagePlanes,
+    binned_shape,
+    expand_binned,
+    multiply_flats,
+    read_imset,
 )
 
 log = logging.getLogger(__name__)
@@ -68,89 +70,33 @@ class FlatField:
     dq: np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
-class FlatImage:
-    sci: np.ndarray
-    err: np.ndarray
-    dq: np.ndarray
-    ltv: tuple[float, float]
-    ltm: tuple[float, float]
-
-
 def _check_filter(header, path, keyword: str, science_filter) -> None:
+    """calwf3 ``CheckFilter``: FILTER must be present and be ``ANY`` or begin the science
+    FILTER (``strncmp`` over the file value's length); case is ignored here."""
     if science_filter is None:
         return
-    found = str(header.get("FILTER", "")).strip()
-    if found.upper() != str(science_filter).strip().upper():
+    if "FILTER" not in header:
+        raise ReferenceFileError(f"{keyword} {path} has no FILTER keyword", keyword=keyword,
+                                 path=path)
+    found = str(header["FILTER"]).strip().upper()
+    science = str(science_filter).strip().upper()
+    if found != "ANY" and not (found and science.startswith(found)):
         raise ReferenceFileError(
             f"{keyword} {path} has FILTER={found!r} but the science exposure has "
             f"FILTER={str(science_filter).strip()!r}", keyword=keyword, path=path,
         )
 
 
-def _read_flat(path, keyword: str, science_filter, detector: str) -> FlatImage:
+def _read_flat(path, keyword: str, science_filter, detector: str) -> ImagePlanes:
     path = Path(path)
     with open_reference(path, keyword) as hdul:
         check_filetype(hdul, path, keyword, FLAT_FILETYPES[keyword])
         check_detector(hdul, path, keyword, detector)
         _check_filter(hdul[0].header, path, keyword, science_filter)
-        ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header)
-        sci = image_array(hdul, "SCI", 1, path, keyword).astype(np.float32, copy=False)
-        names = {hdu.name for hdu in hdul}
-        err = (image_array(hdul, "ERR", 1, path, keyword).astype(np.float32, copy=False)
-               if "ERR" in names else np.zeros_like(sci))
-        dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16, copy=False)
-              if "DQ" in names else np.zeros(sci.shape, np.uint16))
-    return FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
+        return read_imset(hdul, path, keyword, size_limit(FULL_FRAME_SHAPE))
 
 
-#: rows multiplied at a time (bounds the float64 temporaries of :func:`multiply_flats`)
-_BAND_ROWS = 64
-
-
-def multiply_flats(a: FlatImage, b: FlatImage, *, in_place: bool = False) -> FlatImage:
-    """calwf3 ``amul``: product, errors in quadrature of the cross terms, DQ OR.
-
-    Computed in float64, a band of rows at a time; with ``in_place`` the product is
-    written into ``a``'s arrays (each band is read before it is overwritten).
-    """
-    sci = a.sci if in_place else np.empty(a.sci.shape, np.float32)
-    err = a.err if in_place else np.empty(a.sci.shape, np.float32)
-    for start in range(0, sci.shape[0], _BAND_ROWS):
-        band = slice(start, start + _BAND_ROWS)
-        a_sci, b_sci = a.sci[band].astype(np.float64), b.sci[band].astype(np.float64)
-        a_eb = a_sci * b.err[band]
-        b_ea = b_sci * a.err[band]
-        sci[band] = a_sci * b_sci
-        err[band] = np.sqrt(a_eb * a_eb + b_ea * b_ea)
-    dq = np.bitwise_or(a.dq, b.dq, out=a.dq if in_place else None)
-    return FlatImage(sci=sci, err=err, dq=dq, ltv=a.ltv, ltm=a.ltm)
-
-
-def _expand(low: FlatImage, target_shape, path) -> FlatImage:
-    """Expand a binned large-scale flat to ``target_shape`` (calwf3 ``unbin2d_ir``)."""
-    ny, nx = low.sci.shape
-    biny, binx = target_shape[0] // ny, target_shape[1] // nx
-    if biny * ny != target_shape[0] or binx * nx != target_shape[1]:
-        raise ReferenceFileError(
-            f"LFLTFILE {path} is {ny}x{nx}, which does not expand by an integer factor to "
-            f"{target_shape[0]}x{target_shape[1]}", keyword="LFLTFILE", path=path,
-        )
-    # the expanded image keeps the corner of the binned one (calwf3 BinCoords)
-    cx, cy = corner_from_lt(low.ltv, low.ltm)
-    return FlatImage(
-        sci=unbin_linear(low.sci, binx, biny), err=unbin_error(low.err, binx, biny),
-        dq=unbin_dq(low.dq, binx, biny), ltv=(-float(cx), -float(cy)), ltm=(1.0, 1.0),
-    )
-
-
-def _binned_shape(low: FlatImage) -> tuple[int, int]:
-    """Full-resolution shape of a binned flat from its LTM (used when it is alone)."""
-    bins = [max(1, round(1.0 / m)) for m in low.ltm]
-    return low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]
-
-
-def _combine(p: FlatImage | None, d: FlatImage | None, paths) -> FlatImage | None:
+def _combine(p: ImagePlanes | None, d: ImagePlanes | None, paths) -> ImagePlanes | None:
     if p is not None and d is not None:
         if p.sci.shape != d.sci.shape:
             raise ReferenceFileError(
@@ -167,15 +113,15 @@ def _combine(p: FlatImage | None, d: FlatImage | None, paths) -> FlatImage | Non
 _COMBINED = ReadOnlyCache(maxsize=2)
 
 
-def _combined_flat(paths, filter, detector) -> FlatImage:
+def _combined_flat(paths, filter, detector) -> ImagePlanes:
     """P * D * L (L expanded), before the cut to a science image."""
     images = {k: (None if v is None else _read_flat(v, k, filter, detector))
               for k, v in paths.items()}
     flat = _combine(images["PFLTFILE"], images["DFLTFILE"], paths)
     low = images["LFLTFILE"]
     if low is not None:
-        target = flat.sci.shape if flat is not None else _binned_shape(low)
-        expanded = _expand(low, target, paths["LFLTFILE"])
+        target = flat.sci.shape if flat is not None else binned_shape(low)
+        expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=False)
         flat = expanded if flat is None else multiply_flats(flat, expanded, in_place=True)
     return flat
 
@@ -196,7 +142,8 @@ def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: Science
     geometry : ScienceGeometry
         Shape and LTV of the science image.
     filter : str, optional
-        FILTER of the exposure; each flat's FILTER must equal it (as calwf3's CheckFilter).
+        FILTER of the exposure; each flat's FILTER must be ``ANY`` or begin it (as calwf3's
+        CheckFilter).
     detector : str
         Expected DETECTOR.
 
@@ -207,8 +154,10 @@ def read_flats(pfltfile=None, dfltfile=None, lfltfile=None, *, geometry: Science
     Raises
     ------
     ReferenceFileError
-        No flat at all, wrong FILETYPE/DETECTOR/FILTER, P and D of different sizes, an L
-        that does not expand by an integer factor, or a science image outside the flat.
+        No flat at all, wrong FILETYPE/DETECTOR/FILTER (or FILTER missing), P and D of
+        different sizes, ERR or DQ of another size than SCI, a constant extension without
+        NPIX1/PIXVALUE or claiming more than 4 times the full frame, an L that does not
+        expand by an integer factor, or a science image outside the flat.
     """
     paths = {"PFLTFILE": pfltfile, "DFLTFILE": dfltfile, "LFLTFILE": lfltfile}
     paths = {k: (None if v is None else Path(v)) for k, v in paths.items()}

@@ -74,14 +74,18 @@ NLIN_PLANES = ("coeffs", "errors", "dq", "node", "zsci", "zerr")
 
 
 def _count_keyword(header, name: str, path) -> int:
+    """NCOEF or NERR: a whole number (calwf3's ``getKeyI``), NCOEF >= 1, NERR >= 0."""
     if name not in header:
         raise ReferenceFileError(f"NLINFILE {path} has no {name} keyword in its primary header",
                                  keyword=KEYWORD, path=path)
-    count = int(header[name])
-    if count < 0 or (name == "NCOEF" and count == 0):
-        raise ReferenceFileError(f"NLINFILE {path} has {name}={count}", keyword=KEYWORD,
-                                 path=path)
-    return count
+    value = header[name]
+    whole = (not isinstance(value, bool) and isinstance(value, (int, float))
+             and np.isfinite(value) and value == int(value))
+    if not whole or int(value) < (1 if name == "NCOEF" else 0):
+        least = 1 if name == "NCOEF" else 0
+        raise ReferenceFileError(f"NLINFILE {path} has {name}={value!r}; a whole number >= "
+                                 f"{least} is needed", keyword=KEYWORD, path=path)
+    return int(value)
 
 
 def _plane(hdul, extname, geometry, path, ref_header, dtype) -> np.ndarray:
@@ -101,7 +105,9 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",
                   planes=NLIN_PLANES) -> LinearityReference:
     """Read the NLINFILE and cut every plane to the science image.
 
-    All planes are placed with the LTV of ``COEF,1`` (as calwf3's ``nlincorr``).
+    All planes are placed with the LTV of ``COEF,1`` (as calwf3's ``nlincorr``). Any plane
+    may be a constant extension (``NPIX1``/``NPIX2``/``PIXVALUE``; only the cut is
+    allocated) or hold integer or real data.
 
     Parameters
     ----------
@@ -122,8 +128,10 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",
     Raises
     ------
     ReferenceFileError
-        Wrong FILETYPE/DETECTOR, missing NCOEF/NERR or extension, or a science image that
-        does not fit inside the reference image.
+        Wrong FILETYPE/DETECTOR, NCOEF/NERR missing or not whole numbers (NCOEF >= 1,
+        NERR >= 0), a missing extension, a constant extension without NPIX1/PIXVALUE or
+        claiming a size far beyond the science geometry, or a science image that does not
+        fit inside the reference image.
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -18,6 +19,8 @@ NOT_APPLICABLE = ("N/A", "NONE", "")
 
 _ENV_PREFIX = re.compile(r"^(?P<var>[A-Za-z_][A-Za-z0-9_]*)\$(?P<name>.+)$")
 _FITS_SIGNATURE = b"SIMPLE  ="
+#: gzip's magic number: ``name.fits.gz`` is read as CFITSIO (and astropy) read it
+_GZIP_SIGNATURE = b"\x1f\x8b"
 
 
 def _environment_directory(var: str, keyword: str, value: str) -> str:
@@ -47,9 +50,21 @@ def _check_readable_fits(path: Path, keyword: str, value: str) -> None:
     except OSError as exc:
         raise ReferenceFileError(f"{keyword} = {value!r}: cannot read {path}: {exc}",
                                  keyword=keyword, path=path) from exc
+    if start.startswith(_GZIP_SIGNATURE):
+        start = _gzip_start(path, keyword, value)
     if start != _FITS_SIGNATURE:
         raise ReferenceFileError(f"{keyword} = {value!r}: {path} is not a FITS file",
                                  keyword=keyword, path=path)
+
+
+def _gzip_start(path: Path, keyword: str, value: str) -> bytes:
+    """The first bytes of a gzip-compressed file, decompressed."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read(len(_FITS_SIGNATURE))
+    except (OSError, EOFError) as exc:
+        raise ReferenceFileError(f"{keyword} = {value!r}: {path} is not a readable gzip "
+                                 f"file: {exc}", keyword=keyword, path=path) from exc
 
 
 def resolve_reference_path(value, keyword: str) -> Path | None:
@@ -70,7 +85,8 @@ def resolve_reference_path(value, keyword: str) -> Path | None:
     Returns
     -------
     pathlib.Path or None
-        The file, checked to exist and to start like a FITS file; None for N/A.
+        The file, checked to exist and to start like a FITS file (after decompression
+        for a gzip file, ``name.fits.gz``); None for N/A.
 
     Raises
     ------

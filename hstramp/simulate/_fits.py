@@ -15,6 +15,7 @@ from hstramp.datamodels.atomic import atomic_output
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "binary_table",
     "constant_extension",
     "header_from_cards",
     "image_extension",
@@ -112,6 +113,24 @@ def constant_extension(extname: str, extver: int, shape, value, cards=()) -> fit
                                 *_extension_cards(extname, extver,
                                                   cards[:at] + constant + cards[at:])])
     return fits.ImageHDU(header=header)
+
+
+def binary_table(columns, name: str) -> fits.BinTableHDU:
+    """A binary table extension from ``(name, format, array)`` columns.
+
+    Parameters
+    ----------
+    columns : iterable of tuple
+        ``(column name, FITS format, values)``.
+    name : str
+        EXTNAME.
+
+    Returns
+    -------
+    astropy.io.fits.BinTableHDU
+    """
+    return fits.BinTableHDU.from_columns([fits.Column(name=n, format=f, array=a)
+                                          for n, f, a in columns], name=name)
 
 
 def image_extension(extname: str, extver: int, data: np.ndarray, cards=()) -> fits.ImageHDU:

@@ -22,6 +22,7 @@ from hstramp.core.geometry import (
 )
 from hstramp.datamodels import dqflags
 from hstramp.simulate._fits import (
+    binary_table,
     constant_extension,
     image_extension,
     primary_header,
@@ -125,24 +126,6 @@ def _image_cards(ltv=FULL_FRAME_LTV, ltm=(1.0, 1.0), bunit=None):
         ("LTM1_1", float(ltm[0]), "reciprocal of sampling rate in X"),
         ("LTM2_2", float(ltm[1]), "reciprocal of sampling rate in Y"),
     ]
-
-
-def binary_table(columns, name: str) -> fits.BinTableHDU:
-    """A binary table extension from ``(name, format, array)`` columns.
-
-    Parameters
-    ----------
-    columns : iterable of tuple
-        ``(column name, FITS format, values)``.
-    name : str
-        EXTNAME.
-
-    Returns
-    -------
-    astropy.io.fits.BinTableHDU
-    """
-    return fits.BinTableHDU.from_columns([fits.Column(name=n, format=f, array=a)
-                                          for n, f, a in columns], name=name)
 
 
 def write_ccdtab(path) -> Path:

@@ -79,7 +79,9 @@ def _write_bpix(path, rows, *, with_amp=True, with_gain=True, filetype="BAD PIXE
     if with_gain:
         columns.append(("CCDGAIN", "E", np.array(gain, np.float32)))
     header = reference_primary(filetype, "test bad pixels", 1)
-    fits.HDUList([fits.PrimaryHDU(header=header), binary_table(columns, "BPIX")]).writeto(path)
+    table = binary_table(columns, "BPIX")
+    table.header["SIZAXIS1"] = table.header["SIZAXIS2"] = 1024
+    fits.HDUList([fits.PrimaryHDU(header=header), table]).writeto(path)
     return path
 
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from hstramp.reference.common import ReferenceFileError
 
-__all__ = ["STIS_FILETYPES", "STISGeometry", "check_stis_filetype"]
+__all__ = ["STIS_FILETYPES", "STIS_FULL_FRAME", "STISGeometry", "check_stis_filetype"]
+
+#: ``(ny, nx)`` of an unbinned full-frame STIS CCD readout, overscan included
+STIS_FULL_FRAME = (1044, 1062)
 
 #: FILETYPE values accepted for each keyword (upper case; the first is what the simulator
 #: writes, the others are spellings found in CRDS files)
@@ -64,7 +67,8 @@ def check_stis_filetype(hdul, path, keyword: str) -> None:
         ``CCDTAB``, ``BIASFILE`` ...
     """
     found = str(hdul[0].header.get("FILETYPE", "")).strip().upper()
-    if found not in STIS_FILETYPES[keyword]:
+    # calstis compares over the length of the expected value (strncmp), as calwf3
+    if not any(found.startswith(expected) for expected in STIS_FILETYPES[keyword]):
         raise ReferenceFileError(
             f"{keyword} {path} has FILETYPE={found!r}; expected "
             f"{' or '.join(repr(f) for f in STIS_FILETYPES[keyword])}", keyword=keyword,

@@ -14,18 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
-from hstramp.core.geometry import corner_from_lt, unbin_dq, unbin_error, unbin_linear
+from hstramp.core.geometry import corner_from_lt
 from hstramp.core.stis.geometry import bin_reference
 from hstramp.reference.common import (
     ReferenceFileError,
     check_detector,
-    header_ltv,
-    image_array,
-    image_hdu,
     open_reference,
+    size_limit,
 )
-from hstramp.reference.flat import FlatImage, multiply_flats
-from hstramp.reference.stis.common import STISGeometry, check_stis_filetype
+from hstramp.reference.images import (
+    ImagePlanes,
+    binned_shape,
+    expand_binned,
+    multiply_flats,
+    read_imset,
+)
+from hstramp.reference.stis.common import STIS_FULL_FRAME, STISGeometry, check_stis_filetype
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +56,17 @@ class STISReferenceImage:
     header: dict
 
 
-def _read_imset(path, keyword: str) -> tuple[FlatImage, dict]:
+def _read_imset(path, keyword: str, geometry: STISGeometry) -> tuple[ImagePlanes, dict]:
+    unbinned = tuple(n * b for n, b in zip(geometry.shape, geometry.binning[::-1], strict=True))
     with open_reference(path, keyword) as hdul:
         check_stis_filetype(hdul, path, keyword)
         check_detector(hdul, path, keyword, "CCD")
-        ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header)
-        sci = image_array(hdul, "SCI", 1, path, keyword).astype(np.float32)
-        names = {hdu.name for hdu in hdul}
-        err = (image_array(hdul, "ERR", 1, path, keyword).astype(np.float32)
-               if "ERR" in names else np.zeros_like(sci))
-        dq = (image_array(hdul, "DQ", 1, path, keyword).astype(np.uint16)
-              if "DQ" in names else np.zeros(sci.shape, np.uint16))
+        image = read_imset(hdul, path, keyword, size_limit(unbinned, STIS_FULL_FRAME))
         header = {k: hdul[0].header[k] for k in ("REF_TEMP", "DRK_VS_T") if k in hdul[0].header}
-    for name, array in (("ERR", err), ("DQ", dq)):
-        if array.shape != sci.shape:
-            raise ReferenceFileError(f"{keyword} {path}: {name},1 is {array.shape}, SCI,1 "
-                                     f"{sci.shape}", keyword=keyword, path=path)
-    return FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm), header
+    return image, header
 
 
-def _bin_to_science(image: FlatImage, geometry: STISGeometry, how: str, path, keyword: str):
+def _bin_to_science(image: ImagePlanes, geometry: STISGeometry, how: str, path, keyword: str):
     """calstis FindBin + bin2d: the offset and bin ratio from the corners and binnings."""
     sci_corner = corner_from_lt(geometry.ltv, geometry.ltm)
     ref_corner = corner_from_lt(image.ltv, image.ltm)
@@ -116,25 +111,10 @@ def read_stis_image(path, keyword: str, geometry: STISGeometry) -> STISReference
         science or not covering it.
     """
     path = Path(path)
-    image, header = _read_imset(path, keyword)
+    image, header = _read_imset(path, keyword, geometry)
     data, err, dq = _bin_to_science(image, geometry, "sum", path, keyword)
     log.debug("%s %s binned to %s", keyword, path, geometry)
     return STISReferenceImage(data=data, err=err, dq=dq, header=header)
-
-
-def _expand_low_order(low: FlatImage, target_shape, path) -> FlatImage:
-    """The low-order flat expanded to ``target_shape`` with calstis's extrapolating unbin2d."""
-    ny, nx = low.sci.shape
-    biny, binx = target_shape[0] // ny, target_shape[1] // nx
-    if biny * ny != target_shape[0] or binx * nx != target_shape[1]:
-        raise ReferenceFileError(
-            f"LFLTFILE {path} is {ny}x{nx}, which does not expand by an integer factor to "
-            f"{target_shape[0]}x{target_shape[1]}", keyword="LFLTFILE", path=path)
-    cx, cy = corner_from_lt(low.ltv, low.ltm)
-    return FlatImage(sci=unbin_linear(low.sci, binx, biny, extrapolate=True),
-                  err=unbin_error(low.err, binx, biny, extrapolate=True),
-                  dq=unbin_dq(low.dq, binx, biny), ltv=(-float(cx), -float(cy)),
-                  ltm=(1.0, 1.0))
 
 
 def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
@@ -161,7 +141,8 @@ def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
     if all(v is None for v in paths.values()):
         raise ReferenceFileError("PFLTFILE, DFLTFILE and LFLTFILE are all N/A; no flat to "
                                  "apply", keyword="PFLTFILE")
-    images = {k: None if v is None else _read_imset(v, k)[0] for k, v in paths.items()}
+    images = {k: None if v is None else _read_imset(v, k, geometry)[0]
+              for k, v in paths.items()}
     flat = images["PFLTFILE"]
     if images["DFLTFILE"] is not None:
         if flat is not None and flat.sci.shape != images["DFLTFILE"].sci.shape:
@@ -171,10 +152,8 @@ def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
         flat = images["DFLTFILE"] if flat is None else multiply_flats(flat, images["DFLTFILE"])
     low = images["LFLTFILE"]
     if low is not None:
-        bins = tuple(max(1, round(1.0 / m)) for m in low.ltm)
-        target = (flat.sci.shape if flat is not None
-                  else (low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]))
-        expanded = _expand_low_order(low, target, paths["LFLTFILE"])
+        target = flat.sci.shape if flat is not None else binned_shape(low)
+        expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=True)
         flat = expanded if flat is None else multiply_flats(flat, expanded)
     keyword, first = next((k, v) for k, v in paths.items() if v is not None)
     data, err, dq = _bin_to_science(flat, geometry, "mean", first, keyword)

@@ -13,14 +13,20 @@ from hstramp.core.stis.crreject import CRRejectParameters
 from hstramp.core.stis.dqinit import bin_bad_pixels
 from hstramp.reference.common import (
     ReferenceFileError,
+    check_bad_pixel_runs,
     check_detector,
-    column,
+    check_finite,
+    flag_column,
+    integer_column,
+    number_column,
     open_reference,
+    parse_crsigmas,
+    require_columns,
     same_int,
     same_string,
     table_hdu,
+    text_column,
 )
-from hstramp.reference.crrej import parse_crsigmas
 from hstramp.reference.stis.common import STISGeometry, check_stis_filetype
 
 log = logging.getLogger(__name__)
@@ -29,6 +35,9 @@ __all__ = ["STISCCDParameters", "read_stis_bpixtab", "read_stis_ccdtab", "read_s
 
 #: calstis's default BLEV_CLIP when the CCDTAB has no such column
 DEFAULT_BLEV_CLIP = 50.0
+#: the columns calstis's ``o_cal2_in`` reads from the CRREJTAB
+_CRREJ_COLUMNS = ("CRSPLIT", "MEANEXP", "CRSIGMAS", "SKYSUB", "CRRADIUS", "CRTHRESH",
+                  "INITGUES", "SCALENSE", "BADINPDQ", "CRMASK")
 
 
 @dataclass(frozen=True)
@@ -100,40 +109,34 @@ def read_stis_ccdtab(path, *, ccdamp: str, ccdgain: int, ccdoffst: int,
         check_stis_filetype(hdul, path, keyword)
         check_detector(hdul, path, keyword, "CCD")
         table = table_hdu(hdul, path, keyword)
-        match = same_string(column(table, "CCDAMP", path, keyword), ccdamp)
+        require_columns(table, ("CCDAMP", "CCDGAIN", "BINAXIS1", "BINAXIS2", "CCDOFFST",
+                                "ATODGAIN", "CCDBIAS", "READNSE", "SATURATE"), path, keyword)
+        match = same_string(text_column(table, "CCDAMP", path, keyword), ccdamp)
         for name, value in (("CCDGAIN", ccdgain), ("CCDOFFST", ccdoffst),
                             ("BINAXIS1", binaxis[0]), ("BINAXIS2", binaxis[1])):
-            match &= same_int(column(table, name, path, keyword), value)
+            match &= same_int(integer_column(table, name, path, keyword), value)
         rows = np.flatnonzero(match)
         if rows.size == 0:
             raise ReferenceFileError(
                 f"no row of CCDTAB {path} matches CCDAMP={ccdamp}, CCDGAIN={ccdgain}, "
                 f"CCDOFFST={ccdoffst}, BINAXIS={tuple(binaxis)}", keyword=keyword, path=path)
         i = int(rows[0])
-        clip = column(table, "BLEV_CLIP", path, keyword, required=False)
+        clip = number_column(table, "BLEV_CLIP", path, keyword, required=False)
         params = STISCCDParameters(
             path=path, row=i + 1,
-            atodgain=float(column(table, "ATODGAIN", path, keyword)[i]),
-            ccdbias=float(column(table, "CCDBIAS", path, keyword)[i]),
-            readnse=float(column(table, "READNSE", path, keyword)[i]),
-            saturate=float(column(table, "SATURATE", path, keyword)[i]),
+            atodgain=float(number_column(table, "ATODGAIN", path, keyword)[i]),
+            ccdbias=float(number_column(table, "CCDBIAS", path, keyword)[i]),
+            readnse=float(number_column(table, "READNSE", path, keyword)[i]),
+            saturate=float(number_column(table, "SATURATE", path, keyword)[i]),
             blev_clip=DEFAULT_BLEV_CLIP if clip is None else float(clip[i]))
-    if not params.atodgain > 0:
-        raise ReferenceFileError(f"CCDTAB {path} row {params.row}: ATODGAIN = "
-                                 f"{params.atodgain}, must be > 0", keyword=keyword, path=path)
+    where = f"CCDTAB {path} row {params.row}"
+    check_finite({"ATODGAIN": params.atodgain}, where, keyword, path, minimum=0.0,
+                 strictly=True)
+    check_finite({"READNSE": params.readnse}, where, keyword, path, minimum=0.0)
+    check_finite({"CCDBIAS": params.ccdbias, "SATURATE": params.saturate,
+                  "BLEV_CLIP": params.blev_clip}, where, keyword, path)
     log.debug("CCDTAB %s: row %d", path, params.row)
     return params
-
-
-def _check_runs(length, axis, path):
-    for name, bad in (("AXIS", (axis != 1) & (axis != 2)), ("LENGTH", length <= 0)):
-        rows = np.flatnonzero(bad)
-        if rows.size:
-            value = int((axis if name == "AXIS" else length)[rows[0]])
-            raise ReferenceFileError(
-                f"BPIXTAB {path} row {int(rows[0]) + 1}: {name}={value} "
-                f"({'1 or 2' if name == 'AXIS' else 'must be positive'})",
-                keyword="BPIXTAB", path=path)
 
 
 def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") -> np.ndarray:
@@ -165,12 +168,10 @@ def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") ->
         check_detector(hdul, path, keyword, "CCD")
         table = table_hdu(hdul, path, keyword)
         size = (int(table.header.get("SIZAXIS2", 1024)), int(table.header.get("SIZAXIS1", 1024)))
-        pix1, pix2, length, axis, value = (column(table, n, path, keyword) for n in
+        pix1, pix2, length, axis, value = (integer_column(table, n, path, keyword) for n in
                                            ("PIX1", "PIX2", "LENGTH", "AXIS", "VALUE"))
-        elem = column(table, "OPT_ELEM", path, keyword, required=False)
-    pix1, pix2 = pix1.astype(np.int64), pix2.astype(np.int64)
-    length, axis = length.astype(np.int64), axis.astype(np.int64)
-    _check_runs(length, axis, path)
+        elem = text_column(table, "OPT_ELEM", path, keyword, required=False)
+    check_bad_pixel_runs(length, axis, value, path, keyword)
     selected = np.ones(pix1.size, bool) if elem is None else same_string(elem, opt_elem)
     inside = (pix1 >= 1) & (pix1 <= size[1]) & (pix2 >= 1) & (pix2 <= size[0])
     if np.any(selected & ~inside):
@@ -232,12 +233,17 @@ def read_stis_crrejtab(path, *, nimages: int, exptime_total: float,
     with open_reference(path, keyword) as hdul:
         check_stis_filetype(hdul, path, keyword)
         table = table_hdu(hdul, path, keyword)
-        crsplit = column(table, "CRSPLIT", path, keyword).astype(np.int64)
-        meanexp = column(table, "MEANEXP", path, keyword).astype(np.float64)
+        require_columns(table, _CRREJ_COLUMNS, path, keyword)
+        crsplit = integer_column(table, "CRSPLIT", path, keyword)
+        meanexp = number_column(table, "MEANEXP", path, keyword)
         i = _row_for(crsplit, meanexp, nimages, exptime_total, path)
-        values = {name: column(table, name, path, keyword)[i] for name in
-                  ("CRSIGMAS", "SKYSUB", "CRRADIUS", "CRTHRESH", "INITGUES", "SCALENSE",
-                   "BADINPDQ", "CRMASK")}
+        values = {name: read(table, name, path, keyword)[i] for name, read in
+                  (("CRSIGMAS", text_column), ("SKYSUB", text_column),
+                   ("CRRADIUS", number_column), ("CRTHRESH", number_column),
+                   ("INITGUES", text_column), ("SCALENSE", number_column),
+                   ("BADINPDQ", integer_column), ("CRMASK", flag_column))}
+    check_finite({k: float(values[k]) for k in ("CRRADIUS", "CRTHRESH", "SCALENSE")},
+                 f"CRREJTAB {path} row {i + 1}", keyword, path, minimum=0.0)
     skysub = "none" if str(obstype).strip().upper() == "SPECTROSCOPIC" else values["SKYSUB"]
     try:
         params = CRRejectParameters(

@@ -13,9 +13,13 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.reference.stis.common import STIS_FILETYPES
-from hstramp.simulate._fits import constant_extension, image_extension, primary_header
+from hstramp.simulate._fits import (
+    binary_table,
+    constant_extension,
+    image_extension,
+    primary_header,
+)
 from hstramp.simulate._fits import write_hdulist as _write
-from hstramp.simulate.references import binary_table
 
 __all__ = [
     "GAINS",

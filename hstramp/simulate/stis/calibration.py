@@ -32,8 +32,8 @@ __all__ = [
     "repeated_exposure_raw",
     "side2_raw",
     "write_atodtab",
-    "write_stis_imphttab",
     "write_shadfile",
+    "write_stis_imphttab",
     "write_tdstab",
     "write_temperature_dark",
 ]
@@ -87,9 +87,16 @@ def _set(header, key, value):
 
 
 def side2_raw(source, destination, temperatures) -> Path:
-    """A raw with OCCDHTAV (deg C, one per imset; None leaves it out) in its SCI headers."""
-    return derive_fits(source, destination,
-                       sci=[{"OCCDHTAV": None if t is None else float(t)} for t in temperatures])
+    """A raw with OCCDHTAV (deg C, one per imset; None leaves it out) in its SCI headers.
+
+    EXPNAME (``<rootname[:8]>j``) is added too: calstis requires it wherever OCCDHTAV is
+    present, to name the engineering (EPC) temperature table it looks for.
+    """
+    with fits.open(source) as hdul:
+        expname = str(hdul[0].header["ROOTNAME"])[:8].lower() + "j"
+    return derive_fits(source, destination, sci=[
+        {"OCCDHTAV": None if t is None else float(t), "EXPNAME": expname}
+        for t in temperatures])
 
 
 def repeated_exposure_raw(source, destination) -> Path:

@@ -208,7 +208,7 @@ def _client():
     settings = {k: v for k, v in os.environ.items() if k.startswith("CRDS_")}
     if settings != _ENV_SEEN:
         utils.clear_function_caches()
-        api.set_crds_server(settings.get("CRDS_SERVER_URL", _serverless_url()))
+        api.set_crds_server(_setting("CRDS_SERVER_URL") or _serverless_url())
         _ENV_SEEN.clear()
         _ENV_SEEN.update(settings)
     _check_cache()
@@ -219,10 +219,16 @@ def _serverless_url() -> str:
     return f"https://{OBSERVATORY}-serverless-mode.stsci.edu"
 
 
+def _setting(name: str) -> str:
+    """A CRDS environment setting, '' when unset (the client writes 'None' for unset ones)."""
+    value = os.environ.get(name, "").strip()
+    return "" if value.lower() == "none" else value
+
+
 def server_configured() -> bool:
     """True if a CRDS server (or a server configuration URI) is set, so files can be fetched."""
-    url = os.environ.get("CRDS_SERVER_URL", "")
-    return bool(os.environ.get("CRDS_CONFIG_URI")) or bool(url and "serverless" not in url)
+    url = _setting("CRDS_SERVER_URL")
+    return bool(_setting("CRDS_CONFIG_URI")) or bool(url and "serverless" not in url)
 
 
 def cache_path() -> Path:

@@ -87,7 +87,7 @@ def format_references(path, best, context) -> str:
     lines = [f"{path}  (CRDS context {context})"]
     for keyword, ref in best.items():
         state = "" if ref.filename is None else ("cached" if ref.cached else "NOT IN CACHE")
-        lines.append(f"  {keyword:<9s} {ref.filename or 'N/A':<22s} {state}")
+        lines.append(f"  {keyword:<9s} {ref.filename or 'N/A':<22s} {state}".rstrip())
     return "\n".join(lines)
 
 

@@ -1,12 +1,10 @@
 """Fixtures of the CRDS tests: simulated WFC3 and STIS exposures, a CRDS cache built from
 their reference files, and an environment in which the real crds client works offline."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from astropy.io import fits
-from stpipe._cli.strun import main as strun_main
 
 from tests.crds.cache import CacheBuilder
 
@@ -92,16 +90,11 @@ def cache(builder, offline):
     return builder.write(offline)
 
 
-def run_strun(monkeypatch, capsys, *args):
-    """strun's own ``main`` in-process; (exit status, stderr)."""
-    capsys.readouterr()
-    monkeypatch.setattr(sys, "argv", ["strun", *map(str, args)])
-    try:
-        strun_main()
-        status = 0
-    except SystemExit as done:
-        status = done.code
-    return status, capsys.readouterr().err
+def strun(*args):
+    """What the ``strun`` command does with ``args`` (stpipe's ``Step.from_cmdline``)."""
+    from stpipe import Step
+
+    return Step.from_cmdline([str(a) for a in args])
 
 
 def hdu0(path):

@@ -11,7 +11,7 @@ from hstramp.cli import main
 from hstramp.datamodels import dqflags
 from hstramp.reference import is_dummy
 from tests.conftest import sha256
-from tests.crds.conftest import hdu0, run_strun
+from tests.crds.conftest import hdu0, strun
 
 REAL_RAWS = ["ibh7a7lsq_raw.fits", "ibxy01aoq_raw.fits", "ibxy07q9q_raw.fits"]
 
@@ -21,26 +21,34 @@ def simulated_warnings(caplog):
             if r.levelno == logging.WARNING and "SIMULATED" in r.getMessage()]
 
 
+def simulate_and_run(raw, out, variable, pipeline, monkeypatch, capsys, caplog):
+    """``hstramp refs --simulate RAW --out out/refs``, then ``<variable>=out/refs strun``.
+
+    Returns the simulated reference directory; checks the printed command and one warning.
+    """
+    refs = out / "refs"
+    assert main(["refs", "--simulate", str(raw), "--out", str(refs)]) == 0
+    assert f"{variable}={refs.resolve()} strun {pipeline}" in capsys.readouterr().out
+    monkeypatch.setenv(variable, str(refs))
+    with caplog.at_level(logging.WARNING, logger="hstramp"):
+        strun(pipeline, raw, f"--output_dir={out}")
+    assert len(simulated_warnings(caplog)) == 1
+    return refs
+
+
 @pytest.mark.parametrize("name", REAL_RAWS)
 def test_a_real_raw_runs_with_simulated_references_named_as_its_header_asks(
         name, real_file, offline, tmp_path, monkeypatch, capsys, caplog):
     raw = real_file(name)
     before = sha256(raw)
-    refs = tmp_path / "refs"
-    assert main(["refs", "--simulate", str(raw), "--out", str(refs)]) == 0
-    assert f"iref={refs.resolve()} strun wfc3ir_pipeline" in capsys.readouterr().out
+    refs = simulate_and_run(raw, tmp_path, "iref", "wfc3ir_pipeline", monkeypatch, capsys,
+                            caplog)
     header = hdu0(raw)
     for keyword in ("CCDTAB", "OSCNTAB", "BPIXTAB", "NLINFILE", "DARKFILE", "PFLTFILE",
                     "IMPHTTAB"):
         path = refs / header[keyword].split("$")[1]
         assert hdu0(path)["SIMULATD"] is True and not is_dummy(path)
     assert not (refs / "N/A").exists() and header["LFLTFILE"] == "N/A"
-    monkeypatch.setenv("iref", str(refs))
-    with caplog.at_level(logging.WARNING, logger="hstramp"):
-        status, err = run_strun(monkeypatch, capsys, "wfc3ir_pipeline", raw,
-                                f"--output_dir={tmp_path}")
-    assert status == 0, err[-3000:]
-    assert len(simulated_warnings(caplog)) == 1
     root = name.split("_")[0]
     for suffix in ("ima", "flt"):
         product = hdu0(tmp_path / f"{root}_{suffix}.fits")
@@ -58,16 +66,10 @@ def test_a_stis_raw_runs_with_simulated_references_through_oref(
         stis_sim, offline, tmp_path, monkeypatch, capsys, caplog):
     raw = tmp_path / stis_sim.raw_path.name
     shutil.copyfile(stis_sim.raw_path, raw)
-    refs = tmp_path / "refs"
-    assert main(["refs", "--simulate", str(raw), "--out", str(refs)]) == 0
-    assert "oref=" in capsys.readouterr().out
-    monkeypatch.setenv("oref", str(refs))
-    with caplog.at_level(logging.WARNING, logger="hstramp"):
-        status, err = run_strun(monkeypatch, capsys, "stis_ccd_pipeline", raw,
-                                f"--output_dir={tmp_path / 'out'}")
-    assert status == 0, err[-3000:]
-    assert len(simulated_warnings(caplog)) == 1
-    assert hdu0(tmp_path / "out" / f"{stis_sim.rootname}_crj.fits")["SIMREFS"] is True
+    out = tmp_path / "out"
+    refs = simulate_and_run(raw, out, "oref", "stis_ccd_pipeline", monkeypatch, capsys, caplog)
+    assert hdu0(refs / hdu0(raw)["BIASFILE"].split("$")[1])["SIMULATD"] is True
+    assert hdu0(out / f"{stis_sim.rootname}_crj.fits")["SIMREFS"] is True
 
 
 def test_products_of_the_simulator_s_own_references_are_not_marked(wfc3_sim, tmp_path,

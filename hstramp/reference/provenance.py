@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from hstramp.reference.common import open_reference
+from hstramp.reference.common import cached_by_file, open_reference
 
 __all__ = ["PRODUCT_KEYWORD", "REFERENCE_KEYWORD", "is_simulated", "mark_simulated_use"]
 
@@ -25,6 +25,7 @@ _HISTORY = ("calibrated with reference files simulated by hstramp, not the real 
             "files: the values are the simulator's")
 
 
+@cached_by_file(maxsize=32)
 def is_simulated(path, keyword: str | None = None) -> bool:
     """True if the reference file at ``path`` says it was simulated (``SIMULATD = T``).
 
@@ -34,6 +35,8 @@ def is_simulated(path, keyword: str | None = None) -> bool:
         The reference file.
     keyword : str, optional
         Its header keyword, named in the error if the file cannot be read.
+
+    Each file version is read once (as :func:`hstramp.reference.is_dummy`).
     """
     with open_reference(path, keyword) as hdul:
         return bool(hdul[0].header.get(REFERENCE_KEYWORD, False))

@@ -32,6 +32,8 @@ SUBCOMMANDS = {
     "dq": ("hstramp.cli.dq", "name the WFC3/IR flags set in DQ values"),
     "stis-demo": ("hstramp.cli.stis_demo",
                   "simulate a STIS CCD CR-SPLIT exposure, calibrate it, check the crj"),
+    "refs": ("hstramp.cli.refs",
+             "best reference files of raws (CRDS), sync them, or simulate a set"),
 }
 
 log = logging.getLogger("hstramp")

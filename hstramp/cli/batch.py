@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
+
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
@@ -25,6 +27,7 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true",
                         help="recalibrate exposures whose products are already current")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_pipeline_arguments(parser)
 
 
 class Progress:
@@ -77,7 +80,8 @@ def run(args):
     progress = Progress(total, enabled=not args.no_progress)
     try:
         results = run_batch(args.inputs, workers=args.workers, scheduler=args.scheduler,
-                            output_dir=args.output_dir, force=args.force, progress=progress)
+                            output_dir=args.output_dir, force=args.force, progress=progress,
+                            parameters=pipeline_parameters(args))
     finally:
         progress.close()
     print(summary_table(results))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
+
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
@@ -21,6 +23,7 @@ def add_arguments(parser):
     parser.add_argument("--samp-seq", default="SPARS25", help="sample sequence [SPARS25]")
     parser.add_argument("--seed", type=int, default=2026, help="random seed [2026]")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    add_pipeline_arguments(parser)
 
 
 def run(args):
@@ -34,7 +37,8 @@ def run(args):
                             nsamp=args.nsamp, seed=args.seed)
     simulated = time.perf_counter() - start
     os.environ["iref"] = str(sim.iref)
-    pipeline = WFC3IRPipeline(output_dir=str(out), overwrite=True)
+    pipeline = WFC3IRPipeline(**{**pipeline_parameters(args), "output_dir": str(out),
+                                 "overwrite": True})
     start = time.perf_counter()
     image = pipeline.run(str(sim.raw_path))
     calibrated = time.perf_counter() - start

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
 from hstramp.datamodels.dqflags import dq_mnemonics
 
 
@@ -17,11 +18,13 @@ def add_arguments(parser):
         "every read after each step, then the fitted rate, error, DQ, SAMP and TIME. Pixel "
         "coordinates are 0-indexed columns/rows of the raw array (reference border included);"
         " the flt pixel is 5 less in each.")
-    parser.add_argument("raw", help="a _raw.fits (or _ima.fits) exposure; set $iref")
+    parser.add_argument("raw", help="a _raw.fits (or _ima.fits) exposure; set $iref (or "
+                                    "--use-crds)")
     parser.add_argument("--pixel", nargs=2, type=int, required=True, metavar=("X", "Y"),
                         help="column and row in the raw array, 0-indexed")
     parser.add_argument("--plot", metavar="PNG", help="save the pixel's ramp through the steps")
     parser.add_argument("--output-dir", help="also write the ima and flt products here")
+    add_pipeline_arguments(parser)
 
 
 @dataclass
@@ -115,8 +118,9 @@ def run(args):
         raise ParameterError(f"--pixel {x} {y} is outside the {nx}x{ny} image of {args.raw}")
     xray = PixelXray(x, y)
     writes = args.output_dir is not None
-    pipeline = WFC3IRPipeline(save_ima=writes, save_flt=writes,
-                              output_dir=args.output_dir or str(Path(args.raw).parent))
+    pipeline = WFC3IRPipeline(**{
+        **pipeline_parameters(args), "save_ima": writes, "save_flt": writes,
+        "output_dir": args.output_dir or str(Path(args.raw).parent)})
     pipeline.add_stage_hook(xray)
     pipeline.run(args.raw)
     print(f"x-ray of pixel x={x} y={y} of {args.raw}")

@@ -95,6 +95,7 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
 
     spec = """
     output_ext = string(default='.fits')  # extension of the products
+    use_crds = boolean(default=None)  # resolve references through CRDS (None: $HSTRAMP_CRDS)
     overwrite = boolean(default=False) # replace existing products (never the input file)
     """
 

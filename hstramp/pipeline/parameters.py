@@ -11,11 +11,11 @@ import asdf
 
 __all__ = ["PLUMBING", "parameter_tree", "write_parameter_file"]
 
-#: stpipe parameters about files and hooks, left out of the parameter files
+#: parameters about files, hooks and where references come from, left out of the parameter files
 PLUMBING = frozenset({
     "input_dir", "output_dir", "output_ext", "output_file", "output_use_index",
     "output_use_model", "post_hooks", "pre_hooks", "save_results", "search_output_file",
-    "suffix",
+    "suffix", "use_crds",
 })
 
 

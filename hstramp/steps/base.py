@@ -28,8 +28,10 @@ and had nothing to change: nothing is recorded). Each run's :class:`StepOutcome`
 collects outcomes (:func:`collect_outcomes`; a pipeline passes it on to its stage hooks): the
 step instance keeps no state from one run to the next.
 
-No CRDS server is ever contacted: :meth:`get_config_from_reference` returns an empty
-configuration and :meth:`get_reference_file` resolves header keywords locally.
+No CRDS parameter references exist for HST: :meth:`get_config_from_reference` returns an
+empty configuration. :meth:`get_reference_file` resolves header keywords locally, or through
+the HST CRDS rules when ``use_crds`` (or ``HSTRAMP_CRDS=1``) asks for it
+(:mod:`hstramp.reference.crds`).
 """
 
 from __future__ import annotations
@@ -287,6 +289,7 @@ class HstrampStep(HstrampPlumbing, Step):
     spec = """
     output_ext = string(default='.asdf')  # extension of intermediate products (save_results)
     switch = option('header', 'perform', 'omit', default='header')  # follow the header switch, or force the step on/off
+    use_crds = boolean(default=None)  # resolve references through CRDS (None: the pipeline's, else $HSTRAMP_CRDS)
     """  # noqa: E501
 
     #: header switch this step follows, e.g. "dqicorr"; None for steps without a switch
@@ -297,7 +300,8 @@ class HstrampStep(HstrampPlumbing, Step):
     records_switch = True
 
     def get_reference_file(self, model, reference_file_type):
-        """Resolve a reference file locally: ``override_<reftype>`` wins, else the header.
+        """Resolve a reference file: ``override_<reftype>`` wins, else CRDS when ``use_crds``
+        (or ``HSTRAMP_CRDS=1``) asks for it and ``iref``/``oref`` is unset, else the header.
 
         Parameters
         ----------
@@ -316,13 +320,22 @@ class HstrampStep(HstrampPlumbing, Step):
         hstramp.reference.ReferenceFileError
             Keyword missing from the header, ``iref`` unset, or the file missing/unreadable;
             the message names keyword, value and path.
+        hstramp.reference.crds.CRDSError
+            CRDS cannot select the file or it is not in the cache (see
+            :func:`hstramp.reference.crds.crds_selection`).
         """
         from hstramp.reference import ReferenceFileError, resolve_reference_path
+        from hstramp.reference.crds import crds_selection
+        from hstramp.reference.provenance import is_simulated, mark_simulated_use
 
         override = self.get_ref_override(reference_file_type)
         keyword = reference_file_type.upper()
+        chosen = None if override is not None else crds_selection(
+            model, reference_file_type, self.use_crds, getattr(self.parent, "use_crds", None))
         if override is not None:
             value, where = str(override), f"override_{reference_file_type}"
+        elif chosen is not None:
+            value, where = chosen[1], "CRDS"
         else:
             value = getattr(model.meta.ref_file, reference_file_type, None)
             where = f"header keyword {keyword}"
@@ -332,7 +345,10 @@ class HstrampStep(HstrampPlumbing, Step):
                     f"override_{reference_file_type}"
                 )
         path = resolve_reference_path(value, keyword)
-        self._reference_files_used.append((reference_file_type, value))
+        if path is not None and is_simulated(path, keyword):
+            mark_simulated_use(model, path, keyword, self.parent or self)
+        self._reference_files_used.append((reference_file_type,
+                                           value if chosen is None else chosen[0]))
         log.debug("%s: %s from %s -> %s", self.name, keyword, where, path)
         return None if path is None else str(path)
 

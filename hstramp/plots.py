@@ -22,6 +22,7 @@ __all__ = [
     "robust_sigma",
     "save_png",
     "show_image",
+    "sky_curve",
     "stretch_limits",
 ]
 
@@ -250,6 +251,36 @@ def dq_map(ax, dq, *, flags=None, title=None):
     if title:
         ax.set_title(title, fontsize="medium")
     return counts
+
+
+def sky_curve(ax, result, unit, *, legend=True):
+    """The sky of every read against the constant-rate line, with the TVB threshold band.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    result : hstramp.core.tvb.TVBDetection
+    unit : str
+        The count unit of the sky (COUNTS, ELECTRONS).
+    legend : bool, optional
+    """
+    elapsed = result.times - result.times[0]
+    accumulated = result.sky - result.sky[0]
+    ax.plot(result.times, accumulated, "o-", color="k", ms=4, label="sky of each read")
+    if np.isfinite(result.sky_rate):
+        line = result.sky_rate * elapsed
+        band = result.threshold * result.sky_rate * elapsed[-1]
+        ax.plot(result.times, line, color="tab:blue", label="constant rate (mean)")
+        ax.fill_between(result.times, line - band, line + band, color="tab:blue", alpha=0.15,
+                        label=f"TVB threshold (+-{result.threshold:g} of the exposure sky)")
+    flagged = result.affected_reads
+    if flagged.any():
+        ax.plot(result.times[flagged], accumulated[flagged], "o", color="tab:red", ms=7,
+                mfc="none", label="extra background")
+    ax.set_xlabel("time since the zeroth read (s)")
+    ax.set_ylabel(f"sky since the zeroth read ({unit})")
+    if legend:
+        ax.legend(fontsize="small")
 
 
 def figure_png(figure, *, dpi=100, colors=None):

@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "batch": "hstramp.cli.batch",
     "dq": "hstramp.cli.dq",
     "stis-demo": "hstramp.cli.stis_demo",
+    "report": "hstramp.cli.report",
 }
 
 log = logging.getLogger("hstramp")

@@ -24,7 +24,7 @@ from hstramp.core.tvb import (
     science_region,
     sky_levels,
 )
-from hstramp.plots import new_figure, robust_limits, save_png
+from hstramp.plots import new_figure, robust_limits, save_png, sky_curve
 
 __all__ = ["add_parser", "file_detection", "format_table", "plot_detection", "run"]
 
@@ -157,21 +157,8 @@ def plot_detection(result: TVBDetection, png=None, *, title, unit):
     """
     figure, (curve, rates, bottom) = new_figure(3, 1, figsize=(7, 8.4), sharex=True)
     flagged = result.affected_reads
-    elapsed = result.times - result.times[0]
-    accumulated = result.sky - result.sky[0]
-    line = result.sky_rate * elapsed
-    band = result.threshold * result.sky_rate * elapsed[-1]
-    curve.plot(result.times, accumulated, "o-", color="k", ms=4, label="sky of each read")
-    if np.isfinite(result.sky_rate):
-        curve.plot(result.times, line, color="tab:blue", label="constant rate (mean)")
-        curve.fill_between(result.times, line - band, line + band, color="tab:blue",
-                           alpha=0.15, label=f"TVB threshold (+-{result.threshold:g} of the "
-                                             "exposure sky)")
-    if flagged.any():
-        curve.plot(result.times[flagged], accumulated[flagged], "o", color="tab:red", ms=7,
-                   mfc="none", label="extra background")
-    curve.set_ylabel(f"sky since the zeroth read ({unit})")
-    curve.legend(fontsize="small")
+    sky_curve(curve, result, unit)
+    curve.set_xlabel("")
     curve.set_title(title, fontsize="medium")
     middle = np.concatenate([[np.nan], 0.5 * (result.times[1:] + result.times[:-1])])
     quiet = result.measurable & ~flagged

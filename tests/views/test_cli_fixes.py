@@ -69,7 +69,7 @@ def test_noise_on_an_ima_says_nothing_was_computed(products, simulated, monkeypa
     with caplog.at_level(logging.WARNING, logger="hstramp"):
         NoiseStep(switch="perform").run(str(products["ima"]))
     text = caplog.text
-    assert "the ERR of every read is already populated" in text
+    assert "no read computed, every error kept as it is" in text
     assert "0..-1" not in text
 
 

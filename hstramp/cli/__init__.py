@@ -34,6 +34,8 @@ SUBCOMMANDS = {
                   "simulate a STIS CCD CR-SPLIT exposure, calibrate it, check the crj"),
     "refs": ("hstramp.cli.refs",
              "best reference files of raws (CRDS), sync them, or simulate a set"),
+    "report": ("hstramp.cli.report",
+               "one static HTML page summarising a batch output directory or exposure"),
 }
 
 log = logging.getLogger("hstramp")

@@ -1,5 +1,5 @@
 """What the ``hstramp`` subcommands share: argument helpers, reading a ramp for statistics,
-the PNG figure, and how an error becomes an exit status.
+the PNG file names, and how an error becomes an exit status.
 
 Import-light (numpy, astropy and matplotlib are imported by the functions that need them), so
 that ``hstramp`` can use it before it knows which subcommand runs.
@@ -18,8 +18,8 @@ from hstramp.errors import HstrampError, ParameterError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["ExposureRamp", "add_sky_arguments", "exit_status", "load_ramp", "new_figure",
-           "parse_region", "sky_parameters"]
+__all__ = ["ExposureRamp", "add_sky_arguments", "exit_status", "load_ramp", "parse_region",
+           "plot_path", "sky_parameters"]
 
 _REGION = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*$")
 
@@ -170,27 +170,27 @@ def load_ramp(path, *, as_stored=False):
                         offset_noise=reference_offset_noise(model.data))
 
 
-def new_figure(nrows=1, ncols=1, *, figsize, **subplot_kwargs):
-    """A figure on an Agg canvas and its axes (``figure.savefig(path)`` writes the PNG; no
-    pyplot state).
+def plot_path(plot_dir, path, kind):
+    """``<plot_dir>/<file name without .fits>_<kind>.png``: a raw and an ima of one exposure
+    (one rootname) get a PNG each.
 
     Parameters
     ----------
-    nrows, ncols : int
-        Grid of axes.
-    figsize : tuple of float
-        Inches.
-    **subplot_kwargs
-        Passed to ``Figure.subplots`` (``sharex``, ``squeeze`` ...).
+    plot_dir : str or Path
+    path : str or Path
+        The input file.
+    kind : str
+        ``stats`` or ``tvb``.
 
     Returns
     -------
-    tuple
-        ``(figure, axes)``.
+    Path
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    name = Path(path).name
+    for ending in (".fits.gz", ".fits"):
+        if name.lower().endswith(ending):
+            name = name[: -len(ending)]
+            break
+    return Path(plot_dir) / f"{name}_{kind}.png"
 
-    figure = Figure(figsize=figsize)
-    FigureCanvasAgg(figure)
-    return figure, figure.subplots(nrows, ncols, **subplot_kwargs)
+

@@ -23,7 +23,8 @@ def add_arguments(parser):
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on the dask.distributed cluster at ADDRESS "
                              "(tcp://host:8786) instead of local processes")
-    parser.add_argument("--output-dir", help="directory for the products [next to each input]")
+    parser.add_argument("--output-dir", help="directory for the products [next to each input]; "
+                        "it also gets hstramp_batch.json, the record `hstramp report` reads")
     parser.add_argument("--force", action="store_true",
                         help="recalibrate exposures whose products are already current")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -85,4 +86,9 @@ def run(args):
     finally:
         progress.close()
     print(summary_table(results))
+    if args.output_dir is not None:
+        from hstramp.report import write_batch_record
+
+        print(f"record: {write_batch_record(results, args.output_dir)} "
+              f"(hstramp report {args.output_dir} --out report.html)")
     return 1 if any(r.status == "failed" for r in results) else 0

@@ -52,9 +52,16 @@ def run(args):
     print(format_truth_comparison(image, sim.truth_path))
     if not args.no_plot:
         png = out / f"{sim.rootname}_flt.png"
-        plot_image(image.data, png, title=f"{sim.rootname}_flt  ({image.meta.bunit_data})")
+        plot_image(image.data, png, title=f"{sim.rootname}_flt", mask=image.dq != 0,
+                   unit=_unit_label(image.meta.bunit_data))
         print(f" png: {png}")
     return 0
+
+
+def _unit_label(bunit):
+    """``e-/s`` for ELECTRONS/S, ``DN/s`` for COUNTS/S, else the BUNIT as written."""
+    labels = {"ELECTRONS/S": "e-/s", "COUNTS/S": "DN/s", "ELECTRONS": "e-", "COUNTS": "DN"}
+    return labels.get((bunit or "").upper(), bunit or "")
 
 
 def format_timings(timings, total):
@@ -73,7 +80,9 @@ def truth_comparison(image, truth_path):
     -------
     dict
         ``n`` clean pixels, ``median`` and ``std`` of (rate - truth)/err (robust std from the
-        MAD), ``sky_true`` and ``sky_measured`` medians in e-/s.
+        MAD), ``bias`` the median of (rate - truth) in e-/s over the clean pixels,
+        ``sky_true`` and ``sky_measured`` the medians of the whole true and measured images
+        in e-/s (they differ by the flagged pixels, stars among them, not by a bias).
     """
     from astropy.io import fits
 
@@ -83,10 +92,12 @@ def truth_comparison(image, truth_path):
     if border:
         rate = rate[border:-border, border:-border]
     clean = (image.dq == 0) & (image.err > 0)
-    z = (image.data[clean] - rate[clean]) / image.err[clean]
+    difference = image.data[clean] - rate[clean]
+    z = difference / image.err[clean]
     median = float(np.median(z))
     return {"n": int(clean.sum()), "median": median,
             "std": float(1.4826 * np.median(np.abs(z - median))),
+            "bias": float(np.median(difference)),
             "sky_true": float(np.median(rate)), "sky_measured": float(np.median(image.data))}
 
 
@@ -95,26 +106,33 @@ def format_truth_comparison(image, truth_path):
     c = truth_comparison(image, truth_path)
     return (f"\nrecovered rate vs truth on {c['n']} clean pixels: (rate - truth)/err has "
             f"median {c['median']:+.3f} and robust std {c['std']:.3f} (ideal 0 and 1)\n"
-            f"median rate {c['sky_measured']:.4f} e-/s, true {c['sky_true']:.4f} e-/s")
+            f"median of (rate - truth) on those pixels: {c['bias']:+.4f} e-/s "
+            f"(true median rate of the scene {c['sky_true']:.4f} e-/s)")
 
 
-def plot_image(data, path, title=""):
-    """Save a PNG of an image with an asinh stretch between robust limits."""
-    from hstramp.cli._common import new_figure
+def plot_image(data, path, title="", *, unit="e-/s", mask=None):
+    """Save a PNG of an image: asinh stretch between robust percentiles, with a colour bar
+    naming the unit and the stretch.
 
-    finite = data[np.isfinite(data)]
-    if finite.size:
-        sky = np.median(finite)
-        noise = 1.4826 * np.median(np.abs(finite - sky))
-        low, high = sky - 3 * noise, sky + 40 * max(noise, 1e-6)
-    else:
-        low, high = 0.0, 1.0
-    stretched = np.clip((data - low) / max(high - low, 1e-6), 0, None)
-    scaled = np.arcsinh(stretched * 10) / np.arcsinh(10)
-    fig, ax = new_figure(figsize=(6, 6))
-    ax.imshow(scaled, origin="lower", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_xlabel("x (pixels)")
-    ax.set_ylabel("y (pixels)")
+    Parameters
+    ----------
+    data : ndarray [ny, nx]
+    path : str or Path
+    title : str, optional
+    unit : str, optional
+        The pixels' unit, for the colour bar.
+    mask : ndarray of bool, optional
+        Flagged pixels, left out of the colour range.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from hstramp.plots import new_figure, save_png, show_image
+
+    fig, ax = new_figure(figsize=(6.6, 5.6))
+    show_image(ax, data, quantity="rate", unit=unit, mask=mask)
+    ax.set_title(title, fontsize="medium")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_png(fig, path, dpi=110)
+    return fig

@@ -45,7 +45,6 @@ def add_arguments(parser):
     parser.add_argument("--overwrite", action="store_true",
                         help="with --simulate: replace files of the same names in --out")
     parser.add_argument("--seed", type=int, default=0, help="with --simulate: simulator seed")
-    return parser
 
 
 def _check_arguments(args):

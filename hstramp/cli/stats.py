@@ -2,17 +2,17 @@
 
 For every read: midpt, mean, median, mode, stddev, min and max of the region's pixels (DQ
 masked, sigma clipped), as counts or as rates, with the read times; a table on stdout and a
-PNG per exposure. By default the values are the signal accumulated since the zeroth read
-(for a raw file: the zeroth read and the reference-pixel bias drift removed), so raw and ima
-files compare directly; ``--as-stored`` gives the stored values, as wfc3tools ``pstat`` does.
+PNG per file (``<file name>_stats.png``: a raw and an ima of one exposure get one each). By
+default the values are the signal accumulated since the zeroth read (for a raw file: the
+zeroth read and the reference-pixel bias drift removed), so raw and ima files compare
+directly; ``--as-stored`` gives the stored values, as wfc3tools ``pstat`` does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-from hstramp.cli._common import add_sky_arguments, load_ramp, new_figure, sky_parameters
+from hstramp.cli._common import add_sky_arguments, load_ramp, plot_path, sky_parameters
 from hstramp.core.tvb import (
     STATISTICS,
     ReadStatistics,
@@ -20,6 +20,7 @@ from hstramp.core.tvb import (
     read_statistics,
     science_region,
 )
+from hstramp.plots import new_figure, save_png
 
 __all__ = ["add_arguments", "file_statistics", "run"]
 
@@ -28,7 +29,8 @@ def add_arguments(parser):
     """The subcommand's description and arguments."""
     parser.description = ("Per-read midpt, mean, median, mode, stddev, min and max of a region "
                           "of every read of WFC3/IR raw or ima files, with the read times; one "
-                          "table per file and a PNG <rootname>_stats.png.")
+                          "table per file and a PNG <file name>_stats.png "
+                          "(ibxy01aoq_raw_stats.png).")
     parser.add_argument("files", nargs="+", metavar="IMA_OR_RAW", help="_ima or _raw files")
     parser.add_argument("--units", choices=("counts", "rate"), default="counts",
                         help="counts, or counts per second of each read's time")
@@ -94,19 +96,19 @@ def format_table(stats: ReadStatistics, unit):
     return lines
 
 
-def plot_statistics(stats: ReadStatistics, png, *, title, ylabel):
+def plot_statistics(stats: ReadStatistics, png=None, *, title, ylabel):
     """Location statistics and standard deviation against read time, as a PNG.
 
     Parameters
     ----------
     stats : ReadStatistics
-    png : str or Path
+    png : str or Path, optional
         Output file (matplotlib's Agg canvas; pyplot is not used).
     title, ylabel : str
 
     Returns
     -------
-    Path
+    matplotlib.figure.Figure
     """
     figure, (top, bottom) = new_figure(2, 1, figsize=(7, 6), sharex=True)
     for name, marker in (("midpt", "o"), ("mean", "s"), ("median", "+"), ("mode", "x")):
@@ -118,8 +120,9 @@ def plot_statistics(stats: ReadStatistics, png, *, title, ylabel):
     bottom.set_ylabel(f"stddev ({ylabel})")
     bottom.set_xlabel("time since the zeroth read (s)")
     figure.tight_layout()
-    figure.savefig(png, dpi=90)
-    return Path(png)
+    if png is not None:
+        save_png(figure, png, dpi=90)
+    return figure
 
 
 def run(args):
@@ -135,7 +138,7 @@ def run(args):
         for line in format_table(stats, ramp.unit):
             print("  " + line)
         if not args.no_plot:
-            png = Path(args.plot_dir) / f"{ramp.rootname}_stats.png"
+            png = plot_path(args.plot_dir, ramp.path, "stats")
             png.parent.mkdir(parents=True, exist_ok=True)
             plot_statistics(stats, png, title=f"{ramp.path.name} [{region[0]}:{region[1]},"
                             f"{region[2]}:{region[3]}] ({what})",

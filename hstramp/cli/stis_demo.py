@@ -36,7 +36,9 @@ def run(args):
     simulated = time.perf_counter() - start
     os.environ["oref"] = str(sim.oref)
     start = time.perf_counter()
-    STISCCDPipeline.call(str(sim.raw_path), output_dir=str(out), overwrite=True)
+    # run(), not call(): call() adds stpipe's own log handler beside the command's, and
+    # every log line would print twice
+    STISCCDPipeline(output_dir=str(out), overwrite=True).run(str(sim.raw_path))
     calibrated = time.perf_counter() - start
     crj, flt = (out / f"{sim.rootname}_{suffix}.fits" for suffix in ("crj", "flt"))
     result = evaluate_products(sim.truth_path, crj, flt, float(sim.exptimes.sum()))

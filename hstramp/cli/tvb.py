@@ -4,17 +4,17 @@ For each exposure: the sky of every read (clipped median of a region, DQ masked)
 of every read-to-read interval, the detection metric (the largest departure of the accumulated
 sky from a constant rate, as a fraction of the exposure's sky) against its threshold, and the
 reads whose interval carries extra background. A table per exposure, a PNG
-``<rootname>_tvb.png`` per exposure and a one-line verdict per exposure at the end.
+``<file name>_tvb.png`` per exposure (``ibxy01aoq_raw_tvb.png``) and a one-line verdict per
+exposure at the end.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
-from hstramp.cli._common import add_sky_arguments, load_ramp, new_figure, sky_parameters
+from hstramp.cli._common import add_sky_arguments, load_ramp, plot_path, sky_parameters
 from hstramp.core.tvb import (
     SKY_STATISTICS,
     DetectionParameters,
@@ -24,6 +24,7 @@ from hstramp.core.tvb import (
     science_region,
     sky_levels,
 )
+from hstramp.plots import new_figure, robust_limits, save_png, sky_curve
 
 __all__ = ["add_arguments", "file_detection", "format_table", "plot_detection", "run"]
 
@@ -33,8 +34,8 @@ def add_arguments(parser):
     defaults = DetectionParameters()
     parser.description = (
         "Measure how far the sky of each exposure departs from a constant rate and which "
-        "reads carry extra background; a table per file, a PNG <rootname>_tvb.png per file "
-        "and a verdict per file.")
+        "reads carry extra background; a table per file, a PNG <file name>_tvb.png per file "
+        "(ibxy01aoq_raw_tvb.png) and a verdict per file.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="_raw or _ima files")
     parser.add_argument("--statistic", choices=SKY_STATISTICS, default=SkyParameters().statistic,
                         help="per-read statistic taken as the sky (default "
@@ -86,10 +87,27 @@ def decision(result: TVBDetection):
 
 
 def verdict(result: TVBDetection):
-    """One line: metric, threshold, decision and the affected reads."""
-    reads = ",".join(str(k) for k in result.affected_read_indices) or "none"
-    return (f"metric {result.metric:.4f} ({result.significance:.1f} sigma; threshold "
-            f"{result.threshold:g}): {decision(result)}; reads with extra background: {reads}")
+    """One line: metric, threshold, decision, and which reads carry extra background.
+
+    Without a detection the accumulated sky stays close to a constant rate; intervals whose
+    rate is still above the quietest one are then named as a variation too small to bend
+    the ramp, never as "extra background".
+    """
+    reads = ",".join(str(k) for k in result.affected_read_indices)
+    head = (f"metric {result.metric:.4f} ({result.significance:.1f} sigma; threshold "
+            f"{result.threshold:g}): {decision(result)}")
+    if not np.isfinite(result.metric):
+        return head
+    if result.affected:
+        return head + (f"; reads with extra background: {reads}" if reads
+                       else "; no single interval stands out (a slow drift)")
+    within = (f"; the sky stays within {100 * result.metric:.1f} % of a constant rate"
+              if result.metric <= result.threshold else
+              f"; the {100 * result.metric:.1f} % departure is within the noise")
+    if reads:
+        within += (f" (interval rates above the quietest at reads {reads}, too little to "
+                   "bend the ramp)")
+    return head + within
 
 
 def format_table(result: TVBDetection, unit):
@@ -119,45 +137,54 @@ def format_table(result: TVBDetection, unit):
     return lines
 
 
-def plot_detection(result: TVBDetection, png, *, title, unit):
-    """Interval sky rates and the departure from a constant rate against time, as a PNG.
+def plot_detection(result: TVBDetection, png=None, *, title, unit):
+    """The per-read sky curve against the constant rate with the TVB threshold band, the
+    interval sky rates, and the departure from a constant rate against the threshold.
 
     Parameters
     ----------
     result : TVBDetection
-    png : str or Path
+    png : str or Path, optional
         Output file (matplotlib's Agg canvas; pyplot is not used).
     title, unit : str
 
     Returns
     -------
-    Path
+    matplotlib.figure.Figure
     """
-    figure, (top, bottom) = new_figure(2, 1, figsize=(7, 6), sharex=True)
-    middle = np.concatenate([[np.nan], 0.5 * (result.times[1:] + result.times[:-1])])
+    figure, (curve, rates, bottom) = new_figure(3, 1, figsize=(7, 8.4), sharex=True)
     flagged = result.affected_reads
+    sky_curve(curve, result, unit)
+    curve.set_xlabel("")
+    curve.set_title(title, fontsize="medium")
+    middle = np.concatenate([[np.nan], 0.5 * (result.times[1:] + result.times[:-1])])
     quiet = result.measurable & ~flagged
-    top.errorbar(middle[quiet], result.interval_rate[quiet],
-                 yerr=result.interval_error[quiet], fmt="o", color="k", label="interval sky")
+    rates.errorbar(middle[quiet], result.interval_rate[quiet],
+                   yerr=result.interval_error[quiet], fmt="o", color="k", label="interval sky")
     if flagged.any():
-        top.errorbar(middle[flagged], result.interval_rate[flagged],
-                     yerr=result.interval_error[flagged], fmt="o", color="tab:red",
-                     label="extra background")
-    top.axhline(result.sky_rate, color="tab:blue", label="constant rate (mean)")
+        rates.errorbar(middle[flagged], result.interval_rate[flagged],
+                       yerr=result.interval_error[flagged], fmt="o", color="tab:red",
+                       label="extra background")
+    rates.axhline(result.sky_rate, color="tab:blue", label="constant rate (mean)")
     if np.isfinite(result.quiet_rate):
-        top.axhline(result.quiet_rate, color="tab:green", linestyle="--", label="quiet sky")
-    top.set_ylabel(f"sky rate ({unit}/S)")
-    top.set_xlabel("(intervals too short to measure are not shown)", fontsize="small")
-    top.legend(fontsize="small")
-    top.set_title(title, fontsize="medium")
-    bottom.plot(result.times, result.deviation, marker="o", color="k")
-    for sign in (1, -1):
-        bottom.axhline(sign * result.threshold, color="tab:red", linestyle=":")
+        rates.axhline(result.quiet_rate, color="tab:green", linestyle="--", label="quiet sky")
+    if quiet.any() or flagged.any():
+        shown = result.interval_rate[quiet | flagged]
+        rates.set_ylim(*robust_limits(np.concatenate([shown, [result.sky_rate]])))
+    rates.set_ylabel(f"interval sky rate ({unit}/S)")
+    rates.legend(fontsize="small", title="intervals too short to measure are not shown",
+                 title_fontsize="x-small")
+    bottom.plot(result.times, result.deviation, marker="o", color="k", label="departure")
+    bottom.axhline(result.threshold, color="tab:red", linestyle=":",
+                   label=f"threshold +-{result.threshold:g}")
+    bottom.axhline(-result.threshold, color="tab:red", linestyle=":")
     bottom.set_ylabel("departure / exposure sky")
     bottom.set_xlabel("time since the zeroth read (s)")
+    bottom.legend(fontsize="small")
     figure.tight_layout()
-    figure.savefig(png, dpi=90)
-    return Path(png)
+    if png is not None:
+        save_png(figure, png, dpi=90)
+    return figure
 
 
 def run(args):
@@ -173,7 +200,7 @@ def run(args):
             print("  " + line)
         print("  " + verdict(result))
         if not args.no_plot:
-            png = Path(args.plot_dir) / f"{ramp.rootname}_tvb.png"
+            png = plot_path(args.plot_dir, ramp.path, "tvb")
             png.parent.mkdir(parents=True, exist_ok=True)
             plot_detection(result, png, unit=ramp.unit,
                            title=f"{ramp.path.name}: metric {result.metric:.3f} "

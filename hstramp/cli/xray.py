@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
-from hstramp.datamodels.dqflags import dq_mnemonics
+from hstramp.datamodels.dqflags import CR_RAMP, dq_mnemonics
+from hstramp.plots import new_figure, robust_limits, save_png
 
 
 def add_arguments(parser):
@@ -84,26 +85,167 @@ def format_xray(xray):
     return "\n".join(lines)
 
 
-def plot_xray(xray, path):
-    """Small multiples: the pixel's reads after each ramp step, flagged reads marked."""
-    from hstramp.cli._common import new_figure
+def fitted_rates(xray):
+    """The pixel's fitted rate in each rate unit met: ``{"COUNTS/S": ..., "ELECTRONS/S": ...}``.
 
+    The ramp fit gives it in COUNTS/S, the flat field of the flt in ELECTRONS/S.
+    """
+    rates = {}
+    for row in xray.rows:
+        if row[0] == "image" and np.isfinite(row[3]["SCI"]):
+            rates[(row[2] or "").upper()] = float(row[3]["SCI"])
+    return rates
+
+
+def fitted_segments(times, sci, rate, *, jumps, in_rates):
+    """The fitted ramp drawn over the reads: one line per segment between jumps.
+
+    The ramp fit gives one rate; each segment (the reads from one jump to the next) keeps
+    its own offset, fitted to its reads other than the jump read itself. In rate units a
+    read is its accumulated signal divided by its time, and so is the line.
+
+    Parameters
+    ----------
+    times, sci : ndarray [ngroups]
+    jumps : ndarray of bool [ngroups]
+        Reads flagged CR_RAMP by the jump step (the first read after each jump).
+    rate : float
+        The fitted rate (per second of the panel's count unit).
+    in_rates : bool
+        The reads are rates (SCI / TIME).
+
+    Returns
+    -------
+    list of tuple
+        ``(t, y)`` arrays of each segment's line.
+    """
+    counts = sci * times if in_rates else sci
+    usable = times > 0 if in_rates else np.ones(times.shape, bool)
+    segment = np.cumsum(jumps)
+    lines = []
+    for number in np.unique(segment[usable]):
+        members = usable & (segment == number)
+        offset = float(np.mean(counts[members] - rate * times[members]))
+        span = times[segment == number]
+        t = np.linspace(max(span[0], times[members][0] if in_rates else span[0]), span[-1], 50)
+        y = offset + rate * t
+        lines.append((t, y / t if in_rates else y))
+    return lines
+
+
+#: a read whose ERR exceeds this many times the median ERR does not set the y-range
+NOISY_READ = 5.0
+
+
+def scale_reads(err):
+    """Reads that set a panel's y-range: not the zeroth read, and not a read whose error is
+    more than :data:`NOISY_READ` times the median (in rate units the reads a fraction of a
+    second after the zeroth read are divided by that fraction)."""
+    use = np.ones(err.shape, bool)
+    use[0] = False
+    positive = err[1:][err[1:] > 0]
+    if positive.size:
+        use[1:] &= ~(err[1:] > NOISY_READ * np.median(positive))
+    return use
+
+
+def draw_ramp(ax, times, sci, err, dq, *, bunit, rate=None, jumps=None):
+    """One panel of the x-ray: the reads, the fitted ramp, flagged reads marked.
+
+    The y-range is set by the reads of :func:`scale_reads` and the fitted line, so the
+    zeroth read never flattens the ramp; reads outside it are drawn on the edge with their
+    values written.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    times, sci, err : ndarray [ngroups]
+        Seconds since the zeroth read; the pixel's value and error in every read.
+    dq : ndarray [ngroups]
+        DQ of every read (read DQ OR pixel DQ).
+    bunit : str
+        The reads' unit (COUNTS, COUNTS/S, ELECTRONS/S ...).
+    rate : float, optional
+        Fitted rate in ``bunit`` (per second for a count unit); None: no fitted line.
+    jumps : ndarray of bool [ngroups], optional
+        Where the fitted line starts a new segment (the final jump flags); default the
+        CR_RAMP flags in ``dq``.
+    """
+    bunit = (bunit or "COUNTS").upper()
+    in_rates = "/S" in bunit
+    jump = (dq & CR_RAMP) != 0
+    other = (dq != 0) & ~jump
+    scaled = scale_reads(err)
+    ax.plot(times, sci, "o-", ms=3, color="k", lw=0.8, label="reads")
+    if np.any(err[scaled] > 0):
+        ax.errorbar(times[scaled], sci[scaled], yerr=err[scaled], fmt="none", ecolor="0.5",
+                    elinewidth=0.6)
+    visible = [sci[scaled]]
+    if rate is not None:
+        breaks = jump if jumps is None else jumps
+        for t, y in fitted_segments(times, sci, rate, jumps=breaks, in_rates=in_rates):
+            ax.plot(t, y, "-", color="tab:blue", lw=1.2, label="fitted ramp")
+            visible.append(y[t >= times[scaled][0]] if scaled.any() else y)
+    if jump.any():
+        ax.plot(times[jump], sci[jump], "X", ms=8, color="tab:red", ls="none",
+                label="jump (CR_RAMP)")
+    if other.any():
+        ax.plot(times[other], sci[other], "o", ms=7, mfc="none", color="tab:orange", ls="none",
+                label="other DQ flag")
+    low, high = robust_limits(np.concatenate(visible))
+    ax.set_ylim(low, high)
+    outside = np.flatnonzero((sci < low) | (sci > high))
+    for k in outside:
+        above = sci[k] > high
+        ax.plot([times[k]], [high if above else low], "^" if above else "v", color="0.45",
+                ms=6, clip_on=False, label="read off scale")
+        ax.annotate(f"{sci[k]:.3g}", (times[k], high if above else low),
+                    textcoords="offset points", xytext=(4, -9 if above else 3), fontsize=6,
+                    color="0.45")
+    ax.set_xlabel("time since the zeroth read (s)", fontsize=7)
+    ax.set_ylabel(bunit, fontsize=7)
+    ax.tick_params(labelsize=7)
+
+
+def plot_xray(xray, path=None):
+    """Small multiples: the pixel's reads after each ramp step, with the fitted ramp drawn and
+    jumps and other flagged reads marked.
+
+    Parameters
+    ----------
+    xray : PixelXray
+    path : str or Path, optional
+        PNG to write.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     ramps = [row for row in xray.rows if row[0] == "ramp"]
+    rates = fitted_rates(xray)
+    jumps = (ramps[-1][6] & CR_RAMP) != 0 if ramps else None
     ncol = 4
     nrow = int(np.ceil(len(ramps) / ncol))
-    fig, axes = new_figure(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
-    for ax, (_kind, label, bunit, times, sci, _err, dq) in zip(axes.flat, ramps, strict=False):
-        ax.plot(times, sci, "o-", ms=3, color="k")
-        flagged = dq != 0
-        ax.plot(times[flagged], sci[flagged], "o", ms=6, mfc="none", color="r")
-        ax.set_title(label, fontsize=9)
-        ax.set_ylabel(bunit or "COUNTS", fontsize=8)
-        ax.tick_params(labelsize=7)
+    fig, axes = new_figure(nrow, ncol, figsize=(3.2 * ncol, 2.7 * nrow), squeeze=False)
+    for ax, (_kind, label, bunit, times, sci, err, dq) in zip(axes.flat, ramps, strict=False):
+        unit = (bunit or "COUNTS").upper()
+        rate = rates.get(unit if "/S" in unit else f"{unit}/S")
+        draw_ramp(ax, times, sci, err, dq, bunit=unit, rate=rate, jumps=jumps)
+        ax.set_title(f"after {label}", fontsize=9)
     for ax in list(axes.flat)[len(ramps):]:
         ax.axis("off")
-    fig.suptitle(f"pixel x={xray.x} y={xray.y} (red: flagged reads)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    handles = {}
+    for ax in axes.flat:
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(name, handle)
+    fig.legend(list(handles.values()), list(handles), loc="lower right", fontsize=8,
+               ncols=min(len(handles), 5))
+    fitted = "; ".join(f"fitted {rate:.4g} {unit}" for unit, rate in rates.items())
+    fig.suptitle(f"pixel x={xray.x} y={xray.y}" + (f" ({fitted})" if fitted else ""))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    if path is not None:
+        save_png(fig, path, dpi=100)
+    return fig
 
 
 def run(args):

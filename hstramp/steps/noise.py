@@ -24,6 +24,9 @@ class NoiseStep(HstrampStep):
         detector = load_detector(model, references)
         result = initial_error(model.data, model.err, detector.gain_map(),
                                detector.read_noise_map(), trim=detector.trim, out=model.err)
+        if result.ncomputed == 0:
+            raise StepSkipped("the ERR of read 0 is already populated, as in an ima: no read "
+                              "computed, every error kept as it is")
         if result.ncomputed < model.ngroups:
             raise StepSkipped(f"the ERR of read {result.ncomputed} is already populated; "
                               f"errors computed for reads 0..{result.ncomputed - 1} only")

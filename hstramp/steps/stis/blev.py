@@ -3,9 +3,9 @@
 import numpy as np
 
 from hstramp.core.stis.blev import BlevParameters, overscan_bias_correct
+from hstramp.datamodels.headers import shift_to_science_area
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.datamodels.headers import shift_to_science_area
 from hstramp.steps.stis.common import ccd_parameters, sdqflags
 
 __all__ = ["STISBiasLevelStep"]

@@ -66,7 +66,7 @@ def _read_imset(path, keyword: str, geometry: STISGeometry) -> tuple[ImagePlanes
     return image, header
 
 
-def _bin_to_science(image: ImagePlanes, geometry: STISGeometry, how: str, path, keyword: str):
+def bin_to_science(image: ImagePlanes, geometry: STISGeometry, how: str, path, keyword: str):
     """calstis FindBin + bin2d: the offset and bin ratio from the corners and binnings."""
     sci_corner = corner_from_lt(geometry.ltv, geometry.ltm)
     ref_corner = corner_from_lt(image.ltv, image.ltm)
@@ -112,7 +112,7 @@ def read_stis_image(path, keyword: str, geometry: STISGeometry) -> STISReference
     """
     path = Path(path)
     image, header = _read_imset(path, keyword, geometry)
-    data, err, dq = _bin_to_science(image, geometry, "sum", path, keyword)
+    data, err, dq = bin_to_science(image, geometry, "sum", path, keyword)
     log.debug("%s %s binned to %s", keyword, path, geometry)
     return STISReferenceImage(data=data, err=err, dq=dq, header=header)
 
@@ -156,5 +156,5 @@ def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
         expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=True)
         flat = expanded if flat is None else multiply_flats(flat, expanded)
     keyword, first = next((k, v) for k, v in paths.items() if v is not None)
-    data, err, dq = _bin_to_science(flat, geometry, "mean", first, keyword)
+    data, err, dq = bin_to_science(flat, geometry, "mean", first, keyword)
     return STISReferenceImage(data=data, err=err, dq=dq, header={})

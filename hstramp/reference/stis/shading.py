@@ -11,18 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
-
-from hstramp.reference.common import (
-    ReferenceFileError,
-    header_ltv,
-    image_array,
-    image_hdu,
-    open_reference,
-)
-from hstramp.reference.flat import FlatImage
+from hstramp.reference.common import ReferenceFileError, open_reference
+from hstramp.reference.images import read_imset
 from hstramp.reference.stis.common import STISGeometry
-from hstramp.reference.stis.images import STISReferenceImage, _bin_to_science
+from hstramp.reference.stis.images import STISReferenceImage, bin_to_science
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +23,6 @@ __all__ = ["SHADFILE_FILETYPE", "read_stis_shadfile"]
 KEYWORD = "SHADFILE"
 #: FILETYPE the simulator writes; any FILETYPE containing SHAD or SHUTTER is accepted
 SHADFILE_FILETYPE = "SHUTTER SHADING CORRECTION IMAGE"
-
-
-def _optional(hdul, extname, path, shape, dtype):
-    if extname not in {hdu.name for hdu in hdul}:
-        return np.zeros(shape, dtype)
-    array = image_array(hdul, extname, 1, path, KEYWORD).astype(dtype)
-    if array.shape != shape:
-        raise ReferenceFileError(f"{KEYWORD} {path}: {extname},1 is {array.shape}, SCI,1 "
-                                 f"{shape}", keyword=KEYWORD, path=path)
-    return array
 
 
 def read_stis_shadfile(path, geometry: STISGeometry) -> STISReferenceImage:
@@ -70,11 +52,7 @@ def read_stis_shadfile(path, geometry: STISGeometry) -> STISReferenceImage:
         if filetype and "SHAD" not in filetype and "SHUTTER" not in filetype:
             raise ReferenceFileError(f"{KEYWORD} {path} has FILETYPE={filetype!r}; expected "
                                      f"{SHADFILE_FILETYPE!r}", keyword=KEYWORD, path=path)
-        ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, KEYWORD).header)
-        sci = image_array(hdul, "SCI", 1, path, KEYWORD).astype(np.float32)
-        err = _optional(hdul, "ERR", path, sci.shape, np.float32)
-        dq = _optional(hdul, "DQ", path, sci.shape, np.uint16)
-    image = FlatImage(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
-    data, err, dq = _bin_to_science(image, geometry, "mean", path, KEYWORD)
+        image = read_imset(hdul, path, KEYWORD)
+    data, err, dq = bin_to_science(image, geometry, "mean", path, KEYWORD)
     log.debug("%s %s averaged to %s", KEYWORD, path, geometry)
     return STISReferenceImage(data=data, err=err, dq=dq, header={})

@@ -3,7 +3,7 @@
 # build directory outside the repository. Downloads nothing: SRC must already be a work tree,
 # e.g. `git clone https://github.com/spacetelescope/hstcal SRC` (or a local mirror).
 # Needs cmake, a C compiler, gfortran and libcfitsio-dev (Debian: apt-get install cmake
-# gfortran libcfitsio-dev pkg-config). About a minute on two cores.
+# gfortran libcfitsio-dev pkg-config). Under a minute and a half on two cores.
 #
 #   sh benchmarks/build_hstcal.sh SRC BUILD
 #   -> BUILD/pkg/wfc3/calwf3.e and BUILD/pkg/stis/cs0.e

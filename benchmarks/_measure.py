@@ -13,16 +13,16 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-#: calwf3 on a full-frame 1024^2 x 16-read exposure, single-threaded, 2 quiet cores
-#: (GitHub issue 8). calwf3 is not installed here: these are fixed constants, not measured.
-CALWF3_SECONDS = 5.3
-CALWF3_PEAK_MB = 378.0
 #: the issue's anchors for stcal (1 x 16 x 1024^2) and for importing stpipe + stdatamodels;
 #: the benchmarks measure these again in the same run where they can.
 ISSUE_STCAL_JUMP_SECONDS = 0.63
@@ -113,7 +113,7 @@ print(json.dumps({"returncode": child.returncode, "seconds": seconds,
 """
 
 
-def run_process(command, env=None) -> dict:
+def run_process(command, env=None, cwd=None) -> dict:
     """Run a command to the end; its wall time, CPU time and peak RSS from the OS.
 
     Parameters
@@ -122,6 +122,8 @@ def run_process(command, env=None) -> dict:
         The command.
     env : dict, optional
         Its environment (default: this one).
+    cwd : str or Path, optional
+        Its working directory (default: this one).
 
     Returns
     -------
@@ -136,7 +138,7 @@ def run_process(command, env=None) -> dict:
         The command failed (its stderr is in the exception).
     """
     launched = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *command], env=env,
-                              capture_output=True, text=True, check=True)
+                              cwd=cwd, capture_output=True, text=True, check=True)
     result = json.loads(launched.stdout.strip().splitlines()[-1])
     if result.pop("returncode"):
         raise subprocess.CalledProcessError(1, command, stderr=launched.stderr)
@@ -273,3 +275,202 @@ def stage_durations(marks, end_wall: float, end_cpu: float, end_peak: float) -> 
         rows.append({"stage": name, "seconds": next_wall - wall,
                      "cpu_seconds": next_cpu - cpu, "peak_mb": peak})
     return rows
+
+
+# ------------------------------------------------------------------ side by side with the anchors
+
+
+def anchor_executable(given: str | None, variable: str) -> Path | None:
+    """An anchor program (calwf3.e, cs0.e) from an option or else an environment variable.
+
+    Parameters
+    ----------
+    given : str or None
+        The command-line value.
+    variable : str
+        The environment variable to fall back on (``CALWF3``, ``CALSTIS``).
+
+    Returns
+    -------
+    Path or None
+        The executable, or None when neither names one.
+
+    Raises
+    ------
+    SystemExit
+        The named file is not an executable.
+    """
+    value = given or os.environ.get(variable)
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise SystemExit(f"{variable}: {value} is not an executable file")
+    return path
+
+
+@dataclass
+class Contender:
+    """One command of a side-by-side comparison, run in a fresh output directory each time.
+
+    Attributes
+    ----------
+    name : str
+        Its row in the tables.
+    command : callable
+        ``command(where)`` -> the command line, given the run's fresh directory (it may put
+        links to the inputs there first; that is not timed). The command runs in ``where``.
+    env : dict, optional
+        Environment variables added to this one.
+    products : tuple of str
+        File names that must exist in ``where`` afterwards (anchors exit 0 on some errors).
+    check : callable, optional
+        ``check(where)`` -> a list of problems found in its logs (empty: a clean run).
+    collect : callable, optional
+        ``collect(where)`` -> extra fields for the run's record (read before the directory
+        is removed).
+    """
+
+    name: str
+    command: Callable[[Path], list]
+    env: dict = field(default_factory=dict)
+    products: tuple = ()
+    check: Callable[[Path], list] | None = None
+    collect: Callable[[Path], dict] | None = None
+
+    def run(self, parent: Path) -> dict:
+        """One run in a new directory under ``parent`` (removed afterwards)."""
+        where = Path(tempfile.mkdtemp(prefix="run_", dir=parent))
+        try:
+            command = self.command(where)
+            load = load_average()
+            result = run_process(command, env=dict(os.environ, **self.env), cwd=where)
+            missing = [name for name in self.products if not (where / name).is_file()]
+            problems = self.check(where) if self.check else []
+            if missing or problems:
+                raise RuntimeError(f"{self.name}: products missing {missing}, "
+                                   f"problems {problems}")
+            extra = self.collect(where) if self.collect else {}
+        finally:
+            shutil.rmtree(where, ignore_errors=True)
+        return {**result, "load_before": load, **extra}
+
+
+def side_by_side(contenders: list[Contender], repeat: int, parent) -> dict:
+    """Run the contenders in turn, ``repeat`` rounds, alternating their order every round.
+
+    Every contender's round ``k`` runs next to the others' round ``k``, so they share the
+    machine's load and page cache; the order flips each round so that none always goes
+    first.
+
+    Returns
+    -------
+    dict
+        Per contender the medians of its runs (:func:`median_of`, raw runs included).
+    """
+    runs = {contender.name: [] for contender in contenders}
+    for round_number in range(repeat):
+        order = contenders if round_number % 2 == 0 else contenders[::-1]
+        for contender in order:
+            runs[contender.name].append(contender.run(Path(parent)))
+    return {name: median_of(results) for name, results in runs.items()}
+
+
+#: runs an anchor on each input given, one after another, stdout to ``<input>.log``
+_ANCHOR_LOOP = 'exe=$1; shift; for f do "$exe" "$f" > "$f.log" 2>&1 || exit 1; done'
+
+
+def anchor_contender(name: str, executable: Path, raws, products, env) -> Contender:
+    """An hstcal program run on each of ``raws`` in turn, in one shell, in a fresh directory.
+
+    Links to the raws are made in the directory first (hstcal writes its products next to
+    its input and refuses to overwrite them). A run whose log has an ``ERROR`` line fails
+    (hstcal exits 0 after some errors).
+
+    Parameters
+    ----------
+    name : str
+        Row name.
+    executable : Path
+        calwf3.e or cs0.e.
+    raws : list of Path
+        Inputs, in order.
+    products : callable
+        ``products(raw_name)`` -> the product file names of one input.
+    env : dict
+        Environment (``iref`` / ``oref``, with the trailing slash hstcal needs).
+    """
+    raws = [Path(raw) for raw in raws]
+
+    def command(where: Path) -> list:
+        for raw in raws:
+            (where / raw.name).symlink_to(raw)
+        return ["sh", "-c", _ANCHOR_LOOP, "sh", str(executable), *(raw.name for raw in raws)]
+
+    def check(where: Path) -> list:
+        return [f"{log.name}: {line.strip()}" for log in sorted(where.glob("*.log"))
+                for line in log.read_text(errors="replace").splitlines()
+                if line.lstrip().startswith("ERROR")]
+
+    return Contender(name, command, env=env, check=check,
+                     products=tuple(p for raw in raws for p in products(raw.name)))
+
+
+def calwf3_references(iref, destination) -> tuple[Path, list[str]]:
+    """The benchmark's own copy of a simulated ``iref`` directory, readable by calwf3.
+
+    Two things in hstramp's simulated WFC3/IR references stop calwf3 3.7.3 (found for
+    issue 18; hstramp ignores both, and its products are byte for byte the same with either
+    copy):
+
+    * CCDTAB rows have CCDOFSTA-D = 190, but calwf3 matches those columns against the
+      exposure's offsets, which are 0 for IR (getccdtab.c; getkeys.c reads CCDOFSTx only
+      for UVIS): "Matching row not found in CCDTAB", exit 2. The copy sets them to 0.
+    * IMPHTTAB's primary header has no PARNUM: PHOTCORR fails ("Trying to get PARNUM...",
+      "Error return GetPhotTab"), no PHOTFLAM, exit 0. The copy adds PARNUM = 1 (one
+      parameter, MJD#).
+
+    Every other file is a symbolic link to the original.
+
+    Parameters
+    ----------
+    iref : str or Path
+        The simulator's directory.
+    destination : str or Path
+        Where to make the copy (replaced if it exists).
+
+    Returns
+    -------
+    Path, list of str
+        The copy, and one line per change made.
+    """
+    from astropy.io import fits
+
+    source, copy = Path(iref).resolve(), Path(destination)
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(parents=True)
+    changes = []
+    for path in sorted(source.glob("*.fits")):
+        target = copy / path.name
+        if path.name.endswith(("_ccd.fits", "_imp.fits")):
+            with fits.open(path) as hdus:
+                changes += _calwf3_fixes(hdus, path.name)
+                hdus.writeto(target)
+        else:
+            target.symlink_to(path)
+    return copy, changes
+
+
+def _calwf3_fixes(hdus, name: str) -> list[str]:
+    """Apply :func:`calwf3_references`'s two fixes to an open CCDTAB or IMPHTTAB."""
+    changes = []
+    if name.endswith("_ccd.fits"):
+        for amp in "ABCD":
+            column = hdus[1].data[f"CCDOFST{amp}"]
+            if (column != 0).any():
+                changes.append(f"{name}: CCDOFST{amp} {sorted(set(column.tolist()))} -> 0")
+                column[:] = 0
+    elif "PARNUM" not in hdus[0].header:
+        hdus[0].header["PARNUM"] = (1, "number of parameterized variables")
+        changes.append(f"{name}: PARNUM = 1 added to the primary header")
+    return changes

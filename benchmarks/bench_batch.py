@@ -14,9 +14,17 @@ runs: the load average is recorded at the start and end of each run, and each ex
 CPU time against its wall time in the worker ("cpu/wall") shows how much of a core it got
 (1.0: a core of its own). Nothing here fails.
 
+With ``--calwf3 PATH`` (or ``CALWF3``) it first compares, side by side, the whole command
+``hstramp batch --workers 1`` on the first ``--anchor-exposures`` (4) exposures with
+``calwf3.e`` run on the same exposures one after another (one shell), alternating for
+``--anchor-repeat`` rounds, each run in a fresh output directory; both read the
+benchmark's copy of the references that calwf3 can read (``_measure.calwf3_references``).
+``--no-speedup`` runs that comparison alone.
+
 Usage::
 
     python benchmarks/bench_batch.py                     # 8 x full frame, 16 reads
+    python benchmarks/bench_batch.py --calwf3 /work/hstcal-build/pkg/wfc3/calwf3.e --no-speedup
     python benchmarks/bench_batch.py --size 256 --exposures 4 --repeat 2
     python benchmarks/bench_batch.py --no-dask
 """
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -32,7 +41,19 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from _measure import format_table, load_average, machine, ratio, simulated_exposure, write_report
+from _measure import (
+    Contender,
+    anchor_contender,
+    anchor_executable,
+    calwf3_references,
+    format_table,
+    load_average,
+    machine,
+    ratio,
+    side_by_side,
+    simulated_exposure,
+    write_report,
+)
 from bench_pipeline import DEFAULT_WORKDIR
 
 
@@ -90,6 +111,39 @@ def best(runs: list[dict]) -> dict:
     return min(runs, key=lambda run: run["seconds"])
 
 
+def products_of(raw_name: str) -> tuple[str, str]:
+    """The ima and flt file names of a raw file name."""
+    root = raw_name.removesuffix("_raw.fits")
+    return f"{root}_ima.fits", f"{root}_flt.fits"
+
+
+def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
+    """``hstramp batch --workers 1`` against calwf3.e on each exposure in turn, side by side."""
+    hstramp = shutil.which("hstramp") or "hstramp"
+
+    def batch_command(where: Path) -> list:
+        return [hstramp, "batch", "--workers", "1", "--force", "--no-progress",
+                "--output-dir", str(where), *map(str, raws)]
+
+    products = tuple(name for raw in raws for name in products_of(raw.name))
+    contenders = [Contender("hstramp batch --workers 1", batch_command,
+                            env={"iref": str(iref)}, products=products),
+                  anchor_contender("calwf3.e, one after another", calwf3, raws, products_of,
+                                   {"iref": f"{iref}/"})]
+    with tempfile.TemporaryDirectory(prefix="bench_batch_anchor_") as parent:
+        rows = side_by_side(contenders, repeat, parent)
+    ours, theirs = rows.values()
+    for row in rows.values():
+        row["seconds_per_exposure"] = row["seconds"] / len(raws)
+    print("\n" + format_table([{"what": name, **row} for name, row in rows.items()], [
+        ("what", f"{len(raws)} exposures (median)", "<30"), ("seconds", "wall s", ">.2f"),
+        ("seconds_per_exposure", "s/exposure", ">.2f"), ("cpu_seconds", "cpu s", ">.2f"),
+        ("peak_mb", "peak MB", ">.0f")]))
+    print(f"hstramp / calwf3, side by side: wall {ratio(ours['seconds'], theirs['seconds']):.2f}x,"
+          f" cpu {ratio(ours['cpu_seconds'], theirs['cpu_seconds']):.2f}x")
+    return rows
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exposures", type=int, default=8, help="exposures [8]")
@@ -100,8 +154,27 @@ def main(argv=None) -> None:
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="simulated inputs (kept and reused) [%(default)s]")
     parser.add_argument("--output", default="bench_batch.json", help="JSON [%(default)s]")
+    parser.add_argument("--calwf3", help="calwf3.e to compare with [$CALWF3]")
+    parser.add_argument("--anchor-exposures", type=int, default=4,
+                        help="exposures in the calwf3 comparison [4]")
+    parser.add_argument("--anchor-repeat", type=int, default=2,
+                        help="rounds of the calwf3 comparison (median) [2]")
+    parser.add_argument("--no-speedup", action="store_true",
+                        help="only the calwf3 comparison, not the 1- and 2-worker runs")
     args = parser.parse_args(argv)
-    raws, iref = make_inputs(Path(args.workdir), args.exposures, args.size, args.nsamp)
+    calwf3 = anchor_executable(args.calwf3, "CALWF3")
+    count = args.anchor_exposures if args.no_speedup else args.exposures
+    raws, iref = make_inputs(Path(args.workdir), count, args.size, args.nsamp)
+    report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp}
+    if calwf3 is not None:
+        iref, report["reference_changes"] = calwf3_references(
+            iref, Path(args.workdir) / f"calwf3_iref_{iref.name}")
+        report["calwf3"] = str(calwf3)
+        report["anchor"] = against_calwf3(raws[:args.anchor_exposures], iref, calwf3,
+                                          args.anchor_repeat)
+    if args.no_speedup:
+        write_report(args.output, report)
+        return
     os.environ["iref"] = str(iref)
     print(f"{len(raws)} exposures of {args.size}^2 science x {args.nsamp} reads in {iref}")
     kinds = {"local": local_runs} | ({} if args.no_dask else {"dask": dask_runs})
@@ -124,8 +197,7 @@ def main(argv=None) -> None:
         ("exposure_seconds_sum", "sum exp s", ">.1f"), ("workers_used", "used", ">d"),
         ("worker_rss_mb_max", "worker RSS MB", ">.0f"),
         ("load", "load 1-min", ">")]))
-    write_report(args.output, {"machine": machine(), "exposures": len(raws),
-                               "size": args.size, "nsamp": args.nsamp, "rows": rows})
+    write_report(args.output, {**report, "exposures": len(raws), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -10,13 +10,21 @@
     writing the products) it gives wall and CPU time, and the step's own timing and peak
     memory from ``pipeline.timings``. ``--profile`` adds a cProfile of the warm run.
 
-calwf3 is not installed: its numbers (5.3 s, 378 MB, GitHub issue 8) are fixed constants.
+With ``--calwf3 PATH`` (or the environment variable ``CALWF3``), (a) also runs
+``calwf3.e raw.fits`` on the same exposure and references, alternating with ``strun`` (the
+order flips every round), each run in a fresh output directory, and gives the ratios of the
+medians. Both then read the benchmark's own copy of the simulated references, with the two
+header fixes calwf3 needs (``_measure.calwf3_references``; hstramp's products are identical
+with either copy). Without it no calwf3 figure is given: a ratio to a number from another
+machine is not a measurement.
+
 The exposure is simulated once into ``--workdir`` and reused. Nothing here fails on a slow
 machine; the load average is recorded with every measurement.
 
 Usage::
 
     python benchmarks/bench_pipeline.py                     # full frame, 16 reads, 3 runs
+    python benchmarks/bench_pipeline.py --calwf3 /work/hstcal-build/pkg/wfc3/calwf3.e --repeat 5
     python benchmarks/bench_pipeline.py --repeat 5 --profile
     python benchmarks/bench_pipeline.py --size 256 --nsamp 9 --output small.json
 """
@@ -24,7 +32,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -32,20 +39,21 @@ import time
 from pathlib import Path
 
 from _measure import (
-    CALWF3_PEAK_MB,
-    CALWF3_SECONDS,
     ISSUE_IMPORT_SECONDS,
+    Contender,
+    anchor_contender,
+    anchor_executable,
+    calwf3_references,
     cpu_seconds,
     format_table,
     load_average,
     machine,
-    median_of,
     peak_mb,
     ratio,
     reset_peak,
     resident_mb,
     run_json_child,
-    run_process,
+    side_by_side,
     simulated_exposure,
     stage_durations,
     stage_timer,
@@ -112,36 +120,43 @@ def in_process(raw: Path, output_dir: Path, profile: bool) -> dict:
 # ------------------------------------------------------------------ (a) and the driver
 
 
-def whole_process(raw: Path, iref: Path, output_dir: Path, repeat: int) -> dict:
-    """``strun`` on the raw, and the bare imports, each ``repeat`` times (median)."""
-    env = dict(os.environ, iref=str(iref))
+def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
+                  calwf3: Path | None) -> dict:
+    """``strun`` on the raw (and calwf3), and the bare imports, ``repeat`` rounds (median)."""
     strun = shutil.which("strun") or "strun"
-    commands = {
-        "python": [sys.executable, "-c", "pass"],
-        "import stpipe+stdatamodels": [sys.executable, "-c", "import stpipe, stdatamodels"],
-        "import hstramp pipeline": [sys.executable, "-c", "import hstramp.pipeline.wfc3ir"],
-        "strun wfc3ir_pipeline": [strun, "wfc3ir_pipeline", str(raw),
-                                  f"--output_dir={output_dir}", "--overwrite=true"],
-    }
-    results = {}
-    for _ in range(repeat):  # interleaved, so that they share the machine's load
-        for name, command in commands.items():
-            results.setdefault(name, []).append(run_process(command, env=env))
-    return {name: median_of(runs) for name, runs in results.items()}
+    root = raw.name.removesuffix("_raw.fits")
+    products = (f"{root}_ima.fits", f"{root}_flt.fits")
+    contenders = [
+        Contender("python", lambda where: [sys.executable, "-c", "pass"]),
+        Contender("import stpipe+stdatamodels",
+                  lambda where: [sys.executable, "-c", "import stpipe, stdatamodels"]),
+        Contender("import hstramp pipeline",
+                  lambda where: [sys.executable, "-c", "import hstramp.pipeline.wfc3ir"]),
+        Contender("strun wfc3ir_pipeline",
+                  lambda where: [strun, "wfc3ir_pipeline", str(raw), f"--output_dir={where}"],
+                  env={"iref": str(iref)}, products=products),
+    ]
+    if calwf3 is not None:
+        contenders.append(anchor_contender("calwf3.e", calwf3, [raw],
+                                           lambda name: products, {"iref": f"{iref}/"}))
+    return side_by_side(contenders, repeat, parent)
 
 
 def whole_process_table(rows: dict) -> str:
-    """Text table of (a) with the calwf3 ratios."""
+    """Text table of (a), with the ratios to calwf3 when it ran in the same rounds."""
     table = [{"what": name, **row} for name, row in rows.items()]
     strun = rows["strun wfc3ir_pipeline"]
     text = format_table(table, [("what", "process (median)", "<28"), ("seconds", "wall s", ">.2f"),
                                 ("cpu_seconds", "cpu s", ">.2f"), ("peak_mb", "peak MB", ">.0f")])
-    return (f"{text}\nstrun / calwf3 (5.3 s, 378 MB, issue constants): wall "
-            f"{ratio(strun['seconds'], CALWF3_SECONDS):.2f}x, cpu "
-            f"{ratio(strun['cpu_seconds'], CALWF3_SECONDS):.2f}x, peak RSS "
-            f"{ratio(strun['peak_mb'], CALWF3_PEAK_MB):.2f}x; imports "
-            f"{rows['import stpipe+stdatamodels']['seconds']:.2f} s "
-            f"(issue: {ISSUE_IMPORT_SECONDS} s)")
+    text += (f"\nimports {rows['import stpipe+stdatamodels']['seconds']:.2f} s "
+             f"(issue: {ISSUE_IMPORT_SECONDS} s)")
+    anchor = rows.get("calwf3.e")
+    if anchor is None:
+        return text + "\ncalwf3 not run (--calwf3): no ratio"
+    return (f"{text}\nstrun / calwf3.e, side by side: wall "
+            f"{ratio(strun['seconds'], anchor['seconds']):.2f}x, cpu "
+            f"{ratio(strun['cpu_seconds'], anchor['cpu_seconds']):.2f}x, peak RSS "
+            f"{ratio(strun['peak_mb'], anchor['peak_mb']):.2f}x")
 
 
 def stage_table(run: dict) -> str:
@@ -163,6 +178,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="strun runs (median) [3]")
     parser.add_argument("--profile", action="store_true", help="cProfile a warm run")
     parser.add_argument("--no-strun", action="store_true", help="skip (a)")
+    parser.add_argument("--calwf3", help="calwf3.e to run side by side in (a) [$CALWF3]")
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="simulated inputs (kept and reused) [%(default)s]")
     parser.add_argument("--output", default="bench_pipeline.json", help="JSON [%(default)s]")
@@ -174,14 +190,20 @@ def main(argv=None) -> None:
         raw, output_dir, profile = args.child
         print(json.dumps(in_process(Path(raw), Path(output_dir), profile == "1")))
         return
+    calwf3 = anchor_executable(args.calwf3, "CALWF3")
     report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
-              "calwf3_constants": {"seconds": CALWF3_SECONDS, "peak_mb": CALWF3_PEAK_MB}}
+              "calwf3": str(calwf3) if calwf3 else None}
     raw, iref = simulated_exposure(args.workdir, size=args.size, nsamp=args.nsamp)
+    if calwf3 is not None:
+        iref, report["reference_changes"] = calwf3_references(
+            iref, Path(args.workdir) / f"calwf3_iref_{iref.name}")
+        print("references for both: " + "; ".join(report["reference_changes"]))
     print(f"exposure {raw} ({args.size}^2 science, {args.nsamp} reads), "
           f"load {load_average()}")
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as output_dir:
         if not args.no_strun:
-            report["whole_process"] = whole_process(raw, iref, Path(output_dir), args.repeat)
+            report["whole_process"] = whole_process(raw, iref, Path(output_dir), args.repeat,
+                                                    calwf3)
             print("\n(a) whole process\n" + whole_process_table(report["whole_process"]))
         report["in_process"] = run_json_child(__file__, [raw, output_dir, int(args.profile)],
                                               env={"iref": str(iref)})
@@ -191,10 +213,6 @@ def main(argv=None) -> None:
         run = result[which]
         print(f"\n{which} run (load {run['load']}; resident {run['rss_before_mb']:.0f} MB "
               f"before, {run['rss_after_mb']:.0f} MB after)\n{stage_table(run)}")
-    warm = result["warm"]
-    print(f"\nwarm run / calwf3: wall {ratio(warm['seconds'], CALWF3_SECONDS):.2f}x, cpu "
-          f"{ratio(warm['cpu_seconds'], CALWF3_SECONDS):.2f}x, peak "
-          f"{ratio(warm['peak_mb'], CALWF3_PEAK_MB):.2f}x")
     if args.profile:
         print("\nwarm run, top functions by own time\n" + format_table(
             result["profile"][:15], [("function", "function", "<60"), ("calls", "calls", ">d"),

@@ -25,7 +25,7 @@ def cosmic_ray_xray(simulated):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("iref", str(simulated.iref))
         pipeline = WFC3IRPipeline(save_ima=False, save_flt=False)
-        pipeline.observers = (xray,)
+        pipeline.add_stage_hook(xray)
         pipeline.run(str(simulated.raw_path))
     return xray, int(big["READ"])
 

@@ -3,8 +3,11 @@
 * No step module imports another step module: what steps share lives in ``steps.base``
   (plumbing), ``datamodels.headers`` (header edits) or an instrument's helper module
   (``steps.detector``, ``steps.stis.common``).
-* No STIS module imports a WFC3 module and no WFC3 module a STIS one, in the pipelines, steps,
-  CLI and datamodels: shared things live in neutral modules.
+* No STIS module imports a WFC3/IR module and no WFC3/IR module a STIS one, in every room
+  (core, datamodels, reference, simulate, steps, pipeline, cli): shared things live in neutral
+  modules, and a neutral module imports no instrument's module unless it is one of the few
+  dispatchers that pick an instrument by name.
+* No import cycles between hstramp modules (imports inside functions count).
 """
 
 import ast
@@ -18,19 +21,40 @@ import hstramp
 from hstramp.steps.base import HstrampStep
 
 PACKAGE = Path(hstramp.__file__).parent
-#: the rooms whose instrument separation is checked here (core, reference and simulate have
-#: their own checks)
-CHECKED = ("pipeline", "steps", "cli", "datamodels", "batch")
+#: modules shared by both instruments (instrument-free algorithms, plumbing, formats that HST
+#: instruments share). Everything that is neither here nor STIS is WFC3/IR.
+NEUTRAL = {
+    "hstramp", "hstramp.errors", "hstramp.integration", "hstramp.batch",
+    # core: the algorithms both instruments run (flag tables, geometry, subtraction of a
+    # reference image with errors in quadrature, the CCD noise model, flat division, DQ OR)
+    "hstramp.core", "hstramp.core.dqflags", "hstramp.core.geometry", "hstramp.core.dqinit",
+    "hstramp.core.dark", "hstramp.core.noise", "hstramp.core.flat", "hstramp.core.outputs",
+    # calwf3's image statistics keywords and the photometry keyword arithmetic (PHOTFNU from
+    # PHOTFLAM, the OBSMODE form), which calstis computes the same way
+    "hstramp.core.stats", "hstramp.core.phot",
+    # datamodels: the model base, the FITS plumbing, header edits, atomic writes, dispatch
+    "hstramp.datamodels", "hstramp.datamodels.models", "hstramp.datamodels.fits_io",
+    "hstramp.datamodels.headers", "hstramp.datamodels.atomic", "hstramp.datamodels.io",
+    "hstramp.datamodels.dqflags", "hstramp.datamodels.asn",
+    # reference: reading, typed columns, image planes, iref$/oref$, CRDS, the IMPHTTAB format
+    # (one format for every HST instrument), the simulated-reference mark
+    "hstramp.reference.common", "hstramp.reference.images",
+    "hstramp.reference.resolve", "hstramp.reference.crds", "hstramp.reference.provenance",
+    "hstramp.reference.photometry",
+    "hstramp.simulate._fits", "hstramp.simulate.scene",
+    "hstramp.steps", "hstramp.steps.base",
+    "hstramp.pipeline", "hstramp.pipeline.base", "hstramp.pipeline.parameters",
+    "hstramp.cli", "hstramp.cli.__main__", "hstramp.cli.pipeline_args",
+    "hstramp.cli.refs", "hstramp.cli.report", "hstramp.plots", "hstramp.report",
+    "hstramp.testing",
+}
+#: neutral modules that choose an instrument's module by name (lazily, inside a function)
+DISPATCHERS = {"hstramp.datamodels", "hstramp.datamodels.io", "hstramp.pipeline", "hstramp.cli",
+               "hstramp.cli.refs", "hstramp.simulate.matching", "hstramp.batch",
+               "hstramp.report", "hstramp.cli.report"}
 #: step-package modules that hold no step (shared helpers)
 STEP_HELPERS = {"hstramp.steps", "hstramp.steps.base",
                 "hstramp.steps.detector", "hstramp.steps.stis", "hstramp.steps.stis.common"}
-#: WFC3/IR modules outside the step package
-WFC3_MODULES = {"hstramp.pipeline.wfc3ir", "hstramp.datamodels.wfc3_fits", "hstramp.batch",
-                "hstramp.steps.detector", "hstramp.cli.demo", "hstramp.cli.xray",
-                "hstramp.cli.stats", "hstramp.cli.tvb", "hstramp.cli.batch"}
-#: imports across the line that another part of issue 14 removes (the neutral FITS helpers of
-#: datamodels/fits_io.py); each must still exist, so that the entry goes when the import does
-PENDING = set()
 
 
 def module_name(path):
@@ -48,9 +72,10 @@ def imported_modules(name):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names
-                         if f"{node.module}.{alias.name}" in MODULES)
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & set(MODULES)
+            found.update(submodules)
+            if len(submodules) < len(node.names):  # a name defined in the module itself
+                found.add(node.module)
     return {module for module in found if module in MODULES}
 
 
@@ -74,19 +99,14 @@ STEP_MODULES = step_modules()
 
 
 def is_wfc3(name):
-    return name in WFC3_MODULES or (name in STEP_MODULES and not is_stis(name))
-
-
-def checked(name):
-    parts = name.split(".")
-    return len(parts) > 1 and parts[1] in CHECKED
+    return not is_stis(name) and name not in NEUTRAL and name not in DISPATCHERS
 
 
 def test_the_step_package_is_what_the_layout_says():
     assert {"hstramp.steps.dark", "hstramp.steps.ramp_fit",
             "hstramp.steps.stis.blev", "hstramp.steps.stis.crreject"} <= STEP_MODULES
-    assert len(STEP_MODULES) == 20  # 13 WFC3/IR stages, 7 STIS CCD stages
-    assert set(MODULES) >= STEP_HELPERS | WFC3_MODULES
+    assert sum(not is_stis(n) for n in STEP_MODULES) == 13  # the calwf3 IR stages + TVB
+    assert set(MODULES) >= STEP_HELPERS | NEUTRAL | DISPATCHERS
 
 
 @pytest.mark.parametrize("name", sorted(STEP_MODULES))
@@ -94,19 +114,65 @@ def test_no_step_imports_another_step(name):
     assert imported_modules(name) & STEP_MODULES == set()
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if checked(n) and is_stis(n)))
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if is_stis(n)))
 def test_stis_modules_import_no_wfc3_module(name):
-    crossing = {m for m in imported_modules(name) if is_wfc3(m)} - {
-        target for source, target in PENDING if source == name}
-    assert crossing == set()
+    assert {m for m in imported_modules(name) if is_wfc3(m)} == set()
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if checked(n) and is_wfc3(n)))
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if is_wfc3(n)))
 def test_wfc3_modules_import_no_stis_module(name):
     assert {m for m in imported_modules(name) if is_stis(m)} == set()
 
 
-@pytest.mark.parametrize(("source", "target"), sorted(PENDING))
-def test_pending_crossings_still_exist(source, target):
-    assert target in imported_modules(source), f"{source} no longer imports {target}: " \
-                                               "remove the entry from PENDING"
+@pytest.mark.parametrize("name", sorted(NEUTRAL - DISPATCHERS))
+def test_neutral_modules_import_no_instrument_module(name):
+    assert {m for m in imported_modules(name) if is_stis(m) or is_wfc3(m)} == set()
+
+
+def import_cycles():
+    """Strongly connected groups of more than one module in the import graph (Tarjan)."""
+    graph = {name: imported_modules(name) - {name} for name in MODULES}
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return cycles
+
+
+def test_no_import_cycles():
+    assert import_cycles() == []
+
+
+def test_the_cycle_check_finds_a_cycle(monkeypatch):
+    original = imported_modules
+
+    def with_a_cycle(name):
+        found = set(original(name))
+        if name == "hstramp.errors":
+            found.add("hstramp.steps.base")
+        return found
+
+    monkeypatch.setitem(globals(), "imported_modules", with_a_cycle)
+    assert any("hstramp.errors" in group for group in import_cycles())

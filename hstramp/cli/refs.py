@@ -70,11 +70,12 @@ def _check_arguments(args):
 
 def _selection(path, all_types):
     """(parameters, best references) of one exposure."""
+    from hstramp.pipeline import pipeline_reference_types
     from hstramp.reference import crds
 
     parameters = crds.exposure_parameters(path)
     instrument = str(parameters["INSTRUME"]).strip().upper()
-    types = None if all_types else crds.pipeline_reference_types(instrument)
+    types = None if all_types else pipeline_reference_types(instrument)
     return crds.best_references(parameters, types, source=str(path))
 
 

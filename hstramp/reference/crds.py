@@ -35,7 +35,6 @@ __all__ = [
     "exposure_parameters",
     "fetch_command",
     "header_parameters",
-    "pipeline_reference_types",
     "sync_references",
 ]
 
@@ -174,16 +173,6 @@ def exposure_parameters(path) -> dict:
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
     return header_parameters(header, str(path))
-
-
-def pipeline_reference_types(instrument: str) -> list:
-    """Lower-case reference types hstramp's pipeline for ``instrument`` uses (its steps')."""
-    if instrument == "STIS":
-        from hstramp.pipeline.stis import STISCCDPipeline as pipeline
-    else:
-        from hstramp.pipeline.wfc3ir import WFC3IRPipeline as pipeline
-    return sorted({reftype for step in pipeline.step_defs.values()
-                   for reftype in step.reference_file_types})
 
 
 # --------------------------------------------------------------------------- the client

@@ -135,7 +135,8 @@ def simulate_references(raw_path, out_dir, seed: int = 0, *, overwrite: bool = F
     OutputFileError
         A file exists and ``overwrite`` is False; nothing is written then.
     """
-    from hstramp.reference.crds import INSTRUMENT_PREFIX, pipeline_reference_types
+    from hstramp.pipeline import pipeline_reference_types
+    from hstramp.reference.crds import INSTRUMENT_PREFIX
 
     raw_path = Path(raw_path)
     try:

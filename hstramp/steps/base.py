@@ -324,7 +324,8 @@ class HstrampStep(HstrampPlumbing, Step):
             CRDS cannot select the file or it is not in the cache (see
             :func:`hstramp.reference.crds.crds_selection`).
         """
-        from hstramp.reference import ReferenceFileError, resolve_reference_path
+        from hstramp.reference.common import ReferenceFileError
+        from hstramp.reference.resolve import resolve_reference_path
         from hstramp.reference.crds import crds_selection
         from hstramp.reference.provenance import is_simulated, mark_simulated_use
 
@@ -474,7 +475,7 @@ class HstrampStep(HstrampPlumbing, Step):
         StepSkipped
             A reference is 'N/A' (where the step cannot do without it) or has a DUMMY pedigree.
         """
-        from hstramp.reference import is_dummy
+        from hstramp.reference.common import is_dummy
 
         references = {}
         for reftype in self.reference_file_types:

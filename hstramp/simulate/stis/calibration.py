@@ -21,9 +21,8 @@ from astropy.io import fits
 from hstramp.reference.stis.atod import ATODTAB_FILETYPE
 from hstramp.reference.stis.photometry import TDSTAB_FILETYPE
 from hstramp.reference.stis.shading import SHADFILE_FILETYPE
-from hstramp.simulate._fits import constant_extension, image_extension, primary_header
+from hstramp.simulate._fits import binary_table, constant_extension, image_extension, primary_header
 from hstramp.simulate._fits import write_hdulist as _write
-from hstramp.simulate.references import binary_table
 from hstramp.simulate.stis.references import write_image_reference
 
 __all__ = [

@@ -325,9 +325,9 @@ class HstrampStep(HstrampPlumbing, Step):
             :func:`hstramp.reference.crds.crds_selection`).
         """
         from hstramp.reference.common import ReferenceFileError
-        from hstramp.reference.resolve import resolve_reference_path
         from hstramp.reference.crds import crds_selection
         from hstramp.reference.provenance import is_simulated, mark_simulated_use
+        from hstramp.reference.resolve import resolve_reference_path
 
         override = self.get_ref_override(reference_file_type)
         keyword = reference_file_type.upper()

@@ -26,6 +26,9 @@ _STEPS = [
     ("hstramp.steps.stis.crreject.STISCRRejectStep", "stis_ccd_crreject", False),
     ("hstramp.steps.stis.dark.STISDarkStep", "stis_ccd_dark", False),
     ("hstramp.steps.stis.flat.STISFlatStep", "stis_ccd_flat", False),
+    ("hstramp.steps.stis.atod.STISAtoDStep", "stis_ccd_atod", False),
+    ("hstramp.steps.stis.shading.STISShadingStep", "stis_ccd_shading", False),
+    ("hstramp.steps.stis.phot.STISPhotometryStep", "stis_ccd_phot", False),
     ("hstramp.pipeline.stis.STISCCDPipeline", "stis_ccd_pipeline", True),
 ]
 

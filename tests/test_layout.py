@@ -106,6 +106,7 @@ def test_the_step_package_is_what_the_layout_says():
     assert {"hstramp.steps.dark", "hstramp.steps.ramp_fit",
             "hstramp.steps.stis.blev", "hstramp.steps.stis.crreject"} <= STEP_MODULES
     assert sum(not is_stis(n) for n in STEP_MODULES) == 13  # the calwf3 IR stages + TVB
+    assert sum(is_stis(n) for n in STEP_MODULES) == 10  # the calstis 2-D CCD stages
     assert set(MODULES) >= STEP_HELPERS | NEUTRAL | DISPATCHERS
 
 

@@ -7,7 +7,7 @@ combined image. Reading and writing use the helpers of :mod:`hstramp.datamodels.
 (whole file read first, every low-level failure one :class:`~hstramp.errors.InputFileError`
 naming file and keyword, native-endian arrays, header cards kept, metadata keywords from the
 schemas); writing is atomic. The per-imset SCI keywords (EXPTIME, EXPSTART, EXPEND, MEANBLEV,
-MEANDARK, NCOMBINE) are arrays of the stack model, not metadata.
+MEANDARK, NCOMBINE, OCCDHTAV: NaN where absent) are arrays of the stack model, not metadata.
 """
 
 from __future__ import annotations
@@ -52,9 +52,11 @@ STIS_EXTNAMES = ("SCI", "ERR", "DQ")
 #: per-imset SCI keywords held as arrays by the stack model (keyword, attribute, default)
 _PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
               ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
-              ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1))
+              ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1),
+              ("OCCDHTAV", "occdhtav", np.nan))
 #: SCI keywords each extension gets from the writer (per imset), never carried over
-EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE", "BUNIT",
+EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE",
+               "OCCDHTAV", "BUNIT",
                "LTV1", "LTV2", "DATAMIN", "DATAMAX", "NGOODPIX", "GOODMEAN", "SNRMEAN"}
 
 
@@ -202,6 +204,8 @@ def read_stis_crj(path):
     image.meta.stis.ncombine = int(stack.ncombine[0])
     image.meta.stis.meanblev = float(stack.meanblev[0])
     image.meta.stis.meandark = float(stack.meandark[0])
+    if np.isfinite(stack.occdhtav[0]):
+        image.meta.stis.occdhtav = float(stack.occdhtav[0])
     _set_exposure(image, stack.exptime[0], stack.expstart[0], stack.expend[0])
     return image
 
@@ -278,7 +282,7 @@ def stis_crj_hdulist(model, filename):
     stis, exposure = model.meta.stis, model.meta.exposure
     sci = {"EXPTIME": exposure.exptime, "EXPSTART": exposure.expstart,
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
-           "MEANDARK": stis.meandark}
+           "MEANDARK": stis.meandark, "OCCDHTAV": stis.occdhtav}
     hdus = [primary_hdu(model, 3, filename)]
     hdus += _imset_hdus(model, extension_template(model, skip=EXTENSION_KEYWORDS), 1, model.data,
                         model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
@@ -325,5 +329,7 @@ def stis_flt_hdulist(model, filename):
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
                "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
+        if np.isfinite(model.occdhtav[k]):
+            sci["OCCDHTAV"] = float(model.occdhtav[k])
         hdus += _imset_hdus(model, template, k + 1, model.data[k], model.err[k], model.dq[k], sci)
     return fits.HDUList(hdus)

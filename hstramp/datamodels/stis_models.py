@@ -30,6 +30,8 @@ class STISCCDModel(HstrampModel):
         Bias level and median dark subtracted from each imset, DN.
     ncombine : ndarray, int32 [nexp]
         NCOMBINE of each imset (1 for raw imsets).
+    occdhtav : ndarray, float64 [nexp]
+        OCCDHTAV (CCD housing temperature, deg C) of each imset; NaN where absent.
     """
 
     schema_url = _SCHEMA_PREFIX + "stis_ccd-1.0.0"
@@ -43,7 +45,10 @@ class STISCCDModel(HstrampModel):
         "meanblev": ("float64", ("exposures",)),
         "meandark": ("float64", ("exposures",)),
         "ncombine": ("int32", ("exposures",)),
+        "occdhtav": ("float64", ("exposures",)),
     }
+    #: fill of a per-imset array the input did not give (NaN: keyword absent)
+    _fill = {"ncombine": 1, "occdhtav": np.nan}
 
     def __init__(self, init=None, **kwargs):
         super().__init__(init, **kwargs)
@@ -53,7 +58,7 @@ class STISCCDModel(HstrampModel):
         sizes = {"exposures": nexp, "y": ny, "x": nx}
         for name, (dtype, axes) in self._array_layout.items():
             if self._instance.get(name) is None:
-                fill = 1 if name == "ncombine" else 0
+                fill = self._fill.get(name, 0)
                 setattr(self, name, np.full(tuple(sizes[a] for a in axes), fill, dtype=dtype))
 
     @property

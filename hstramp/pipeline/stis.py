@@ -5,6 +5,7 @@ from __future__ import annotations
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.pipeline.base import HstrampPipeline
 from hstramp.steps.base import StepSkipped
+from hstramp.steps.stis.atod import STISAtoDStep
 from hstramp.steps.stis.bias import STISBiasStep
 from hstramp.steps.stis.blev import STISBiasLevelStep
 from hstramp.steps.stis.crreject import STISCRRejectStep
@@ -12,21 +13,25 @@ from hstramp.steps.stis.dark import STISDarkStep
 from hstramp.steps.stis.dq_init import STISDQInitStep
 from hstramp.steps.stis.flat import STISFlatStep
 from hstramp.steps.stis.noise import STISNoiseStep
+from hstramp.steps.stis.phot import STISPhotometryStep
+from hstramp.steps.stis.shading import STISShadingStep
 
-__all__ = ["IMSET_STEPS", "STISCCDPipeline"]
+__all__ = ["IMAGE_STEPS", "IMSET_STEPS", "STISCCDPipeline"]
 
 #: steps run on every imset before the combination, in calstis's order (do2d.c)
-IMSET_STEPS = ("dq_init", "blev", "noise", "bias")
+IMSET_STEPS = ("dq_init", "atod", "blev", "noise", "bias")
+#: steps run on the crj and on the flt stack, in calstis's order
+IMAGE_STEPS = ("dark", "flat", "shading", "phot")
 
 
 class STISCCDPipeline(HstrampPipeline):
     """Calibrate a STIS CCD CR-SPLIT exposure as calstis does.
 
-    On each imset: DQI, BLEV, the noise model, BIAS; then CR rejection combines the imsets;
-    DARK and FLAT are applied to the combined image (``<rootname>_crj.fits``) and, with
-    EXPSCORR, to each imset with its rejection flags (``<rootname>_flt.fits``). A single
-    imset gives only the flt. Both products are checked before any work and written together,
-    all or nothing.
+    On each imset: DQI, ATOD, BLEV, the noise model, BIAS; then CR rejection combines the
+    imsets; DARK, FLAT, SHADING and PHOT are applied to the combined image
+    (``<rootname>_crj.fits``) and, with EXPSCORR, to each imset with its rejection flags
+    (``<rootname>_flt.fits``). A single imset gives only the flt. Both products are checked
+    before any work and written together, all or nothing.
     """
 
     class_alias = "stis_ccd_pipeline"
@@ -39,12 +44,15 @@ class STISCCDPipeline(HstrampPipeline):
 
     step_defs = {
         "dq_init": STISDQInitStep,
+        "atod": STISAtoDStep,
         "blev": STISBiasLevelStep,
         "noise": STISNoiseStep,
         "bias": STISBiasStep,
         "crreject": STISCRRejectStep,
         "dark": STISDarkStep,
         "flat": STISFlatStep,
+        "shading": STISShadingStep,
+        "phot": STISPhotometryStep,
     }
 
     def run_steps(self, stack):
@@ -63,14 +71,20 @@ class STISCCDPipeline(HstrampPipeline):
         if crj is None or self.wants_flt(stack):
             if crj is not None and crj.input_dq is not None:
                 stack.dq = crj.input_dq
-            flt = self.run_stage("flat", self.run_stage("dark", stack))
+            flt = self.image_steps(stack)
         if crj is not None:
-            crj = self.run_stage("flat", self.run_stage("dark", crj, label="dark (crj)"),
-                                 label="flat (crj)")
+            crj = self.image_steps(crj, " (crj)")
             crj.input_dq = None
-            if flt is not None:
-                flt.meta.cal_step.expscorr = "COMPLETE"
         return (crj if crj is not None else flt), {"flt": flt, "crj": crj}
+
+    def image_steps(self, model, label=""):
+        """DARK, FLAT, SHADING and PHOT on the flt stack or (``label`` " (crj)") the crj.
+
+        The flt keeps EXPSCORR as the raw had it (PERFORM), as calstis writes it.
+        """
+        for name in IMAGE_STEPS:
+            model = self.run_stage(name, model, label=name + label if label else None)
+        return model
 
     def product_paths(self, model):
         """The crj (when the imsets will be combined and ``save_crj``) and the flt (with

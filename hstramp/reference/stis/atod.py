@@ -25,6 +25,7 @@ from hstramp.reference.common import (
     same_string,
     table_hdu,
 )
+from hstramp.reference.stis.common import STIS_FILETYPES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ __all__ = ["ATODTAB_FILETYPE", "AtoDTable", "read_stis_atodtab"]
 
 KEYWORD = "ATODTAB"
 #: FILETYPE the simulator writes (calstis checks none)
-ATODTAB_FILETYPE = "A TO D CORRECTION TABLE"
+ATODTAB_FILETYPE = STIS_FILETYPES["ATODTAB"][0]
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,13 +24,14 @@ from hstramp.reference.common import (
     table_hdu,
 )
 from hstramp.reference.photometry import read_imphttab
+from hstramp.reference.stis.common import STIS_FILETYPES
 
 log = logging.getLogger(__name__)
 
 __all__ = ["TDSTAB_FILETYPE", "read_stis_imphttab", "read_stis_tdstab"]
 
 #: FILETYPE the simulator writes (calstis checks none)
-TDSTAB_FILETYPE = "TIME DEPENDENT SENSITIVITY TABLE"
+TDSTAB_FILETYPE = STIS_FILETYPES["TDSTAB"][0]
 
 
 def read_stis_imphttab(path, photmode: str):

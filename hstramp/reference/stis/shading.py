@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hstramp.reference.common import ReferenceFileError, open_reference
 from hstramp.reference.images import read_imset
-from hstramp.reference.stis.common import STISGeometry
+from hstramp.reference.stis.common import STIS_FILETYPES, STISGeometry
 from hstramp.reference.stis.images import STISReferenceImage, bin_to_science
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ __all__ = ["SHADFILE_FILETYPE", "read_stis_shadfile"]
 
 KEYWORD = "SHADFILE"
 #: FILETYPE the simulator writes; any FILETYPE containing SHAD or SHUTTER is accepted
-SHADFILE_FILETYPE = "SHUTTER SHADING CORRECTION IMAGE"
+SHADFILE_FILETYPE = STIS_FILETYPES["SHADFILE"][0]
 
 
 def read_stis_shadfile(path, geometry: STISGeometry) -> STISReferenceImage:

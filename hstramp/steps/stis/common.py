@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from hstramp.core.stis.dqflags import SDQFLAGS_DEFAULT
+import logging
 
-__all__ = ["ccd_parameters", "model_geometry", "sdqflags"]
+import numpy as np
+
+from hstramp.core.stis.darktemp import housing_temperature
+from hstramp.core.stis.dqflags import SDQFLAGS_DEFAULT
+from hstramp.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OmitWhenAbsent", "ccd_parameters", "exposure_times", "imset_temperatures",
+           "model_geometry", "sci_cards", "sdqflags"]
 
 
 def model_geometry(model):
@@ -31,3 +40,52 @@ def sdqflags(model):
     """SDQFLAGS of the exposure (31743 when the header has none)."""
     value = model.meta.exposure.sdqflags
     return SDQFLAGS_DEFAULT if value is None else int(value)
+
+
+def imset_temperatures(model):
+    """CCD housing temperature of each imset (a combined image: one), deg C; -1 where
+    calstis applies no temperature correction (side 1, or OCCDHTAV absent, with a warning).
+
+    Raises
+    ------
+    InputFileError
+        OCCDHTAV or EXPSTART present but not a finite number (naming the keyword).
+    """
+    if model.data.ndim == 3:
+        occdhtav, expstart = model.occdhtav, model.expstart
+    else:
+        occdhtav = [np.nan if model.meta.stis.occdhtav is None else model.meta.stis.occdhtav]
+        expstart = [model.meta.exposure.expstart]
+    temps = []
+    for k, (t, start) in enumerate(zip(occdhtav, expstart, strict=True)):
+        absent = t is None or np.isnan(t)
+        try:
+            temps.append(housing_temperature(None if absent else t, start))
+        except ValueError as exc:
+            raise InputFileError(f"{model.meta.filename}: imset {k + 1}: {exc}") from exc
+        if absent and temps[-1] == -1.0 and start is not None and \
+                housing_temperature(0.0, start) != -1.0:
+            log.warning("%s: imset %d: keyword OCCDHTAV not found; no temperature "
+                        "correction of the dark", model.meta.filename, k + 1)
+    return np.asarray(temps, np.float64)
+
+
+def exposure_times(model):
+    """``(EXPTIME, NCOMBINE)`` of each imset of a stack, or of a combined image."""
+    if model.data.ndim == 3:
+        return model.exptime, model.ncombine
+    return model.meta.exposure.exptime, model.meta.stis.ncombine or 1
+
+
+def sci_cards(model):
+    """The first SCI header's keywords as read from the file (keyword -> value)."""
+    return {key: value for key, value, _comment in model.meta.headers.instance.get("sci") or []}
+
+
+class OmitWhenAbsent:
+    """Mixin for the switches calstis reads as OMIT when the raw header lacks them
+    (ATODCORR, SHADCORR, PHOTCORR: a file written before they existed is not changed)."""
+
+    def header_switch(self, model):
+        """The header value of the switch; OMIT when the header has none."""
+        return getattr(model.meta.cal_step, self.switch_keyword, None) or "OMIT"

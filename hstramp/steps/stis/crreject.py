@@ -3,7 +3,10 @@
 import dataclasses
 import logging
 
+import numpy as np
+
 from hstramp.core.stis.crreject import cr_reject
+from hstramp.core.stis.darktemp import combined_housing_temperature
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.steps.base import HstrampStep, StepSkipped
 from hstramp.steps.stis.common import ccd_parameters
@@ -76,5 +79,7 @@ class STISCRRejectStep(HstrampStep):
         image.meta.exposure.exptime = result.exptime
         image.meta.exposure.expstart = float(model.expstart.min())
         image.meta.exposure.expend = float(model.expend.max())
+        stis.occdhtav = combined_housing_temperature(
+            [None if np.isnan(t) else t for t in model.occdhtav], model.exptime)
         image.meta.cal_step.crcorr = "COMPLETE"
         return image

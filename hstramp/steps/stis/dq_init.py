@@ -4,7 +4,7 @@ from hstramp.core.dqinit import dq_init
 from hstramp.core.stis.dqinit import aperture_edge_flags, pixel_scale_from_cd, saturation_flags
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis.common import ccd_parameters, model_geometry
+from hstramp.steps.stis.common import ccd_parameters, model_geometry, sci_cards
 
 __all__ = ["STISDQInitStep"]
 
@@ -26,7 +26,7 @@ class STISDQInitStep(HstrampStep):
 
         geometry = model_geometry(model)
         ccd = ccd_parameters(model, references["ccdtab"])
-        cards = dict((k, v) for k, v, _c in model.meta.headers.instance.get("sci") or [])
+        cards = sci_cards(model)
         edges = aperture_edge_flags(
             geometry.shape, aper_fov=model.meta.stis.aper_fov or "",
             obstype=model.meta.instrument.obstype or "IMAGING", ltv=geometry.ltv,

@@ -32,6 +32,7 @@ STIS_PARKEYS = {
     "biasfile": ("CCDAMP", "CCDGAIN", "BINAXIS1", "BINAXIS2"),
     "darkfile": ("CCDAMP", "CCDGAIN", "BINAXIS1", "BINAXIS2"),
     "pfltfile": ("OPT_ELEM",), "dfltfile": ("OPT_ELEM",), "lfltfile": ("OPT_ELEM",),
+    "atodtab": (), "shadfile": (), "imphttab": (), "tdstab": (),
 }
 PARKEYS = {"WFC3": WFC3_PARKEYS, "STIS": STIS_PARKEYS}
 #: the CDBS instrument letter that ends a reference file's root name

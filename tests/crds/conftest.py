@@ -40,8 +40,9 @@ def _values(header, keys):
 def builder(wfc3_sim, stis_sim, tmp_path_factory):
     """Rules selecting the simulator's files by the keywords HST's rules use.
 
-    WFC3 has a second dark (another SAMP_SEQ) the rules must not select, and DFLTFILE
-    'N/A'; STIS selects bias and dark by CCDAMP, CCDGAIN and binning, flats by OPT_ELEM.
+    WFC3 has a second dark (another SAMP_SEQ) the rules must not select; every type the
+    simulator writes no file for (DFLTFILE; STIS's ATODTAB, SHADFILE, IMPHTTAB, TDSTAB) is
+    'N/A', as HST's rules give for modes a type does not apply to; STIS selects bias and dark by CCDAMP, CCDGAIN and binning, flats by OPT_ELEM.
     """
     from tests.crds.cache import PARKEYS
 
@@ -52,7 +53,9 @@ def builder(wfc3_sim, stis_sim, tmp_path_factory):
             reftype = keyword.lower()
             keys = ("DETECTOR", *PARKEYS[instrument][reftype])
             made.add(instrument, reftype, _values(header, keys), path)
-        for reftype in ("dfltfile",):
+        not_applicable = [t for t in PARKEYS[instrument]
+                          if t.upper() not in sim.reference_paths]  # 'N/A' in the rules
+        for reftype in not_applicable:
             keys = ("DETECTOR", *PARKEYS[instrument][reftype])
             made.add(instrument, reftype, _values(header, keys), None)
     header = fits.getheader(wfc3_sim.raw_path)

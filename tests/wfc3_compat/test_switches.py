@@ -4,27 +4,12 @@ threshold, and the cosmic-ray flags of the ima's reads."""
 import logging
 
 import numpy as np
-import pytest
 from astropy.io import fits
 
 from hstramp.core.dqflags import CR_RAMP
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 
 BORDER = 5
-
-
-@pytest.fixture(scope="module")
-def exposure(tmp_path_factory):
-    """A small simulated SPARS10 exposure with cosmic rays and its references."""
-    from hstramp.simulate import simulate_exposure
-
-    return simulate_exposure(tmp_path_factory.mktemp("sim"), size=64, samp_seq="SPARS10",
-                             nsamp=9, seed=15)
-
-
-@pytest.fixture
-def iref(exposure, monkeypatch):
-    monkeypatch.setenv("iref", str(exposure.iref))
 
 
 def _omit_crcorr(exposure, directory):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention"]
+from hstramp.core.dqflags import CR_RAMP
+from hstramp.core.stats import science_slices
+
+__all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention", "calwf3_cr_flags"]
 
 #: calwf3's error for a pixel with no usable read (its science value is 0)
 CALWF3_INVALID_ERR = 1.0e5
@@ -34,3 +37,32 @@ def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str)
         rate[invalid] = 0.0
         err[invalid] = CALWF3_INVALID_ERR
     return rate, err
+
+
+def calwf3_cr_flags(groupdq: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
+    """Per-read DQ with the cosmic-ray flag (8192) as calwf3's ima holds it.
+
+    calwf3 (``cridcalc.c``) looks for jumps only inside the science area and flags the read
+    of the jump and every later read. The jump detector flags only the read of the jump and
+    looks at every pixel; this maps its flags to calwf3's meaning.
+
+    Parameters
+    ----------
+    groupdq : ndarray, uint16 [ngroups, ny, nx]
+        Per-read DQ in time order, 8192 on the read of each jump.
+    trim : tuple of 4 int
+        Reference border ``(x1, x2, y1, y2)``.
+
+    Returns
+    -------
+    ndarray
+        New per-read DQ: 8192 from the first flagged read on inside the science area, none
+        on the reference pixels; every other bit unchanged.
+    """
+    dq = np.array(groupdq, dtype=np.uint16, copy=True)
+    jumps = (dq & CR_RAMP) != 0
+    dq &= np.uint16(~CR_RAMP & 0xFFFF)
+    rows, cols = science_slices(dq.shape, trim)
+    after_jump = np.logical_or.accumulate(jumps[:, rows, cols], axis=0)
+    dq[:, rows, cols] |= np.where(after_jump, CR_RAMP, 0).astype(np.uint16)
+    return dq

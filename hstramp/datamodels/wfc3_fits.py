@@ -42,6 +42,7 @@ __all__ = [
     "is_multiaccum",
     "read_dq",
     "read_flt",
+    "read_keywords",
     "read_multiaccum",
     "write_flt",
     "write_ima",
@@ -275,12 +276,13 @@ def ima_hdulist(model, filename, statistics=None):
     return fits.HDUList(hdus)
 
 
-def _imset_hdus(model, template, ver, bunit, statistics):
-    """The five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
-    nsamp, ny, nx = model.data.shape
-    t = nsamp - ver
-    sci_keywords = {
-        "BUNIT": bunit,
+def read_keywords(model, t):
+    """The per-read keywords of read ``t`` (time order) that calwf3 writes in its SCI header.
+
+    calwf3's flt keeps those of the ima's last read (MEANDARK, MEANBLEV ...): drizzlepac
+    requires MEANDARK in a WFC3 flt.
+    """
+    return {
         "SAMPNUM": t,
         "SAMPTIME": float(model.times[t]),
         "DELTATIM": float(model.deltatim[t]),
@@ -288,6 +290,13 @@ def _imset_hdus(model, template, ver, bunit, statistics):
         "MEANBLEV": float(model.meanblev[t]),
         "MEANDARK": float(model.meandark[t]),
     }
+
+
+def _imset_hdus(model, template, ver, bunit, statistics):
+    """The five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
+    nsamp, ny, nx = model.data.shape
+    t = nsamp - ver
+    sci_keywords = {"BUNIT": bunit, **read_keywords(model, t)}
     read_stats = statistics[t] if statistics is not None else {}
     sci_keywords.update(read_stats.get("SCI", {}))
     dq = dq_as_int16(read_dq(model, t))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from hstramp.datamodels.models import RampModel
 from hstramp.pipeline.base import HstrampPipeline
 from hstramp.steps.blev import BiasLevelStep
@@ -18,7 +20,9 @@ from hstramp.steps.units import UnitStep
 from hstramp.steps.zoff import ZeroReadSubtractStep
 from hstramp.steps.zsig import ZeroReadSignalStep
 
-__all__ = ["RAMP_STEPS", "WFC3IRPipeline"]
+__all__ = ["RAMP_STEPS", "WFC3IRPipeline", "last_read_image"]
+
+log = logging.getLogger(__name__)
 
 #: steps that act on the ramp before the fit, in calwf3's order (doir.c)
 RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit",
@@ -81,13 +85,17 @@ class WFC3IRPipeline(HstrampPipeline):
             ramp = self.run_stage(name, ramp)
         image = self.run_stage("ramp_fit", ramp)
         if image is ramp:
-            image = None  # CRCORR not performed: no fitted image
+            image = None  # CRCORR not performed: the flt is the last read (below)
         else:
             ramp.meta.cal_step.crcorr = image.meta.cal_step.crcorr
         ramp = self.run_stage("flat", ramp)
         if image is not None:
             image = self.run_stage("flat", image, label="flat (flt)")
-        return (image if image is not None else ramp), {"ima": ramp, "flt": image}
+        else:
+            image = last_read_image(ramp)
+            log.info("CRCORR=%s: the flt is the last read of the ima (signal / its time), "
+                     "trimmed, as calwf3 writes it", ramp.meta.cal_step.crcorr or "OMIT")
+        return image, {"ima": ramp, "flt": image}
 
     def product_paths(self, model):
         """The products this run will write: suffix -> path."""
@@ -96,14 +104,19 @@ class WFC3IRPipeline(HstrampPipeline):
 
     def product_hdulist(self, suffix, made, filename):
         """The ima (every read) or the flt, with calwf3's statistics keywords."""
-        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist
+        from hstramp.core.flt import calwf3_cr_flags
+        from hstramp.core.geometry import REFERENCE_BORDER
+        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, read_keywords
 
         if suffix == "ima":
             ramp = made["ima"]
             ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
+            ramp.groupdq = calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4)
             return ima_hdulist(ramp, filename, read_statistics(ramp))
-        image = made["flt"]
-        return flt_hdulist(image, filename, statistics=image_statistics(image))
+        image, ramp = made["flt"], made["ima"]
+        statistics = image_statistics(image)
+        statistics["SCI"] = {**read_keywords(ramp, ramp.ngroups - 1), **statistics["SCI"]}
+        return flt_hdulist(image, filename, statistics=statistics)
 
 
 def read_statistics(ramp):
@@ -126,3 +139,42 @@ def image_statistics(image):
     return statistics_keywords(image.data, image.err, image.dq, trim=(0, 0, 0, 0),
                                sdqflags=image.sdqflags,
                                calwf3_placement=False)
+
+
+def last_read_image(ramp):
+    """The flt calwf3 writes when CRCORR is not performed: the ima's last read, trimmed.
+
+    calwf3 (``wf3ir.c``) then writes group 0 of the ima (the last read, after every ramp
+    step, so in e-/s after UNITCORR: the accumulated signal of the last read divided by its
+    time) without the reference border: its SCI, ERR and DQ, SAMP = NSAMP and TIME = the
+    read's SAMPTIME.
+
+    Parameters
+    ----------
+    ramp : RampModel
+        The calibrated ramp (the ima).
+
+    Returns
+    -------
+    ImageModel
+    """
+    import numpy as np
+
+    from hstramp.core.geometry import REFERENCE_BORDER
+    from hstramp.core.stats import science_slices
+    from hstramp.datamodels.headers import shift_to_science_area
+    from hstramp.datamodels.models import ImageModel
+    from hstramp.datamodels.wfc3_fits import read_dq
+
+    trim = (REFERENCE_BORDER,) * 4
+    rows, cols = science_slices(ramp.data.shape, trim)
+    last = ramp.ngroups - 1
+    data = np.array(ramp.data[last, rows, cols])
+    image = ImageModel(data=data, err=np.array(ramp.err[last, rows, cols]),
+                       dq=np.array(read_dq(ramp, last)[rows, cols]),
+                       samp=np.full(data.shape, ramp.ngroups, dtype=np.int16),
+                       time=np.full(data.shape, ramp.times[last], dtype=np.float32))
+    image.take_metadata(ramp)
+    image.meta.bunit_data = ramp.meta.bunit_data
+    shift_to_science_area(image, trim)
+    return image

@@ -1,12 +1,22 @@
-"""Jump detection (part of CRCORR): two-point differences on the real read times."""
+"""Jump detection (part of CRCORR): two-point differences on the real read times.
+
+The threshold (with 4 or more usable differences) is the first CRSIGMAS value of the CRREJTAB
+row calwf3's ``crrpar_in`` picks for the exposure, unless ``rejection_threshold`` is given.
+"""
+
+import dataclasses
+import logging
 
 from hstramp.core.jump import JumpParameters, detect_jumps
 from hstramp.core.units import count_scale
 from hstramp.datamodels.models import RampModel
+from hstramp.reference.crrej import read_crrejtab
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.detector import load_detector
 
 __all__ = ["JumpStep"]
+
+log = logging.getLogger(__name__)
 
 
 class JumpStep(HstrampStep):
@@ -15,11 +25,11 @@ class JumpStep(HstrampStep):
     class_alias = "wfc3ir_jump"
     switch_keyword = "crcorr"
     records_switch = False  # the ramp fit, which must still run after this step, records CRCORR
-    reference_file_types = ["ccdtab", "oscntab"]
+    reference_file_types = ["ccdtab", "oscntab", "crrejtab"]
     input_models = (RampModel,)
     params_class = JumpParameters
     spec = """
-    rejection_threshold = float(min=0, default=4.0)  # sigma, with 4 or more usable differences
+    rejection_threshold = float(min=0, default=None)  # sigma, 4+ differences (None: CRREJTAB)
     four_group_rejection_threshold = float(min=0, default=5.0)  # sigma, with 3 usable differences
     three_group_rejection_threshold = float(min=0, default=6.0)  # sigma, with 2 usable differences
     flag_4_neighbors = boolean(default=True)  # also flag the 4 neighbours of large jumps
@@ -37,6 +47,25 @@ class JumpStep(HstrampStep):
         in_rates = model.in_rates
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         detect_jumps(model.data, model.groupdq, model.times, gain, read_noise,
-                     self.core_parameters(), pixeldq=model.pixeldq,
+                     self.jump_parameters(model, references["crrejtab"]), pixeldq=model.pixeldq,
                      read_scale=count_scale(model.times, in_rates=in_rates), out=model.groupdq)
         return model
+
+    def core_parameters(self):
+        """The core parameters; a ``rejection_threshold`` of None stands for the default."""
+        if self.rejection_threshold is None:
+            values = {f.name: getattr(self, f.name)
+                      for f in dataclasses.fields(JumpParameters)
+                      if f.name != "rejection_threshold"}
+            return dataclasses.replace(JumpParameters(), **values)
+        return super().core_parameters()
+
+    def jump_parameters(self, model, crrejtab):
+        """The core parameters with the threshold from CRREJTAB unless the user gave one."""
+        params = self.core_parameters()
+        if self.rejection_threshold is not None:
+            return params
+        row = read_crrejtab(crrejtab, nsamp=model.ngroups, exptime=model.meta.exposure.exptime)
+        log.info("%s: rejection threshold %g sigma from CRREJTAB %s row %d", self.name,
+                 row.threshold, row.path.name, row.row)
+        return dataclasses.replace(params, rejection_threshold=row.threshold)

@@ -88,7 +88,7 @@ def test_simulate_refuses_bad_input_and_writes_nothing(wfc3_sim, tmp_path, capsy
     shutil.copyfile(wfc3_sim.raw_path, raw)
     with fits.open(raw, mode="update") as hdul:
         for keyword in ("CCDTAB", "OSCNTAB", "BPIXTAB", "NLINFILE", "DARKFILE", "PFLTFILE",
-                        "DFLTFILE", "LFLTFILE", "IMPHTTAB"):
+                        "DFLTFILE", "LFLTFILE", "IMPHTTAB", "CRREJTAB"):
             del hdul[0].header[keyword]
     out = tmp_path / "refs"
     assert main(["refs", "--simulate", str(raw), "--out", str(out)]) == 2

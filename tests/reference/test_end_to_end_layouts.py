@@ -40,7 +40,17 @@ def _reference_set(directory, exposure):
             "LFLTFILE", "double", sci=1.0, err=0.0, shape=(256, 256), ltv=(2.0, 2.0),
             ltm=(0.25, 0.25))),
         "imphttab": hl.write(directory / "e_imp.fits", hl.imphttab_hdus()),
+        "crrejtab": hl.write_table(directory / "e_crr.fits", "COSMIC RAY REJECTION",
+                                   _crrejtab_for(len(exposure.times)), "plain"),
     }
+
+
+def _crrejtab_for(nsamp):
+    """The layout tests' CRREJTAB with its IR rows' CRSPLIT set to this exposure's NSAMP."""
+    columns = dict((name, (kind, values)) for name, kind, values in hl.crrejtab_columns())
+    kind, crsplit = columns["CRSPLIT"]
+    columns["CRSPLIT"] = (kind, crsplit[:2] + [nsamp] * (len(crsplit) - 2))
+    return [(name, kind, values) for name, (kind, values) in columns.items()]
 
 
 def test_every_step_completes_with_independent_references(tmp_path):

@@ -246,7 +246,7 @@ def test_config_files_set_only_what_differs():
         pipeline = WFC3IRPipeline.from_config_file(str(CONFIG / name))
         assert getattr(getattr(pipeline, step), parameter) == value
         assert pipeline.jump.skip is (name == "wfc3ir_last_minus_first.asdf")
-        assert pipeline.jump.rejection_threshold == 4.0  # everything else at its default
+        assert pipeline.jump.rejection_threshold is None  # the rest at defaults (CRREJTAB)
 
 
 def test_flatten_ramp_meets_the_issue_numbers(twins, products):

@@ -42,7 +42,8 @@ def builder(wfc3_sim, stis_sim, tmp_path_factory):
 
     WFC3 has a second dark (another SAMP_SEQ) the rules must not select; every type the
     simulator writes no file for (DFLTFILE; STIS's ATODTAB, SHADFILE, IMPHTTAB, TDSTAB) is
-    'N/A', as HST's rules give for modes a type does not apply to; STIS selects bias and dark by CCDAMP, CCDGAIN and binning, flats by OPT_ELEM.
+    'N/A', as HST's rules give for modes a type does not apply to; STIS selects bias and
+    dark by CCDAMP, CCDGAIN and binning, flats by OPT_ELEM.
     """
     from tests.crds.cache import PARKEYS
 

@@ -11,7 +11,7 @@ from hstramp.core.stis.darktemp import (
 )
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
-from hstramp.reference import ReferenceFileError
+from hstramp.reference.common import ReferenceFileError
 from hstramp.steps.base import HstrampStep
 from hstramp.steps.stis.common import ccd_parameters, imset_temperatures, model_geometry
 

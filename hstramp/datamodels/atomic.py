@@ -1,76 +1,85 @@
-"""Atomic product writing: a temporary file in the destination directory, then a rename."""
+"""Atomic product writing: temporary files in the destination directory, then a commit."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
+from hstramp.datamodels.products import (
+    check_product_path,
+    clean_leftovers,
+    commit_products,
+    temporary_path,
+)
 from hstramp.errors import OutputFileError
 
-__all__ = ["atomic_output"]
+__all__ = ["atomic_output", "staged_outputs"]
 
 
 @contextlib.contextmanager
-def atomic_output(path, overwrite=False):
-    """Yield a temporary path next to ``path``; rename it to ``path`` only on success.
+def staged_outputs(paths, overwrite=False):
+    """Yield a temporary path for each of ``paths``; commit them all only on success.
 
-    A crash (exception, SIGINT) inside the block removes the temporary file, so no half
-    product is ever left behind and an existing product is untouched. The product gets the
-    permissions of a file opened normally (0666 less the umask), not mkstemp's 0600.
+    The temporaries (``.<name>.hstramp-<pid>.tmp``, in each product's directory) are moved
+    to their final names by :func:`hstramp.datamodels.products.commit_products`: all or
+    nothing, old products renamed aside and put back on a failure, no clobbering without
+    ``overwrite`` (an atomic link). A crash (exception, SIGINT, SIGTERM as handled by the
+    command line) inside the block removes the temporaries; what a SIGKILL leaves is removed
+    by the next run (:func:`~hstramp.datamodels.products.clean_leftovers`). Products get the
+    permissions of a file opened normally (0666 less the umask).
 
     Parameters
     ----------
-    path : str or Path
-        Final product path.
+    paths : list of str or Path
+        Final product paths.
     overwrite : bool
-        If False, an existing ``path`` is an error (raised before anything is written).
+        If False, an existing path is an error (raised before anything is written).
 
     Yields
     ------
-    Path
-        The temporary path to write to.
+    list of Path
+        The temporary paths to write to, in the order of ``paths``.
 
     Raises
     ------
     OutputFileError
-        If ``path`` exists and ``overwrite`` is False, its directory is missing or not
-        writable, or the write fails (an ``OSError`` in the block, e.g. a full disk; the
-        original error is chained).
+        A path that cannot be written (see :func:`check_product_path`), or the write fails
+        (an ``OSError`` in the block, e.g. a full disk; the original error is chained).
     """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not overwrite:
-        raise OutputFileError(
-            f"output file {path} exists already; remove it or ask for overwrite "
-            "(--overwrite / overwrite=True)"
-        )
-    if not directory.is_dir():
-        raise OutputFileError(f"output directory {directory} does not exist (for {path.name})")
-    if not os.access(directory, os.W_OK):
-        raise OutputFileError(f"output directory {directory} is not writable (for {path.name})")
+    paths = [Path(path) for path in paths]
+    for path in paths:
+        check_product_path(path, overwrite)
+        clean_leftovers(path.parent)
+    staged = [(temporary_path(path), path) for path in paths]
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        yield [tmp for tmp, _path in staged]
+        mode = _UMASKED_MODE & ~_current_umask()
+        for tmp, _path in staged:
+            os.chmod(tmp, mode)
     except OSError as exc:
-        raise OutputFileError(f"cannot create a file in {directory} (for {path.name}): "
-                              f"{exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, _UMASKED_MODE & ~_current_umask())  # mkstemp made it 0600
-        os.replace(tmp, path)
-    except OutputFileError:
-        tmp.unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputFileError(f"writing {path} failed: {exc.strerror or exc}; nothing was "
-                              "written") from exc
+        _remove(staged)
+        if isinstance(exc, OutputFileError):
+            raise
+        raise OutputFileError(f"writing {exc.filename or paths[0]} failed: "
+                              f"{exc.strerror or exc}; nothing was written") from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(staged)
         raise
+    commit_products(staged, overwrite)
+
+
+def _remove(staged):
+    for tmp, _path in staged:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_output(path, overwrite=False):
+    """Yield a temporary path next to ``path``; rename it to ``path`` only on success
+    (:func:`staged_outputs` of one file)."""
+    with staged_outputs([path], overwrite) as (tmp,):
+        yield tmp
 
 
 #: mode of a new file before the umask, as ``open(path, "w")`` creates it

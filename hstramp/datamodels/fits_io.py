@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from hstramp.datamodels.atomic import atomic_output
-from hstramp.errors import InputFileError
+from hstramp.datamodels.atomic import staged_outputs
+from hstramp.errors import InputFileError, OutputFileError
 
 __all__ = [
     "STRUCTURAL_KEYWORDS",
@@ -539,10 +539,15 @@ def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
         verified as they were built (:func:`primary_hdu`, :func:`extension_template`) are
         written with ``"ignore"``.
     """
-    with contextlib.ExitStack() as stack, long_values_allowed():
-        for hdulist, path in products:
-            # each temporary stays unrenamed until every product is written
-            tmp = stack.enter_context(atomic_output(path, overwrite=overwrite))
-            hdulist.writeto(tmp, overwrite=True, output_verify=output_verify)
+    with staged_outputs([path for _hdulist, path in products], overwrite) as temporaries, \
+            long_values_allowed():
+        for (hdulist, path), tmp in zip(products, temporaries, strict=True):
+            try:
+                # DATASUM/CHECKSUM let a later run verify the product by content
+                hdulist.writeto(tmp, overwrite=True, output_verify=output_verify,
+                                checksum=True)
+            except OSError as exc:
+                raise OutputFileError(f"writing {path} failed: {exc.strerror or exc}; "
+                                      "nothing was written") from exc
     for _hdulist, path in products:
         log.info("wrote %s", path)

@@ -44,13 +44,11 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import os
 import time
 from pathlib import Path
 
 from stpipe import Pipeline
 
-from hstramp.errors import OutputFileError
 from hstramp.steps.base import (
     HstrampPlumbing,
     StepOutcome,
@@ -229,10 +227,14 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
                 step._reference_files_used = []
 
     def output_path(self, model, suffix):
-        """``<rootname>_<suffix>.fits`` in ``output_dir`` or next to the input."""
-        rootname = model.meta.observation.rootname or Path(model.meta.filename).stem.split("_")[0]
+        """``<rootname>_<suffix>.fits`` in ``output_dir`` or next to the input; the rootname
+        is a plain name (:func:`~hstramp.datamodels.products.safe_rootname`), never a path."""
+        from hstramp.datamodels.products import product_path
+
+        filename = model.meta.filename or ""
+        rootname = model.meta.observation.rootname or Path(filename).stem.split("_")[0]
         directory = self.output_dir or self.input_dir or "."
-        return Path(directory) / f"{rootname.lower()}_{suffix}.fits"
+        return product_path(directory, rootname, suffix, source=filename or "the input")
 
     def check_outputs(self, paths, input_data):
         """Refuse, before any work, to write over the input or over products (unless asked).
@@ -242,29 +244,21 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
         paths : dict
             suffix -> Path, from :meth:`product_paths`.
         input_data : str, Path or model
-            The input as given (a file is compared with every product path).
+            The input as given (a file is compared with every product path, by resolved
+            path and by inode).
 
         Raises
         ------
         OutputFileError
-            A product would replace the input file, or exists and ``overwrite`` is False, or
-            the output directory is not writable.
+            A product would replace the input file, is a symlink or a directory, exists and
+            ``overwrite`` is False, or the output directory is missing or not writable.
         """
-        source = Path(input_data).resolve() if isinstance(input_data, (str, Path)) else None
+        from hstramp.datamodels.products import check_not_input, check_product_path
+
+        inputs = [input_data] if isinstance(input_data, (str, Path)) else []
         for path in paths.values():
-            if source is not None and path.resolve() == source:
-                raise OutputFileError(
-                    f"{path} is the input file; products never replace their input: "
-                    "choose another output_dir"
-                )
-            if path.exists() and not self.overwrite:
-                raise OutputFileError(
-                    f"output file {path} exists already; remove it or ask for overwrite "
-                    "(--overwrite=true / overwrite=True)"
-                )
-            directory = path.parent
-            if directory.is_dir() and not os.access(directory, os.W_OK):
-                raise OutputFileError(f"output directory {directory} is not writable")
+            check_not_input(path, inputs)
+            check_product_path(path, self.overwrite)
 
     def write_products(self, made, paths):
         """Write every product that was made and checked before the run, all or nothing.

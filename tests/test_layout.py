@@ -35,7 +35,7 @@ NEUTRAL = {
     # datamodels: the model base, the FITS plumbing, header edits, atomic writes, dispatch
     "hstramp.datamodels", "hstramp.datamodels.models", "hstramp.datamodels.fits_io",
     "hstramp.datamodels.headers", "hstramp.datamodels.atomic", "hstramp.datamodels.io",
-    "hstramp.datamodels.dqflags", "hstramp.datamodels.asn",
+    "hstramp.datamodels.dqflags", "hstramp.datamodels.asn", "hstramp.datamodels.products",
     # reference: reading, typed columns, image planes, iref$/oref$, CRDS, the IMPHTTAB format
     # (one format for every HST instrument), the simulated-reference mark
     "hstramp.reference.common", "hstramp.reference.images",

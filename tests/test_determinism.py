@@ -12,7 +12,8 @@ import pytest
 from astropy.io import fits
 
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
-from tests.pipeline.test_pipeline import masked_bytes, strun_command
+from tests.fits_bytes import masked_bytes
+from tests.pipeline.test_pipeline import strun_command
 
 #: parameters away from the defaults, so more of the code runs (jump with CRs, both flats)
 PARAMETERS = {"steps": {"jump": {"rejection_threshold": 5.0}}}

@@ -15,9 +15,9 @@ from hstramp.errors import OutputFileError, ParameterError
 from hstramp.pipeline.parameters import parameter_tree
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 from tests.conftest import sha256
+from tests.fits_bytes import masked_bytes
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
-_DATE_CARD = re.compile(rb"DATE    = '\d{4}-\d\d-\d\d'")
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,6 @@ def exposure(tmp_path_factory):
 def iref(exposure, monkeypatch):
     monkeypatch.setenv("iref", str(exposure.iref))
     return exposure.iref
-_CHECKSUM_CARD = re.compile(rb"CHECKSUM= '[^']{16}'")
-_CHECKSUM_TIME = re.compile(rb"checksum updated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
-
-
-def masked_bytes(path):
-    """File bytes with the write date masked (the only thing allowed to differ), and the
-    CHECKSUM cards (they sum the date and carry the time they were written)."""
-    data = _DATE_CARD.sub(b"DATE    = 'masked----'", Path(path).read_bytes())
-    data = _CHECKSUM_TIME.sub(b"checksum updated " + b"-" * 19, data)
-    return _CHECKSUM_CARD.sub(b"CHECKSUM= '" + b"-" * 16 + b"'", data)
-
 
 
 def strun_command(*args):

@@ -23,6 +23,7 @@ from hstramp.steps.base import HstrampStep
 from hstramp.steps.ramp_fit import RampFitStep
 from hstramp.steps.tvb import FlattenRampStep
 from hstramp.steps.units import UnitStep
+from tests.fits_bytes import masked_bytes
 from tests.steps.conftest import TO_DARK, run_steps
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -266,7 +267,7 @@ def test_auto_leaves_the_steady_twin_byte_identical(twins, products):
     for suffix in ("flt", "ima"):
         plain = products[("steady", "plain")].with_name(f"{steady.rootname}_{suffix}.fits")
         auto = products[("steady", "auto")].with_name(f"{steady.rootname}_{suffix}.fits")
-        assert auto.read_bytes() == plain.read_bytes(), suffix
+        assert masked_bytes(auto) == masked_bytes(plain), suffix
     assert "TVBCORR" not in fits.getheader(products[("steady", "auto")])
 
 

@@ -39,12 +39,14 @@ def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str)
     return rate, err
 
 
-def calwf3_cr_flags(groupdq: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
+def calwf3_cr_flags(groupdq: np.ndarray, trim: tuple[int, int, int, int], *,
+                    out: np.ndarray | None = None) -> np.ndarray:
     """Per-read DQ with the cosmic-ray flag (8192) as calwf3's ima holds it.
 
     calwf3 (``cridcalc.c``) looks for jumps only inside the science area and flags the read
     of the jump and every later read. The jump detector flags only the read of the jump and
-    looks at every pixel; this maps its flags to calwf3's meaning.
+    looks at every pixel; this maps its flags to calwf3's meaning, one read at a time (no
+    whole-cube temporaries).
 
     Parameters
     ----------
@@ -52,17 +54,24 @@ def calwf3_cr_flags(groupdq: np.ndarray, trim: tuple[int, int, int, int]) -> np.
         Per-read DQ in time order, 8192 on the read of each jump.
     trim : tuple of 4 int
         Reference border ``(x1, x2, y1, y2)``.
+    out : ndarray, uint16 [ngroups, ny, nx], optional
+        Where to write the result (may be ``groupdq`` itself); default a new array.
 
     Returns
     -------
     ndarray
-        New per-read DQ: 8192 from the first flagged read on inside the science area, none
-        on the reference pixels; every other bit unchanged.
+        Per-read DQ: 8192 from the first flagged read on inside the science area, none on
+        the reference pixels; every other bit unchanged.
     """
-    dq = np.array(groupdq, dtype=np.uint16, copy=True)
-    jumps = (dq & CR_RAMP) != 0
-    dq &= np.uint16(~CR_RAMP & 0xFFFF)
+    dq = np.array(groupdq, dtype=np.uint16, copy=True) if out is None else out
+    if out is not None and out is not groupdq:
+        np.copyto(out, groupdq)
     rows, cols = science_slices(dq.shape, trim)
-    after_jump = np.logical_or.accumulate(jumps[:, rows, cols], axis=0)
-    dq[:, rows, cols] |= np.where(after_jump, CR_RAMP, 0).astype(np.uint16)
+    clear = np.uint16(~CR_RAMP & 0xFFFF)
+    jumped = np.zeros(dq[0, rows, cols].shape, dtype=bool)
+    for read in dq:
+        science = read[rows, cols]
+        jumped |= (science & CR_RAMP) != 0
+        read &= clear
+        science[jumped] |= np.uint16(CR_RAMP)
     return dq

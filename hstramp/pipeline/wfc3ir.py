@@ -111,7 +111,7 @@ class WFC3IRPipeline(HstrampPipeline):
         if suffix == "ima":
             ramp = made["ima"]
             ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
-            ramp.groupdq = calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4)
+            calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4, out=ramp.groupdq)
             return ima_hdulist(ramp, filename, read_statistics(ramp))
         image, ramp = made["flt"], made["ima"]
         statistics = image_statistics(image)

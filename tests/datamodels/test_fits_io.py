@@ -226,7 +226,7 @@ def test_primary_header_updates_cards_in_place_and_appends_the_rest():
     # others after the last non-commentary card, without one
     assert keywords[:3] == ["ROOTNAME", "HISTORY", "RAMPFIT"]
     assert header.comments["RAMPFIT"] == "rate = (last - first usable read) / time"
-    assert keywords[3:] == ["NOISCORR", "NEXTEND", "FILENAME", "HSTRAMPV", "DATE"]
+    assert keywords[3:] == ["NOISCORR", "NEXTEND", "FILENAME", "HSTRAMPV", "CAL_VER", "DATE"]
     assert header.comments["NOISCORR"] == ""
 
 

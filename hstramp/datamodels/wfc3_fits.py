@@ -293,7 +293,7 @@ def ima_hdulist(model, filename, statistics=None):
     bunit = model.meta.bunit_data or "COUNTS"
     hdus = [primary_hdu(model, 5 * nsamp, filename, history=calwf3_history(model))]
     hdus[0].header["NSAMP"] = nsamp
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template = _extension_template(model)
     for ver in range(1, nsamp + 1):
         hdus.extend(_imset_hdus(model, template, ver, bunit, statistics))
     return fits.HDUList(hdus)
@@ -402,6 +402,14 @@ def calwf3_history(model):
     return lines
 
 
+def _extension_template(model):
+    """The extensions' common header: the input's SCI cards less :data:`EXTENSION_KEYWORDS`,
+    with INHERIT = T as calwf3 (hstio) writes it (tools that merge headers read it)."""
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template.insert(0, ("INHERIT", True, "inherit the primary header"))
+    return template
+
+
 def _imset_hdus(model, template, ver, bunit, statistics):
     """The five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
     nsamp, ny, nx = model.data.shape
@@ -503,6 +511,6 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
     hdus = [primary_hdu(model, len(arrays), filename, history=calwf3_history(model))]
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template = _extension_template(model)
     hdus += [image_hdu(template, name, 1, data, extra) for name, data, extra in arrays]
     return fits.HDUList(hdus)

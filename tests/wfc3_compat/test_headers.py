@@ -213,14 +213,14 @@ def test_calwf3_history_follows_irhist_for_each_kind_of_switch():
 
 # ------------------------------------------------------------------ keyword by keyword
 def test_headers_hold_every_keyword_of_calwf3s_real_imas(real_file, tmp_path):
-    from hstramp.simulate.matching import references_for
+    from hstramp.simulate.matching import simulate_references
 
     raw = real_file("ibh7a7lsq_raw.fits")
-    refs = references_for(raw, tmp_path / "refs")
-    steps = {name: {f"override_{k}": str(v) for k, v in refs.items()
-                    if k in step.reference_file_types}
-             for name, step in WFC3IRPipeline.step_defs.items() if step.reference_file_types}
-    WFC3IRPipeline.call(str(raw), output_dir=str(tmp_path), steps=steps)
+    # references under the names the raw's header gives, found through iref as a user's are
+    simulate_references(raw, tmp_path / "refs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("iref", str(tmp_path / "refs"))
+        WFC3IRPipeline.call(str(raw), output_dir=str(tmp_path))
     for real in ("iccz11q4q_ima.fits", "ibh726meq_ima.fits"):
         for suffix, ignore in (("ima", ()), ("flt", CONSTANT_LAYOUT)):
             # calwf3's flt headers are its ima's first imset's, but SAMP and TIME are images

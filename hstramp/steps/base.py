@@ -20,7 +20,8 @@ header-switch decision (PERFORM runs, OMIT skips, COMPLETE is not redone; the ``
 parameter wins), reference resolution (``override_<reftype>`` wins, else the header keyword
 through ``iref$`` or ``oref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a
 missing file is an error naming keyword and path, raised before any work), status recording,
-and one INFO line with wall time and peak memory.
+provenance (``meta.provenance``: what ran, with each reference's PEDIGREE and DESCRIP, which
+the writers turn into HISTORY lines) and one INFO line with wall time and peak memory.
 
 ``apply`` says what happened by how it ends: it returns the result (recorded COMPLETE), raises
 :class:`StepSkipped` (recorded SKIPPED, with a warning) or raises :class:`StepUnchanged` (it ran

@@ -154,8 +154,9 @@ def _pedigree_and_descrip(path):
 
     try:
         header = fits.getheader(path, 0)
-    except (OSError, ValueError):
-        return "", ""  # the step itself has read the file: this cannot fail but by a race
+    except (OSError, ValueError) as exc:  # the step has read it: only a race gets here
+        log.warning("cannot read PEDIGREE and DESCRIP of %s for HISTORY: %s", path, exc)
+        return "", ""
     return tuple(str(header.get(key, "")).strip() for key in ("PEDIGREE", "DESCRIP"))
 
 
@@ -409,7 +410,8 @@ class HstrampStep(HstrampPlumbing, Step):
         else:
             self.record_status(result, "COMPLETE")
             self.record_references(result, references)
-            self.record_provenance({id(m): m for m in (model, result)}.values(), "COMPLETE")
+            self.record_provenance([model] if result is model else [model, result],
+                                   "COMPLETE")
             status = "COMPLETE"
         seconds, peak_mb = time.perf_counter() - start, peak_rss_mb()
         log.info("%s done in %.3f s, peak memory %.0f MB", self.name, seconds, peak_mb)

@@ -38,6 +38,7 @@ __all__ = [
     "SWITCH_VALUES",
     "WRITER_KEYWORDS",
     "MetaKeyword",
+    "calibration_version",
     "cards_to_header",
     "constant_hdu",
     "dq_as_int16",
@@ -68,7 +69,7 @@ STRUCTURAL_KEYWORDS = frozenset({
     "DATASUM", "INHERIT",
 })
 #: primary keywords the writer sets itself, last, whatever the metadata say
-WRITER_KEYWORDS = ("NEXTEND", "FILENAME", "HSTRAMPV", "DATE")
+WRITER_KEYWORDS = ("NEXTEND", "FILENAME", "HSTRAMPV", "CAL_VER", "DATE")
 #: the values a calibration switch may take
 SWITCH_VALUES = ("PERFORM", "OMIT", "COMPLETE", "SKIPPED")
 
@@ -422,13 +423,20 @@ def _write_keyword(header, keyword, value, comment):
         header.append((keyword, value, comment), bottom=True)
 
 
-def primary_header(model, nextend, filename):
+def calibration_version(model):
+    """CAL_VER of hstramp's products: ``"hstramp <version>"``, naming hstramp, not calwf3."""
+    return f"hstramp {model.meta.calibration_software_version}"
+
+
+def primary_header(model, nextend, filename, history=()):
     """A product's primary header: the input's cards, updated from the model's metadata.
 
     Every primary keyword of :func:`meta_keywords` with a value is written: hstramp's own
     cards first (appended at the bottom when new, with their ``fits_comment``), then the
     other values, the switches and the reference files (in schema order; a card already in
-    the header keeps its place and comment), then NEXTEND, FILENAME, HSTRAMPV and DATE.
+    the header keeps its place and comment), then NEXTEND, FILENAME, HSTRAMPV, CAL_VER
+    (:func:`calibration_version`) and DATE; last the ``history`` lines, after any HISTORY
+    the input had.
 
     Parameters
     ----------
@@ -437,6 +445,8 @@ def primary_header(model, nextend, filename):
         Number of extensions of the product.
     filename : str
         FILENAME of the product.
+    history : sequence of str
+        HISTORY lines of this run (the instrument's writer formats them).
 
     Returns
     -------
@@ -457,8 +467,11 @@ def primary_header(model, nextend, filename):
     header["NEXTEND"] = nextend
     header["FILENAME"] = filename
     header["HSTRAMPV"] = model.meta.calibration_software_version
+    header["CAL_VER"] = (calibration_version(model), "hstramp version (not CALWF3/CALSTIS)")
     header["DATE"] = (datetime.now(UTC).strftime("%Y-%m-%d"),
                       "date this file was written (yyyy-mm-dd)")
+    for line in history:
+        header.add_history(line)
     return header
 
 
@@ -474,9 +487,9 @@ def long_values_allowed():
         yield
 
 
-def primary_hdu(model, nextend, filename):
+def primary_hdu(model, nextend, filename, history=()):
     """The product's primary HDU (:func:`primary_header`), verified (``fix+ignore``)."""
-    hdu = fits.PrimaryHDU(header=primary_header(model, nextend, filename))
+    hdu = fits.PrimaryHDU(header=primary_header(model, nextend, filename, history))
     with long_values_allowed():
         hdu.verify("fix+ignore")
     return hdu

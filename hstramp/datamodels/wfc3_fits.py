@@ -11,6 +11,7 @@ models are native-endian.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from hstramp.datamodels.fits_io import (
     extension_template,
     image_hdu,
     imset_index,
+    meta_keywords,
+    meta_value,
     open_hdulist,
     primary_hdu,
     read_extension_into,
@@ -35,11 +38,16 @@ from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.errors import InputFileError
 
 __all__ = [
+    "CALWF3_HISTORY",
     "EXTENSION_KEYWORDS",
     "IMSET_EXTNAMES",
+    "STATISTICS_KEYWORDS",
+    "calwf3_history",
     "flt_hdulist",
     "ima_hdulist",
     "is_multiaccum",
+    "keep_last_read",
+    "per_read_arrays",
     "read_dq",
     "read_flt",
     "read_keywords",
@@ -52,11 +60,27 @@ log = logging.getLogger(__name__)
 
 IMSET_EXTNAMES = ("SCI", "ERR", "DQ", "SAMP", "TIME")
 
-#: per-read and statistics keywords each extension gets from the writer, never carried over
-EXTENSION_KEYWORDS = {
-    "SAMPNUM", "SAMPTIME", "DELTATIM", "ROUTTIME", "MEANBLEV", "MEANDARK", "BUNIT", "DATAMIN",
-    "DATAMAX", "NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX", "SNRMEAN",
-}
+
+@functools.cache
+def per_read_arrays():
+    """``(attribute, keyword)`` of every per-read array of :class:`RampModel`, in schema
+    order, from the ``fits_read_keyword`` of its schema (SAMPTIME, DELTATIM ...)."""
+    properties = RampModel().schema["properties"]
+    return tuple((name, node["fits_read_keyword"]) for name, node in properties.items()
+                 if "fits_read_keyword" in node)
+
+
+#: the read's index (0 for the zeroth read), which the writer numbers itself
+SAMPNUM = "SAMPNUM"
+#: calwf3's statistics keywords (``hstramp.core.stats.statistics_keywords``)
+STATISTICS_KEYWORDS = ("NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX",
+                       "SNRMEAN")
+#: keywords each extension gets from the writer, never carried over from the input's SCI
+#: header: the per-read keywords (the ramp's schema), the statistics, BUNIT, DATAMIN/MAX
+EXTENSION_KEYWORDS = frozenset({
+    SAMPNUM, *(keyword for _name, keyword in per_read_arrays()), *STATISTICS_KEYWORDS,
+    "BUNIT", "DATAMIN", "DATAMAX",
+})
 
 
 # --------------------------------------------------------------------------- reading
@@ -185,10 +209,9 @@ def read_multiaccum(path):
         _check_science_values(data, nsamp, path)
         model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
         model.meta.filename = path.name
-        model.deltatim = _per_read_keyword(index, nsamp, "DELTATIM")
-        model.routtime = _per_read_keyword(index, nsamp, "ROUTTIME")
-        model.meanblev = _per_read_keyword(index, nsamp, "MEANBLEV")
-        model.meandark = _per_read_keyword(index, nsamp, "MEANDARK")
+        for name, keyword in per_read_arrays():
+            if name != "times":  # read and checked above
+                setattr(model, name, _per_read_keyword(index, nsamp, keyword))
         set_meta(model, primary, last_sci.header, path)
     log.debug("read %s: %d reads of %dx%d", path.name, nsamp, shape[1], shape[0])
     return model
@@ -268,28 +291,123 @@ def ima_hdulist(model, filename, statistics=None):
     model.check_arrays()
     nsamp, _ny, _nx = model.data.shape
     bunit = model.meta.bunit_data or "COUNTS"
-    hdus = [primary_hdu(model, 5 * nsamp, filename)]
+    hdus = [primary_hdu(model, 5 * nsamp, filename, history=calwf3_history(model))]
     hdus[0].header["NSAMP"] = nsamp
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template = _extension_template(model)
     for ver in range(1, nsamp + 1):
         hdus.extend(_imset_hdus(model, template, ver, bunit, statistics))
     return fits.HDUList(hdus)
 
 
 def read_keywords(model, t):
-    """The per-read keywords of read ``t`` (time order) that calwf3 writes in its SCI header.
+    """The per-read keywords of read ``t`` (time order) that calwf3 writes in its SCI header:
+    SAMPNUM, then one per :func:`per_read_arrays` entry (SAMPTIME, DELTATIM ...)."""
+    return {SAMPNUM: t, **{keyword: float(getattr(model, name)[t])
+                           for name, keyword in per_read_arrays()}}
 
-    calwf3's flt keeps those of the ima's last read (MEANDARK, MEANBLEV ...): drizzlepac
-    requires MEANDARK in a WFC3 flt.
+
+def keep_last_read(image, ramp):
+    """Give the flt image the per-read keywords of the ramp's last read (``meta.last_read``).
+
+    calwf3's flt keeps them in its SCI header; drizzlepac requires MEANDARK in a WFC3 flt.
     """
-    return {
-        "SAMPNUM": t,
-        "SAMPTIME": float(model.times[t]),
-        "DELTATIM": float(model.deltatim[t]),
-        "ROUTTIME": float(model.routtime[t]),
-        "MEANBLEV": float(model.meanblev[t]),
-        "MEANDARK": float(model.meandark[t]),
-    }
+    values = read_keywords(ramp, ramp.ngroups - 1)
+    for entry in meta_keywords(ImageModel):
+        if entry.path[0] == "last_read":
+            setattr(image.meta.last_read, entry.path[-1], values[entry.keyword])
+
+
+def _last_read_keywords(image):
+    """The ``meta.last_read`` keywords of an flt image that have a value."""
+    found = ((entry.keyword, meta_value(image, entry)) for entry in meta_keywords(ImageModel)
+             if entry.path[0] == "last_read")
+    return {keyword: value for keyword, value in found if value is not None}
+
+
+#: calwf3's IR HISTORY lines (``irhist.c``), per switch: how the switch is reported
+#: ("update": ``UpdateSwitch``, which also reports a skipped step; "put": only "complete."),
+#: the line after it, and the reference files named (tables and images as calwf3 names them)
+CALWF3_HISTORY = {
+    "DQICORR": ("update", "  DQ array initialized ...", ("BPIXTAB",)),
+    "ZSIGCORR": ("put", None, ()),
+    "BLEVCORR": ("put", "  Overscan region table: ", ("OSCNTAB",)),
+    "ZOFFCORR": ("put", None, ()),
+    "NOISCORR": ("noise", None, ()),
+    "NLINCORR": ("update", None, ("NLINFILE",)),
+    "DARKCORR": ("update", None, ("DARKFILE",)),
+    "PHOTCORR": ("update", None, ("IMPHTTAB",)),
+    "UNITCORR": ("put", None, ()),
+    "TVBCORR": ("put", None, ()),
+    "CRCORR": ("put", None, ()),
+    "FLATCORR": ("update", None, ("PFLTFILE", "DFLTFILE", "LFLTFILE")),
+}
+_TABLES = frozenset({"CCDTAB", "OSCNTAB", "BPIXTAB", "IMPHTTAB", "CRREJTAB"})
+
+
+def _reference_lines(reference):
+    """calwf3's ``TabHistory`` / ``ImgHistory`` lines: the name, PEDIGREE, DESCRIP."""
+    kind = "table" if reference["keyword"] in _TABLES else "image"
+    lines = [f"  reference {kind} {reference['name']}"]
+    lines += [f"    {reference[key]}" for key in ("pedigree", "descrip") if reference[key]]
+    return lines
+
+
+def _switch_lines(record):
+    """The HISTORY lines of one step record, as calwf3 writes them for its switch."""
+    switch, status = record["switch"], record["status"]
+    kind, after, keywords = CALWF3_HISTORY.get(switch, ("put", None, ()))
+    named = [ref for keyword in keywords for ref in record["references"]
+             if ref["keyword"] == keyword and ref["name"].upper() != "N/A"]
+    if kind == "noise":
+        return ["Uncertainty array initialized."] if status == "COMPLETE" else []
+    if kind == "put":
+        if status != "COMPLETE":
+            return []
+        lines = [f"{switch} complete."]
+    elif status == "COMPLETE":
+        lines = [f"{switch} complete ..."]
+    elif any(ref["pedigree"].upper().startswith("DUMMY") for ref in record["references"]):
+        lines = [f"{switch} skipped due to dummy reference file ..."]
+    else:
+        lines = [f"{switch} not performed ..."]
+    if after is not None:
+        lines.append(after)
+    for reference in named:
+        lines += _reference_lines(reference)
+    return lines
+
+
+def calwf3_history(model):
+    """The HISTORY lines calwf3 would write for the steps recorded in ``meta.provenance``.
+
+    The CCD parameters table comes first (calwf3 names it before any step), from the first
+    step that used a CCDTAB; then each step's lines in the order the steps ran.
+
+    Parameters
+    ----------
+    model : RampModel or ImageModel
+
+    Returns
+    -------
+    list of str
+    """
+    records = list(model.meta.instance.get("provenance") or [])
+    lines = []
+    ccdtabs = [ref for record in records for ref in record["references"]
+               if ref["keyword"] == "CCDTAB" and ref["name"].upper() != "N/A"]
+    if ccdtabs:
+        lines += ["CCD parameters table: ", *_reference_lines(ccdtabs[0])]
+    for record in records:
+        lines += _switch_lines(record)
+    return lines
+
+
+def _extension_template(model):
+    """The extensions' common header: the input's SCI cards less :data:`EXTENSION_KEYWORDS`,
+    with INHERIT = T as calwf3 (hstio) writes it (tools that merge headers read it)."""
+    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template.insert(0, ("INHERIT", True, "inherit the primary header"))
+    return template
 
 
 def _imset_hdus(model, template, ver, bunit, statistics):
@@ -384,14 +502,15 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
     model.check_arrays()
     bunit = model.meta.bunit_data or "ELECTRONS/S"
     statistics = statistics or {}
-    arrays = [("SCI", model.data, {"BUNIT": bunit, **statistics.get("SCI", {})}),
+    sci_keywords = {"BUNIT": bunit, **_last_read_keywords(model), **statistics.get("SCI", {})}
+    arrays = [("SCI", model.data, sci_keywords),
               ("ERR", model.err, {"BUNIT": bunit, **statistics.get("ERR", {})}),
               ("DQ", dq_as_int16(model.dq), {"BUNIT": "UNITLESS"}),
               ("SAMP", model.samp, {"BUNIT": "SAMPLES"}),
               ("TIME", model.time, {"BUNIT": "SECONDS"})]
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
-    hdus = [primary_hdu(model, len(arrays), filename)]
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    hdus = [primary_hdu(model, len(arrays), filename, history=calwf3_history(model))]
+    template = _extension_template(model)
     hdus += [image_hdu(template, name, 1, data, extra) for name, data, extra in arrays]
     return fits.HDUList(hdus)

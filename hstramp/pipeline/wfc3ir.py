@@ -106,7 +106,7 @@ class WFC3IRPipeline(HstrampPipeline):
         """The ima (every read) or the flt, with calwf3's statistics keywords."""
         from hstramp.core.flt import calwf3_cr_flags
         from hstramp.core.geometry import REFERENCE_BORDER
-        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, read_keywords
+        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, keep_last_read
 
         if suffix == "ima":
             ramp = made["ima"]
@@ -114,9 +114,8 @@ class WFC3IRPipeline(HstrampPipeline):
             calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4, out=ramp.groupdq)
             return ima_hdulist(ramp, filename, read_statistics(ramp))
         image, ramp = made["flt"], made["ima"]
-        statistics = image_statistics(image)
-        statistics["SCI"] = {**read_keywords(ramp, ramp.ngroups - 1), **statistics["SCI"]}
-        return flt_hdulist(image, filename, statistics=statistics)
+        keep_last_read(image, ramp)
+        return flt_hdulist(image, filename, statistics=image_statistics(image))
 
 
 def read_statistics(ramp):

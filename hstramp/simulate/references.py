@@ -148,7 +148,9 @@ def write_ccdtab(path) -> Path:
         ("CCDAMP", "4A", np.full(n, "ABCD")), ("CCDCHIP", "I", np.ones(n, np.int16)),
         ("CCDGAIN", "E", np.asarray(gains, np.float32)),
         ("BINAXIS1", "I", np.ones(n, np.int16)), ("BINAXIS2", "I", np.ones(n, np.int16)),
-        *[(f"CCDOFST{a}", "I", np.full(n, 190, np.int16)) for a in "ABCD"],
+        # IR rows have offset 0: calwf3 (getkeys.c) reads CCDOFSTx only for UVIS, leaves 0
+        # for IR and selects the row whose CCDOFSTx equal it (or are the wildcard -1)
+        *[(f"CCDOFST{a}", "I", np.zeros(n, np.int16)) for a in "ABCD"],
         *[(f"CCDBIAS{a}", "E", np.full(n, 10720.0, np.float32)) for a in "ABCD"],
         *[(f"ATODGN{a}", "E", atod[:, k].astype(np.float32)) for k, a in enumerate("ABCD")],
         *[(f"READNSE{a}", "E", np.full(n, READ_NOISE[k], np.float32))
@@ -442,5 +444,6 @@ def write_imphttab(path) -> Path:
     hdus = [_imphttab_extension(name, k) for k, name in enumerate(("PHOTFLAM", "PHOTPLAM",
                                                                     "PHOTBW"))]
     header = reference_primary("IMAGE PHOTOMETRY TABLE", "hstramp simulated photometry",
-                                len(hdus), [("PHOTZPT", -21.1, "ST magnitude zero point")])
+                                len(hdus), [("PHOTZPT", -21.1, "ST magnitude zero point"),
+                                            ("PARNUM", 1, "number of parameterized variables")])
     return write_hdulist(fits.HDUList([fits.PrimaryHDU(header=header), *hdus]), path)

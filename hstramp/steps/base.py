@@ -20,7 +20,8 @@ header-switch decision (PERFORM runs, OMIT skips, COMPLETE is not redone; the ``
 parameter wins), reference resolution (``override_<reftype>`` wins, else the header keyword
 through ``iref$`` or ``oref$``; 'N/A' or a DUMMY pedigree skips the step with a warning; a
 missing file is an error naming keyword and path, raised before any work), status recording,
-and one INFO line with wall time and peak memory.
+provenance (``meta.provenance``: what ran, with each reference's PEDIGREE and DESCRIP, which
+the writers turn into HISTORY lines) and one INFO line with wall time and peak memory.
 
 ``apply`` says what happened by how it ends: it returns the result (recorded COMPLETE), raises
 :class:`StepSkipped` (recorded SKIPPED, with a warning) or raises :class:`StepUnchanged` (it ran
@@ -142,6 +143,21 @@ def peak_rss_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _pedigree_and_descrip(path):
+    """PEDIGREE and DESCRIP of a reference file's primary header ('' for each one missing,
+    both '' for 'N/A'), as calwf3's ``TabPedigree`` and ``ImgPedigree`` read them."""
+    if path is None:
+        return "", ""
+    from astropy.io import fits
+
+    try:
+        header = fits.getheader(path, 0)
+    except (OSError, ValueError) as exc:  # the step has read it: only a race gets here
+        log.warning("cannot read PEDIGREE and DESCRIP of %s for HISTORY: %s", path, exc)
+        return "", ""
+    return tuple(str(header.get(key, "")).strip() for key in ("PEDIGREE", "DESCRIP"))
 
 
 _EXTRA = re.compile(r"Extra value '(?P<name>[^']+)' in (?P<section>\S+)")
@@ -349,7 +365,7 @@ class HstrampStep(HstrampPlumbing, Step):
         if path is not None and is_simulated(path, keyword):
             mark_simulated_use(model, path, keyword, self.parent or self)
         self._reference_files_used.append((reference_file_type,
-                                           value if chosen is None else chosen[0]))
+                                           value if chosen is None else chosen[0], path))
         log.debug("%s: %s from %s -> %s", self.name, keyword, where, path)
         return None if path is None else str(path)
 
@@ -386,6 +402,7 @@ class HstrampStep(HstrampPlumbing, Step):
         except StepSkipped as skipped:
             log.warning("%s skipped: %s", self.name, skipped)
             self.record_status(model, "SKIPPED")
+            self.record_provenance((model,), "SKIPPED")
             return model, StepOutcome(self.name, "SKIPPED", str(skipped))
         except StepUnchanged as unchanged:
             log.info("%s: %s", self.name, unchanged)
@@ -393,6 +410,8 @@ class HstrampStep(HstrampPlumbing, Step):
         else:
             self.record_status(result, "COMPLETE")
             self.record_references(result, references)
+            self.record_provenance([model] if result is model else [model, result],
+                                   "COMPLETE")
             status = "COMPLETE"
         seconds, peak_mb = time.perf_counter() - start, peak_rss_mb()
         log.info("%s done in %.3f s, peak memory %.0f MB", self.name, seconds, peak_mb)
@@ -502,9 +521,29 @@ class HstrampStep(HstrampPlumbing, Step):
 
     def record_references(self, model, references):
         """Record the reference files actually used (the header value or the override path)."""
-        for reftype, value in self._reference_files_used:
+        for reftype, value, _path in self._reference_files_used:
             if reftype in references:
                 setattr(model.meta.ref_file, reftype, value)
+
+    def record_provenance(self, models, status):
+        """Append what this run did to each model's ``meta.provenance`` (the source of the
+        products' HISTORY lines): the switch, ``status`` and every reference file resolved,
+        with its PEDIGREE and DESCRIP.
+
+        Only a step that records its own switch leaves a record. The input ramp of a step
+        that returns a new model (the ramp fit) gets the record too: the ima says what ran on
+        it, as calwf3's does.
+        """
+        if self.switch_keyword is None or not self.records_switch:
+            return
+        references = []
+        for reftype, value, path in self._reference_files_used:
+            pedigree, descrip = _pedigree_and_descrip(path)
+            references.append({"keyword": reftype.upper(), "name": str(value),
+                               "pedigree": pedigree, "descrip": descrip})
+        for model in models:
+            model.meta.provenance.append({"switch": self.switch_keyword.upper(),
+                                          "status": status, "references": references})
 
     def finalize_result(self, result, reference_files_used):
         """stpipe hook: a step skipped with ``skip=True`` records SKIPPED in its switch."""

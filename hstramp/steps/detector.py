@@ -121,5 +121,9 @@ def load_detector(model, references):
         overscan = read_oscntab(references["oscntab"], nx=nx, ny=ny)
     if references.get("ccdtab"):
         ccd = read_ccdtab(references["ccdtab"], ccdgain=model.ccdgain)
+        for amp, gain, noise in zip("abcd", ccd.gain, ccd.read_noise, strict=True):
+            # the header's ATODGNx / READNSEx, as calwf3 writes them (drizzlepac reads them)
+            setattr(model.meta.amplifiers, f"atodgn{amp}", float(gain))
+            setattr(model.meta.amplifiers, f"readnse{amp}", float(noise))
     return Detector(geometry=geometry, overscan=overscan, ccd=ccd)
 

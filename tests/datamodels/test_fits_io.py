@@ -127,25 +127,45 @@ def schema_keywords(model_class, hdu):
     return {e.keyword for e in meta_keywords(model_class) if e.hdu == hdu}
 
 
-def assert_only_known_keywords(hdulist, model_class, extension_keywords):
+def assert_only_known_keywords(hdulist, model_class, extension_keywords, commentary=()):
     primary = set(hdulist[0].header)
     expected = (schema_keywords(model_class, "PRIMARY") - {"DATE", "HSTRAMPV"}) \
-        | set(WRITER_KEYWORDS)
+        | set(WRITER_KEYWORDS) | set(commentary)
     assert primary - STRUCTURAL_KEYWORDS == expected  # and every metadata keyword is there
     allowed = schema_keywords(model_class, "SCI") | set(extension_keywords) | STRUCTURAL_KEYWORDS
     for hdu in hdulist[1:]:
         assert set(hdu.header) <= allowed, f"{hdu.name}: {set(hdu.header) - allowed}"
 
 
+#: one step's record, as the step base keeps it (the writer makes HISTORY of it)
+PROVENANCE = [{"switch": "DARKCORR", "status": "COMPLETE", "references": [
+    {"keyword": "DARKFILE", "name": "iref$x_drk.fits", "pedigree": "MODEL", "descrip": "d"}]}]
+
+
 def test_every_keyword_of_the_wfc3_products_comes_from_a_schema_or_a_writer_list():
     ramp = fill_metadata(RampModel(data=np.ones((3, 12, 12), np.float32),
                                    times=np.array([0.0, 1.0, 2.0])))
+    ramp.meta.provenance = PROVENANCE
     ima = wfc3_fits.ima_hdulist(ramp, "x_ima.fits", read_statistics(ramp))
-    assert_only_known_keywords(ima, RampModel, wfc3_fits.EXTENSION_KEYWORDS)
+    assert_only_known_keywords(ima, RampModel, wfc3_fits.EXTENSION_KEYWORDS, ["HISTORY"])
     image = fill_metadata(ImageModel(data=np.ones((12, 12), np.float32)))
+    image.meta.provenance = PROVENANCE
     flt = wfc3_fits.flt_hdulist(image, "x_flt.fits", include_variances=True,
                                 statistics=image_statistics(image))
-    assert_only_known_keywords(flt, ImageModel, wfc3_fits.EXTENSION_KEYWORDS)
+    assert_only_known_keywords(flt, ImageModel, wfc3_fits.EXTENSION_KEYWORDS, ["HISTORY"])
+    assert flt["SCI"].header["MEANDARK"] == 1.5  # meta.last_read, a schema entry
+    for hdulist in (ima, flt):
+        assert list(hdulist[0].header["HISTORY"]) == [
+            "DARKCORR complete ...", "  reference image iref$x_drk.fits", "    MODEL", "    d"]
+
+
+def test_the_per_read_keywords_come_from_the_ramp_schema():
+    assert wfc3_fits.per_read_arrays() == (
+        ("times", "SAMPTIME"), ("deltatim", "DELTATIM"), ("routtime", "ROUTTIME"),
+        ("meanblev", "MEANBLEV"), ("meandark", "MEANDARK"))
+    last_read = {e.keyword for e in meta_keywords(ImageModel) if e.path[0] == "last_read"}
+    assert last_read == {"SAMPNUM", *(k for _a, k in wfc3_fits.per_read_arrays())}
+    assert last_read <= wfc3_fits.EXTENSION_KEYWORDS
 
 
 def test_every_keyword_of_the_stis_products_comes_from_a_schema_or_a_writer_list(tmp_path):
@@ -226,7 +246,7 @@ def test_primary_header_updates_cards_in_place_and_appends_the_rest():
     # others after the last non-commentary card, without one
     assert keywords[:3] == ["ROOTNAME", "HISTORY", "RAMPFIT"]
     assert header.comments["RAMPFIT"] == "rate = (last - first usable read) / time"
-    assert keywords[3:] == ["NOISCORR", "NEXTEND", "FILENAME", "HSTRAMPV", "DATE"]
+    assert keywords[3:] == ["NOISCORR", "NEXTEND", "FILENAME", "HSTRAMPV", "CAL_VER", "DATE"]
     assert header.comments["NOISCORR"] == ""
 
 
@@ -270,3 +290,15 @@ def test_the_package_imports_plainly_and_dqflags_alone():
             "assert all(hasattr(m, name) for name in m.__all__); "
             "assert not hasattr(m, '__getattr__')")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_flt_read_back_and_written_again_keeps_its_last_reads_keywords(tmp_path):
+    image = ImageModel(data=np.ones((6, 6), np.float32))
+    image.meta.headers.primary = [["INSTRUME", "WFC3", ""], ["DETECTOR", "IR", ""]]
+    image.meta.headers.sci = []
+    image.meta.last_read.meandark = 0.75
+    image.meta.last_read.sampnum = 8
+    first = wfc3_fits.write_flt(image, tmp_path / "a_flt.fits")
+    again = wfc3_fits.write_flt(wfc3_fits.read_flt(first), tmp_path / "b_flt.fits")
+    header = fits.getheader(again, "SCI")
+    assert header["MEANDARK"] == 0.75 and header["SAMPNUM"] == 8  # drizzlepac needs MEANDARK

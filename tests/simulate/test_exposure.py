@@ -303,3 +303,14 @@ def test_full_frame_sixteen_reads(tmp_path, monkeypatch):
     lin = read_nlinfile(resolve_reference_path(header["NLINFILE"], "NLINFILE"), sim.geometry)
     images, _, _ = _truth(sim.truth_path)
     np.testing.assert_array_equal(lin.zsci, images["BIAS"])  # no cut for full frame
+
+
+def test_references_are_what_calwf3_accepts(noisy):
+    """calwf3 selects the IR CCDTAB row with CCDOFSTx equal to 0 (getkeys.c reads the
+    commanded offsets only for UVIS) and refuses an IMPHTTAB without PARNUM (getphttab.c)."""
+    with fits.open(noisy.reference_paths["CCDTAB"]) as ccdtab:
+        for amp in "ABCD":
+            assert (ccdtab[1].data[f"CCDOFST{amp}"] == 0).all()
+    with fits.open(noisy.reference_paths["IMPHTTAB"]) as imphttab:
+        assert imphttab[0].header["PARNUM"] == 1
+        assert all(f"{hdu.name}1" in hdu.columns.names for hdu in imphttab[1:])

@@ -20,6 +20,7 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.datamodels.fits_io import (
+    check_same_keywords,
     dq_as_int16,
     extension_array,
     extension_template,
@@ -158,15 +159,16 @@ def read_stis_exposures(path):
     ------
     InputFileError
         Not FITS or truncated, not STIS/CCD, NEXTEND disagreeing with the imsets, an
-        incomplete imset, imsets of different sizes, EXPTIME missing, a bad CCDAMP,
-        BINAXIS or switch value.
+        incomplete or duplicated imset, imsets of different sizes or LTV, EXPTIME missing,
+        DQ stored as floats, a bad CCDAMP, BINAXIS or switch value.
     """
     path = Path(path)
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_stis_ccd(primary, path)
-        index = imset_index(hdulist)
+        index = imset_index(hdulist, path)
         nsci = _count_imsets(primary, index, hdulist, path)
+        check_same_keywords(index, "SCI", nsci, ("LTV1", "LTV2"), path)
         first = index[("SCI", 1)]
         if first.data is None or np.asarray(first.data).ndim != 2:
             raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")

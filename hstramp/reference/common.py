@@ -36,6 +36,7 @@ __all__ = [
     "check_detector",
     "check_filetype",
     "check_finite",
+    "check_finite_image",
     "column",
     "constant_view",
     "file_identity",
@@ -589,6 +590,28 @@ def check_finite(values: dict, where: str, keyword: str, path, *, minimum=None,
             bound = "" if minimum is None else (f" {'>' if strictly else '>='} {minimum:g}")
             raise ReferenceFileError(f"{where} has {name} = {float(value)!r}; it must be a finite "
                                      f"number{bound}", keyword=keyword, path=path)
+
+
+def check_finite_image(image, where: str, keyword: str, path) -> None:
+    """Raise ReferenceFileError if a reference image (its science cut) holds NaN or infinity.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The plane as read (``NODE,1`` of an NLINFILE cut to the science image).
+    where : str
+        ``NLINFILE /path extension NODE,1``, for the message.
+    keyword : str
+        Header keyword that named the file.
+    path : str or Path
+        The file.
+    """
+    bad = ~np.isfinite(image)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ReferenceFileError(
+            f"{where} has {int(bad.sum())} NaN or infinite value(s) under the science image "
+            f"(first at index {index}); it must hold finite numbers", keyword=keyword, path=path)
 
 
 #: a constant extension may claim at most this many times the larger of the science

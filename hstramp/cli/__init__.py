@@ -16,7 +16,7 @@ import sys
 
 from hstramp import __version__
 
-__all__ = ["main"]
+__all__ = ["OneLineParser", "main"]
 
 #: subcommand -> (module, one-line help); a module that is not installed is simply not offered
 SUBCOMMANDS = {
@@ -41,6 +41,15 @@ SUBCOMMANDS = {
 log = logging.getLogger("hstramp")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line, ``hstramp <command>: error: ...``, and
+    exit status 2 (argparse's default prints the whole usage first)."""
+
+    def error(self, message):
+        """Print ``<prog>: error: <message>`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def available_subcommands():
     """Subcommand name -> (module name, help), for the modules present in this installation."""
     return {name: entry for name, entry in SUBCOMMANDS.items()
@@ -56,7 +65,7 @@ def build_parser(command=None):
         The subcommand about to run (its arguments are added); the others are listed by name
         and help only.
     """
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hstramp",
         description="Calibrate HST WFC3/IR MultiAccum exposures (and STIS CCD) with hstramp.",
     )

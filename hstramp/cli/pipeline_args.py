@@ -10,7 +10,7 @@ turns them into the keyword arguments of the pipeline's constructor (``steps={..
 
 from __future__ import annotations
 
-import argparse
+from hstramp.cli import OneLineParser
 
 __all__ = ["add_pipeline_arguments", "pipeline_parameters"]
 
@@ -19,7 +19,7 @@ _STEP_PREFIX = "--steps."
 _INTERNAL = {"class", "name", "config_file"}
 
 
-class _StepOptionsParser(argparse.ArgumentParser):
+class _StepOptionsParser(OneLineParser):
     """A parser that also accepts ``--steps.<step>.<param>=VALUE`` (kept in ``step_options``).
 
     The names are checked by the pipeline itself, which lists the valid ones, so the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hstramp.cli.arguments import output_file
+
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
@@ -15,7 +17,8 @@ def add_arguments(parser):
                     "of products, or one raw/ima/flt file.")
     parser.add_argument("target", metavar="OUTDIR_OR_FILE",
                         help="a batch output directory, or one exposure's file")
-    parser.add_argument("--out", default="report.html", help="HTML file to write [report.html]")
+    parser.add_argument("--out", default="report.html", type=output_file,
+                        help="HTML file to write [report.html]")
 
 
 def run(args):

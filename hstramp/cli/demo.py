@@ -59,13 +59,14 @@ def run(args):
     from hstramp.simulate import simulate_exposure
 
     out = Path(args.out)
+    # the parameters are checked before anything is simulated
+    pipeline = WFC3IRPipeline(**{**pipeline_parameters(args), "output_dir": str(out),
+                                 "overwrite": True})
     start = time.perf_counter()
     sim = simulate_exposure(out / "inputs", size=args.size, samp_seq=args.samp_seq,
                             nsamp=args.nsamp, seed=args.seed)
     simulated = time.perf_counter() - start
     os.environ["iref"] = str(sim.iref)
-    pipeline = WFC3IRPipeline(**{**pipeline_parameters(args), "output_dir": str(out),
-                                 "overwrite": True})
     start = time.perf_counter()
     image = pipeline.run(str(sim.raw_path))
     calibrated = time.perf_counter() - start

@@ -15,7 +15,7 @@ __all__ = ["PLUMBING", "parameter_tree", "write_parameter_file"]
 PLUMBING = frozenset({
     "input_dir", "output_dir", "output_ext", "output_file", "output_use_index",
     "output_use_model", "post_hooks", "pre_hooks", "save_results", "search_output_file",
-    "suffix", "use_crds",
+    "suffix", "use_crds", "allow_outside_members",
 })
 
 

@@ -332,3 +332,47 @@ def test_nan_patch_in_the_flat_runs_the_whole_pipeline(wfc3, tmp_path, monkeypat
     with fits.open(out / f"{ROOT}_ima.fits") as ima:
         assert all(np.isfinite(h.header.get("GOODMEAN", 0.0)) for h in ima[1:])
     assert {p.name: sha256(p) for p in raw.parent.iterdir()} == before
+
+
+# --------------------------------------------------------------------------- associations
+def _association(directory, names, memtype="EXP-DTH"):
+    table = fits.BinTableHDU.from_columns([
+        fits.Column(name="MEMNAME", format="80A", array=np.array(names)),
+        fits.Column(name="MEMTYPE", format="14A", array=np.array([memtype] * len(names))),
+    ])
+    path = directory / "ibaa01010_asn.fits"
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
+    return path
+
+
+ESCAPING_MEMBERS = ["../../x", "../x", "/tmp/x", "sub/x", "..", ".hidden", "a b", "x\\y",
+                    "~/x", "x" * 65]
+
+
+@pytest.mark.parametrize("name", ESCAPING_MEMBERS)
+def test_association_member_outside_its_directory_is_refused(name, tmp_path):
+    from hstramp.datamodels.asn import association_members
+
+    asn_dir = tmp_path / "a" / "b"
+    asn_dir.mkdir(parents=True)
+    with pytest.raises(InputFileError, match=r"member .* is not a plain name in the "
+                                             r"association's directory"):
+        association_members(_association(asn_dir, [name]))
+
+
+def test_association_member_outside_read_when_asked(wfc3, tmp_path, monkeypatch):
+    """allow_outside_members=True: the member path is taken relative to the association."""
+    from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+
+    asn_dir = tmp_path / "asn"
+    asn_dir.mkdir()
+    shutil.copyfile(wfc3.raw_path, tmp_path / f"{ROOT}_raw.fits")
+    asn = _association(asn_dir, [f"../{ROOT}"])
+    monkeypatch.setenv("iref", str(wfc3.raw_path.parent))
+    out = tmp_path / "out"
+    with pytest.raises(InputFileError, match=r"member '\.\./isim0019q' is not a plain name"):
+        WFC3IRPipeline.call(str(asn), output_dir=str(out))
+    assert not out.exists() or not list(out.iterdir())
+    results = WFC3IRPipeline.call(str(asn), output_dir=str(out), allow_outside_members=True)
+    assert len(results) == 1
+    assert sorted(p.name for p in out.iterdir()) == [f"{ROOT}_flt.fits", f"{ROOT}_ima.fits"]

@@ -257,6 +257,7 @@ def run(args):
     from hstramp.errors import ParameterError
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 
+    parameters = pipeline_parameters(args)  # a bad --config or --steps before the input
     x, y = args.pixel
     ny, nx = open_model(args.raw).data.shape[-2:]
     if not (0 <= x < nx and 0 <= y < ny):
@@ -264,7 +265,7 @@ def run(args):
     xray = PixelXray(x, y)
     writes = args.output_dir is not None
     pipeline = WFC3IRPipeline(**{
-        **pipeline_parameters(args), "save_ima": writes, "save_flt": writes,
+        **parameters, "save_ima": writes, "save_flt": writes,
         "output_dir": str(args.output_dir or Path(args.raw).parent)})
     pipeline.add_stage_hook(xray)
     pipeline.run(args.raw)

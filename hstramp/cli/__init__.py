@@ -36,6 +36,8 @@ SUBCOMMANDS = {
              "best reference files of raws (CRDS), sync them, or simulate a set"),
     "report": ("hstramp.cli.report",
                "one static HTML page summarising a batch output directory or exposure"),
+    "run": ("hstramp.cli.run",
+            "run a step or pipeline as strun does, with one-line errors (exit status 2)"),
 }
 
 log = logging.getLogger("hstramp")
@@ -105,10 +107,11 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    configure_logging(args.verbose)
+    module = importlib.import_module(available_subcommands()[args.command][0])
+    if not getattr(module, "STPIPE_LOGGING", False):  # `run` logs as strun does
+        configure_logging(args.verbose)
     from hstramp.cli._common import exit_status
 
-    module = importlib.import_module(available_subcommands()[args.command][0])
     return exit_status(args.command, module.run, args)
 
 

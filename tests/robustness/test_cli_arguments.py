@@ -146,6 +146,24 @@ CASES = {
         ("report adir --out afile/r.html", r"afile is a file, not a directory"),
         ("report adir", r"adir holds no hstramp_batch\.json"),
     ],
+    "run": [  # strun's arguments; stpipe runs the step, hstramp reports its error
+        ("run wfc3ir_pipeline raw.fits --output_dir=existing",
+         r"output file existing/isim0019q_flt\.fits exists already"),
+        ("run os.system raw.fits", r"'os\.system' is neither a parameter file nor an hstramp"),
+        ("run antigravity.Fly raw.fits", r"is neither a parameter file nor an hstramp step"),
+        ("run notfits.fits raw.fits", r"parameter file notfits\.fits is not readable"),
+        ("run wfc3ir_pipeline nothere.fits", r"input file nothere\.fits does not exist"),
+        ("run wfc3ir_pipeline adir", r"input adir is a directory, not a file"),
+        ("run wfc3ir_pipeline notfits.fits", r"notfits\.fits is not a readable FITS file"),
+        ("run wfc3ir_pipeline acs_raw.fits", r"neither a WFC3/IR raw|INSTRUME is 'ACS'"),
+        ("run wfc3ir_pipeline stis_raw.fits", r"WFC3IRPipeline takes a"),
+        ("run wfc3ir_pipeline raw.fits --output_dir=o --steps.dark.switch=maybe",
+         r"'steps/dark/switch': the value \"maybe\" is unacceptable"),
+        ("run wfc3ir_pipeline raw.fits --output_dir=o --steps.jump.rejection_threshold=-3",
+         r"too small"),
+        ("run stis_ccd_pipeline stis_raw.fits --output_dir=adir --steps.crreject.crthresh=nan",
+         r"crthresh must be a finite number"),
+    ],
     "hstramp": [
         ("frobnicate", r"argument COMMAND: invalid choice: 'frobnicate'"),
         ("--verbose-ish stats raw.fits", r"unrecognized arguments|invalid choice"),
@@ -179,6 +197,8 @@ def workspace(sources, tmp_path, monkeypatch):
     (tmp_path / LOOP).symlink_to(LOOP)
     (tmp_path / "loopdir").mkdir()
     (tmp_path / "loopdir" / "isim0019q_ima.fits").symlink_to("isim0019q_ima.fits")
+    (tmp_path / "existing").mkdir()
+    (tmp_path / "existing" / "isim0019q_flt.fits").write_text("an earlier product")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("iref", str(wfc3.raw_path.parent))
     monkeypatch.setenv("oref", str(stis.oref))
@@ -191,9 +211,12 @@ def _snapshot(root):
 
 
 def _error_lines(stderr):
-    """stderr without log records (``<date> <time> LEVEL logger: ...``)."""
-    log = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
-    return [line for line in stderr.splitlines() if line.strip() and not log.match(line)]
+    """stderr without log records: hstramp's (``<date> <time> LEVEL logger: ...``), stpipe's
+    (``<date> <time> - logger - LEVEL - ...``) and the indented lines of a multi-line one (the
+    parameters stpipe logs)."""
+    log = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (- \S+ - )?[A-Z]+ ")
+    return [line for line in stderr.splitlines()
+            if line.strip() and not log.match(line) and not line[0].isspace()]
 
 
 def _rows():

@@ -21,8 +21,7 @@ from hstramp.pipeline.parameters import (
     write_parameter_file,
 )
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
-
-pytestmark = pytest.mark.hostile
+from tests.hostile import hostile_params
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 WFC3 = "hstramp.pipeline.wfc3ir.WFC3IRPipeline"
@@ -75,7 +74,11 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", hostile_params(sorted(CASES), "traceback", {
+    "billion laughs": "hang", "one harmless alias": "hang", "larger than the limit": "hang",
+    "too many nodes": "hang", "foreign pipeline class": "security",
+    "class of the standard library": "security", "foreign step class": "security",
+    "another hstramp pipeline": "unclear"}))
 def test_parameter_file_refused_before_stpipe_reads_it(case, tmp_path):
     make, message = CASES[case]
     path = make(tmp_path / "params.asdf")
@@ -87,7 +90,8 @@ def test_parameter_file_refused_before_stpipe_reads_it(case, tmp_path):
     assert "antigravity" not in set(sys.modules) - modules
 
 
-@pytest.mark.parametrize("case", ["billion laughs", "foreign step class"])
+@pytest.mark.parametrize("case", hostile_params(["billion laughs", "foreign step class"], "hang",
+                                                {"foreign step class": "security"}))
 def test_command_line_config_gives_one_line(case, tmp_path):
     """``hstramp xray --config``: status 2 and one line, in seconds, nothing imported."""
     path = CASES[case][0](tmp_path / "params.asdf")

@@ -776,12 +776,21 @@ def hdu_array(hdu, path, keyword: str, limit=None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
+
+    Raises
+    ------
+    ReferenceFileError
+        A DQ extension stored as floating point (its NaN would become an arbitrary flag).
     """
     constant = constant_view(hdu, path, keyword, limit)
     if constant is not None:
         return constant.copy()
     shape = hdu_shape(hdu, path, keyword)
     data = np.asarray(hdu.data)
+    if str(hdu.name).upper() == "DQ" and data.dtype.kind == "f":
+        raise ReferenceFileError(
+            f"{keyword} {path} extension DQ,{hdu.ver} is stored as {data.dtype.name}; DQ "
+            "flags must be stored as integers", keyword=keyword, path=path)
     native = data.astype(data.dtype.newbyteorder("="), copy=True).reshape(shape)
     del hdu.data  # the file's own (big-endian) copy: read again if asked again
     return native

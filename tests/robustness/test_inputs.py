@@ -253,6 +253,10 @@ WFC3_REFERENCES = {
                                    r"DARKFILE \S+ has NUMEXPOS = 'many'"),
     "DARKFILE EXPOS_2 = 'soon'": ("DARKFILE", lambda h: h[0].header.set("EXPOS_2", "soon"),
                                   r"DARKFILE \S+ .*EXPOS_2"),
+    "PFLTFILE DQ stored as float": ("PFLTFILE", _float_dq(1),
+                                    r"PFLTFILE \S+ extension DQ,1 is stored as float32"),
+    "NLINFILE DQ stored as float": ("NLINFILE", _float_dq(1, shape_of="NODE"),
+                                    r"NLINFILE \S+ extension DQ,1 is stored as float32"),
 }
 
 

@@ -45,17 +45,22 @@ def finite_float(minimum=None, *, strictly=False):
     return parse
 
 
+def _check_directory(path, shown):
+    """Refuse a ``path`` that leads nowhere, is not a directory or cannot be written."""
+    if path.is_symlink() and not path.exists():
+        raise argparse.ArgumentTypeError(f"{shown} is a symbolic link that leads nowhere "
+                                         "(or a loop)")
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{shown} is a file, not a directory")
+    if not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"directory {shown} is not writable")
+
+
 def _writable_ancestor(path):
-    """The nearest existing ancestor of ``path``; an error if one on the way is not a
-    directory or it cannot be written."""
+    """The nearest existing ancestor of ``path``, checked by :func:`_check_directory`."""
     for parent in path.absolute().parents:
-        if parent.is_symlink() and not parent.exists():
-            raise argparse.ArgumentTypeError(f"{parent} is a symbolic link that leads nowhere")
-        if parent.exists():
-            if not parent.is_dir():
-                raise argparse.ArgumentTypeError(f"{parent} is a file, not a directory")
-            if not os.access(parent, os.W_OK):
-                raise argparse.ArgumentTypeError(f"directory {parent} is not writable")
+        if parent.exists() or parent.is_symlink():
+            _check_directory(parent, parent)
             return parent
     return None
 
@@ -67,16 +72,10 @@ def output_directory(text):
     path below a file, or one that cannot be written.
     """
     path = Path(text)
-    if path.is_symlink() and not path.exists():
-        raise argparse.ArgumentTypeError(f"{text} is a symbolic link that leads nowhere "
-                                         "(or a loop)")
-    if path.exists():
-        if not path.is_dir():
-            raise argparse.ArgumentTypeError(f"{text} is a file, not a directory")
-        if not os.access(path, os.W_OK):
-            raise argparse.ArgumentTypeError(f"directory {text} is not writable")
-        return path
-    _writable_ancestor(path)
+    if path.exists() or path.is_symlink():
+        _check_directory(path, text)
+    else:
+        _writable_ancestor(path)
     return path
 
 

@@ -172,21 +172,8 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def sources(tmp_path_factory):
-    """A good WFC3/IR raw and a STIS raw (module-wide, never modified)."""
-    from hstramp.simulate import simulate_exposure
-    from hstramp.simulate.stis import simulate_stis_exposure
-
-    wfc3 = simulate_exposure(tmp_path_factory.mktemp("wfc3"), size=64, samp_seq="SPARS10",
-                             nsamp=9, seed=19)
-    stis = simulate_stis_exposure(tmp_path_factory.mktemp("stis"), binning=4, crsplit=2, seed=7)
-    return wfc3, stis
-
-
 @pytest.fixture
-def workspace(sources, tmp_path, monkeypatch):
-    wfc3, stis = sources
+def workspace(wfc3, stis, tmp_path, monkeypatch):
     shutil.copyfile(wfc3.raw_path, tmp_path / "raw.fits")
     shutil.copyfile(wfc3.raw_path, tmp_path / "acs_raw.fits")
     fits.setval(tmp_path / "acs_raw.fits", "INSTRUME", value="ACS")

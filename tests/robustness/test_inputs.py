@@ -27,23 +27,6 @@ from tests.hostile import hostile_params
 ROOT = "isim0019q"
 
 
-@pytest.fixture(scope="module")
-def wfc3(tmp_path_factory):
-    """One small simulated WFC3/IR exposure and its references (never modified)."""
-    from hstramp.simulate import simulate_exposure
-
-    return simulate_exposure(tmp_path_factory.mktemp("wfc3"), size=64, samp_seq="SPARS10",
-                             nsamp=9, seed=19)
-
-
-@pytest.fixture(scope="module")
-def stis(tmp_path_factory):
-    """A small 4x4-binned STIS CCD CR-SPLIT=2 exposure and its references."""
-    from hstramp.simulate.stis import simulate_stis_exposure
-
-    return simulate_stis_exposure(tmp_path_factory.mktemp("stis"), binning=4, crsplit=2, seed=7)
-
-
 def _on_all(extname, count, keyword, value):
     return lambda h: [h[extname, v].header.set(keyword, value) for v in range(1, count + 1)]
 

@@ -27,6 +27,10 @@ def run(args):
     from hstramp.report import write_report
 
     out = Path(args.out)
+    if Path(args.target).is_file():  # one exposure: refuse what is not one, naming why
+        from hstramp.datamodels import open as open_model
+
+        open_model(args.target)
     if not out.parent.is_dir():
         raise OutputFileError(f"--out {out}: directory {out.parent} does not exist")
     rows = write_report(args.target, out)

@@ -144,6 +144,9 @@ CASES = {
         (f"report adir --out {LOOP}", r"argument --out: loop is a symbolic link"),
         ("report adir --out afile/r.html", r"afile is a file, not a directory"),
         ("report adir", r"adir holds no hstramp_batch\.json"),
+        ("report notfits.fits", r"notfits\.fits is not a readable FITS file", "unclear"),
+        ("report empty.fits", r"empty\.fits is not a readable FITS file", "unclear"),
+        ("report acs_raw.fits", r"neither a WFC3/IR raw|INSTRUME is 'ACS'", "unclear"),
     ],
     "run": [  # strun's arguments; stpipe runs the step, hstramp reports its error
         ("run wfc3ir_pipeline raw.fits --output_dir=existing",

@@ -236,6 +236,12 @@ WFC3_REFERENCES = {
                                    r"DARKFILE \S+ has NUMEXPOS = 'many'"),
     "DARKFILE EXPOS_2 = 'soon'": ("DARKFILE", lambda h: h[0].header.set("EXPOS_2", "soon"),
                                   r"DARKFILE \S+ .*EXPOS_2"),
+    "PFLTFILE LTV1 = 'left'": ("PFLTFILE", lambda h: h["SCI", 1].header.set("LTV1", "left"),
+                               r"PFLTFILE \S+ extension SCI,1 has LTV1 = 'left'; a finite "
+                               "number is needed"),
+    "NLINFILE LTM2_2 = 0": ("NLINFILE", lambda h: h["COEF", 1].header.set("LTM2_2", 0.0),
+                            r"NLINFILE \S+ extension COEF,1 has LTM2_2 = 0\.0; a finite number "
+                            "> 0"),
     "PFLTFILE DQ stored as float": ("PFLTFILE", _float_dq(1),
                                     r"PFLTFILE \S+ extension DQ,1 is stored as float32"),
     "NLINFILE DQ stored as float": ("NLINFILE", _float_dq(1, shape_of="NODE"),
@@ -257,7 +263,9 @@ def _workspace(wfc3, tmp_path, monkeypatch, keyword=None, edit=None):
     sorted(WFC3_REFERENCES), "silent", {"NLINFILE NCOEF = 'two'": "traceback",
                                         "BPIXTAB string PIX1 column": "traceback",
                                         "DARKFILE NUMEXPOS = 'many'": "traceback",
-                                        "DARKFILE EXPOS_2 = 'soon'": "traceback"}))
+                                        "DARKFILE EXPOS_2 = 'soon'": "traceback",
+                                        "PFLTFILE LTV1 = 'left'": "traceback",
+                                        "NLINFILE LTM2_2 = 0": "traceback"}))
 def test_bad_reference_value_refused_before_products(case, wfc3, tmp_path, monkeypatch):
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 

@@ -119,11 +119,14 @@ def _per_imset_values(index, nsci, path):
             else:
                 column.append(header.get(keyword, default))
         try:
-            values[attr] = np.asarray(column, dtype=np.int32 if attr == "ncombine"
-                                      else np.float64)
+            numbers = np.asarray(column, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise InputFileError(f"{path}: {keyword} is not numeric in every SCI header: "
                                  f"{column}") from exc
+        if attr == "ncombine" and not np.all(numbers == np.round(numbers)):
+            raise InputFileError(f"{path}: NCOMBINE is not a whole number in every SCI "
+                                 f"header: {column}")
+        values[attr] = numbers.astype(np.int32) if attr == "ncombine" else numbers
     if not np.all(np.isfinite(values["exptime"])) or np.any(values["exptime"] < 0):
         raise InputFileError(f"{path}: EXPTIME must be finite and >= 0 in every imset, got "
                              f"{values['exptime'].tolist()}")

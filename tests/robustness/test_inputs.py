@@ -176,11 +176,21 @@ STIS_INPUTS = {
                                       r"constant extension ERR,1 is 100000x100000"),
     "CCDGAIN='high'": (lambda h: h[0].header.set("CCDGAIN", "high"),
                        r"CCDGAIN = 'high' in the primary header is not a"),
+    "LTV1='left' in every imset": (_on_all("SCI", 2, "LTV1", "left"),
+                                   r"LTV1 = 'left' in the SCI,1 header is not a number"),
+    "BINAXIS1='two'": (lambda h: h[0].header.set("BINAXIS1", "two"),
+                       r"BINAXIS1 = 'two' in the primary header is not a whole number"),
+    "EXPSTART='x'": (lambda h: h["SCI", 1].header.set("EXPSTART", "x"),
+                     r"EXPSTART is not numeric in every SCI header"),
+    "NCOMBINE = 1.5": (lambda h: h["SCI", 1].header.set("NCOMBINE", 1.5),
+                       r"NCOMBINE is not a whole number in every SCI header"),
 }
 
 
 @pytest.mark.parametrize("case", hostile_params(
     sorted(STIS_INPUTS), "silent", {"EXPTIME='long'": "traceback", "CCDGAIN='high'": "traceback",
+                                    "LTV1='left' in every imset": "traceback",
+                                    "BINAXIS1='two'": "traceback", "EXPSTART='x'": "traceback",
                                     "constant ERR of 100000x100000": "hang"}))
 def test_stis_input_refused_naming_file_and_keyword(case, stis, tmp_path):
     edit, message = STIS_INPUTS[case]

@@ -44,8 +44,8 @@ NEUTRAL = {
     "hstramp.simulate._fits", "hstramp.simulate.scene",
     "hstramp.steps", "hstramp.steps.base",
     "hstramp.pipeline", "hstramp.pipeline.base", "hstramp.pipeline.parameters",
-    "hstramp.cli", "hstramp.cli.__main__", "hstramp.cli.pipeline_args",
-    "hstramp.cli.refs", "hstramp.cli.report", "hstramp.plots", "hstramp.report",
+    "hstramp.cli", "hstramp.cli.__main__", "hstramp.cli.pipeline_args", "hstramp.cli.arguments",
+    "hstramp.cli.refs", "hstramp.cli.report", "hstramp.cli.run", "hstramp.plots", "hstramp.report",
     "hstramp.testing",
 }
 #: neutral modules that choose an instrument's module by name (lazily, inside a function)

@@ -16,7 +16,7 @@ import sys
 
 from hstramp import __version__
 
-__all__ = ["main"]
+__all__ = ["OneLineParser", "main"]
 
 #: subcommand -> (module, one-line help); a module that is not installed is simply not offered
 SUBCOMMANDS = {
@@ -36,9 +36,20 @@ SUBCOMMANDS = {
              "best reference files of raws (CRDS), sync them, or simulate a set"),
     "report": ("hstramp.cli.report",
                "one static HTML page summarising a batch output directory or exposure"),
+    "run": ("hstramp.cli.run",
+            "run a step or pipeline as strun does, with one-line errors (exit status 2)"),
 }
 
 log = logging.getLogger("hstramp")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line, ``hstramp <command>: error: ...``, and
+    exit status 2 (argparse's default prints the whole usage first)."""
+
+    def error(self, message):
+        """Print ``<prog>: error: <message>`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def available_subcommands():
@@ -56,7 +67,7 @@ def build_parser(command=None):
         The subcommand about to run (its arguments are added); the others are listed by name
         and help only.
     """
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hstramp",
         description="Calibrate HST WFC3/IR MultiAccum exposures (and STIS CCD) with hstramp.",
     )
@@ -96,10 +107,11 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    configure_logging(args.verbose)
+    module = importlib.import_module(available_subcommands()[args.command][0])
+    if not getattr(module, "STPIPE_LOGGING", False):  # `run` logs as strun does
+        configure_logging(args.verbose)
     from hstramp.cli._common import exit_status
 
-    module = importlib.import_module(available_subcommands()[args.command][0])
     return exit_status(args.command, module.run, args)
 
 

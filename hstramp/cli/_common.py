@@ -7,12 +7,14 @@ that ``hstramp`` can use it before it knows which subcommand runs.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hstramp.cli.arguments import output_directory
 from hstramp.errors import HstrampError, ParameterError
 
 if TYPE_CHECKING:
@@ -66,8 +68,6 @@ def parse_region(text):
 
 def _region_argument(text):
     """argparse type for ``--region``: the ParameterError message becomes argparse's."""
-    import argparse
-
     try:
         return parse_region(text)
     except ParameterError as exc:
@@ -88,13 +88,19 @@ def add_sky_arguments(parser):
     parser.add_argument("--dq-mask", type=int, default=SDQFLAGS_DEFAULT,
                         help="DQ bits (in any read) that exclude a pixel (default 31743; "
                              "0: no masking)")
-    parser.add_argument("--plot-dir", default=".",
+    parser.add_argument("--plot-dir", default=".", type=output_directory,
                         help="directory for the PNGs (default: the current directory)")
     parser.add_argument("--no-plot", action="store_true", help="do not write PNGs")
 
 
 def sky_parameters(args):
-    """SkyParameters from the shared arguments (region None: the science area)."""
+    """SkyParameters from the shared arguments (region None: the science area).
+
+    Raises
+    ------
+    ParameterError
+        A value SkyParameters refuses (the message names the parameter).
+    """
     from hstramp.core.tvb import SkyParameters
 
     return SkyParameters(region=args.region,

@@ -2,25 +2,52 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.arguments import integer_in, output_directory
 from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
+
+
+def _size(text):
+    """argparse type of --size: a size the simulator makes (its own check, its message)."""
+    from hstramp.simulate.timing import subtype_for_size
+
+    size = integer_in(1)(text)
+    try:
+        subtype_for_size(size)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return size
+
+
+def _samp_seq(text):
+    from hstramp.simulate.timing import SAMP_SEQS
+
+    if text.strip().upper() not in SAMP_SEQS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(SAMP_SEQS)}")
+    return text.strip().upper()
 
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
+    from hstramp.simulate.timing import MAX_NSAMP
+
     parser.description = (
         "Simulate a WFC3/IR MultiAccum exposure with a complete reference-file set, run "
         "WFC3IRPipeline on it, and compare the flt with the true rates.")
-    parser.add_argument("--out", default="hstramp_demo", help="output directory [hstramp_demo]")
-    parser.add_argument("--size", type=int, default=1014,
+    parser.add_argument("--out", default="hstramp_demo", type=output_directory,
+                        help="output directory [hstramp_demo]")
+    parser.add_argument("--size", type=_size, default=1014,
                         help="science pixels a side: 64, 128, 256, 512 or 1014 [1014]")
-    parser.add_argument("--nsamp", type=int, default=16, help="reads, 2..16 [16]")
-    parser.add_argument("--samp-seq", default="SPARS25", help="sample sequence [SPARS25]")
+    parser.add_argument("--nsamp", type=integer_in(2, MAX_NSAMP), default=16,
+                        help=f"reads, 2..{MAX_NSAMP} [16]")
+    parser.add_argument("--samp-seq", default="SPARS25", type=_samp_seq,
+                        help="sample sequence [SPARS25]")
     parser.add_argument("--seed", type=int, default=2026, help="random seed [2026]")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     add_pipeline_arguments(parser)
@@ -32,13 +59,14 @@ def run(args):
     from hstramp.simulate import simulate_exposure
 
     out = Path(args.out)
+    # the parameters are checked before anything is simulated
+    pipeline = WFC3IRPipeline(**{**pipeline_parameters(args), "output_dir": str(out),
+                                 "overwrite": True})
     start = time.perf_counter()
     sim = simulate_exposure(out / "inputs", size=args.size, samp_seq=args.samp_seq,
                             nsamp=args.nsamp, seed=args.seed)
     simulated = time.perf_counter() - start
     os.environ["iref"] = str(sim.iref)
-    pipeline = WFC3IRPipeline(**{**pipeline_parameters(args), "output_dir": str(out),
-                                 "overwrite": True})
     start = time.perf_counter()
     image = pipeline.run(str(sim.raw_path))
     calibrated = time.perf_counter() - start

@@ -1,11 +1,13 @@
 """``hstramp dq VALUE...``: name the WFC3/IR flags in DQ values."""
 
+from hstramp.cli.arguments import integer_in
 from hstramp.datamodels.dqflags import dq_mnemonics
 
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
-    parser.add_argument("values", nargs="+", type=int, help="DQ values, e.g. 2304")
+    parser.add_argument("values", nargs="+", type=integer_in(0, 65535),
+                        help="DQ values (16-bit, 0..65535), e.g. 2304")
 
 
 def run(args):

@@ -10,7 +10,7 @@ turns them into the keyword arguments of the pipeline's constructor (``steps={..
 
 from __future__ import annotations
 
-import argparse
+from hstramp.cli import OneLineParser
 
 __all__ = ["add_pipeline_arguments", "pipeline_parameters"]
 
@@ -19,7 +19,7 @@ _STEP_PREFIX = "--steps."
 _INTERNAL = {"class", "name", "config_file"}
 
 
-class _StepOptionsParser(argparse.ArgumentParser):
+class _StepOptionsParser(OneLineParser):
     """A parser that also accepts ``--steps.<step>.<param>=VALUE`` (kept in ``step_options``).
 
     The names are checked by the pipeline itself, which lists the valid ones, so the
@@ -33,16 +33,18 @@ class _StepOptionsParser(argparse.ArgumentParser):
         return namespace, [a for a in extras if not a.startswith(_STEP_PREFIX)]
 
 
-def add_pipeline_arguments(parser):
+def add_pipeline_arguments(parser, pipeline="hstramp.pipeline.wfc3ir.WFC3IRPipeline"):
     """Add ``--config``, ``--steps.<step>.<param>=VALUE`` and ``--use-crds`` to ``parser``.
 
     Parameters
     ----------
     parser : argparse.ArgumentParser
         A subcommand's parser (it becomes one that accepts ``--steps.`` options).
+    pipeline : str
+        The pipeline class the subcommand runs: a ``--config`` file must be for it.
     """
     parser.__class__ = _StepOptionsParser
-    parser.set_defaults(step_options=[])
+    parser.set_defaults(step_options=[], pipeline_class=pipeline)
     group = parser.add_argument_group(
         "pipeline parameters (as strun)",
         "--steps.<step>.<param>=VALUE sets a step parameter, e.g. "
@@ -56,16 +58,16 @@ def add_pipeline_arguments(parser):
                             "iref/oref and overrides still win")
 
 
-def _config_file_parameters(path) -> dict:
-    """A parameter file's pipeline and step parameters as constructor arguments."""
-    from stpipe import config_parser
-
+def _config_file_parameters(path, pipeline) -> dict:
+    """A parameter file's pipeline and step parameters as constructor arguments (the file
+    checked first: :func:`hstramp.pipeline.parameters.load_parameter_file`)."""
     from hstramp.errors import ParameterError
+    from hstramp.pipeline.parameters import load_parameter_file
 
     try:
-        config = config_parser.load_config_file(str(path))
-    except Exception as exc:  # stpipe raises many types for an unreadable file
-        raise ParameterError(f"--config {path}: not a readable parameter file: {exc}") from exc
+        config = load_parameter_file(path, expected=pipeline)
+    except ParameterError as exc:
+        raise ParameterError(f"--config {path}: {exc}") from exc
     parameters = {k: v for k, v in config.dict().items() if k not in _INTERNAL}
     steps = parameters.pop("steps", {}) or {}
     parameters["steps"] = {step: {k: v for k, v in values.items() if k not in _INTERNAL}
@@ -90,7 +92,8 @@ def pipeline_parameters(args) -> dict:
     """
     from hstramp.errors import ParameterError
 
-    parameters = _config_file_parameters(args.config) if args.config else {"steps": {}}
+    parameters = (_config_file_parameters(args.config, args.pipeline_class) if args.config
+                  else {"steps": {}})
     for option in args.step_options:
         name, sep, value = option[len(_STEP_PREFIX):].partition("=")
         step, dot, parameter = name.partition(".")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hstramp.cli.arguments import output_file
+
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
@@ -15,7 +17,8 @@ def add_arguments(parser):
                     "of products, or one raw/ima/flt file.")
     parser.add_argument("target", metavar="OUTDIR_OR_FILE",
                         help="a batch output directory, or one exposure's file")
-    parser.add_argument("--out", default="report.html", help="HTML file to write [report.html]")
+    parser.add_argument("--out", default="report.html", type=output_file,
+                        help="HTML file to write [report.html]")
 
 
 def run(args):
@@ -24,6 +27,10 @@ def run(args):
     from hstramp.report import write_report
 
     out = Path(args.out)
+    if Path(args.target).is_file():  # one exposure: refuse what is not one, naming why
+        from hstramp.datamodels import open as open_model
+
+        open_model(args.target)
     if not out.parent.is_dir():
         raise OutputFileError(f"--out {out}: directory {out.parent} does not exist")
     rows = write_report(args.target, out)

@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from hstramp.cli.arguments import finite_float, integer_in, output_directory
+
 
 def add_arguments(parser):
     """The subcommand's description and arguments."""
@@ -13,12 +15,14 @@ def add_arguments(parser):
         "Simulate a STIS CCD CR-SPLIT exposure with a complete reference-file set, run "
         "STISCCDPipeline on it (crj and flt), and compare with the truth: robust scatter of "
         "(crj - truth)/err, cosmic rays rejected, MEANBLEV.")
-    parser.add_argument("--out", default="hstramp_stis_demo",
+    parser.add_argument("--out", default="hstramp_stis_demo", type=output_directory,
                         help="output directory [hstramp_stis_demo]")
-    parser.add_argument("--crsplit", type=int, default=2, help="imsets, 2..4 [2]")
+    parser.add_argument("--crsplit", type=integer_in(2, 4), default=2,
+                        help="imsets, 2..4 (a crj combines at least two) [2]")
     parser.add_argument("--binning", type=int, default=1, choices=(1, 2, 4),
                         help="on-chip binning [1]")
-    parser.add_argument("--exptime", type=float, default=600.0, help="total seconds [600]")
+    parser.add_argument("--exptime", type=finite_float(0.0, strictly=True), default=600.0,
+                        help="total seconds [600]")
     parser.add_argument("--seed", type=int, default=2026, help="random seed [2026]")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hstramp.cli.arguments import output_directory, output_file
 from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
 from hstramp.datamodels.dqflags import CR_RAMP, dq_mnemonics
 from hstramp.plots import new_figure, robust_limits, save_png
@@ -23,8 +24,10 @@ def add_arguments(parser):
                                     "--use-crds)")
     parser.add_argument("--pixel", nargs=2, type=int, required=True, metavar=("X", "Y"),
                         help="column and row in the raw array, 0-indexed")
-    parser.add_argument("--plot", metavar="PNG", help="save the pixel's ramp through the steps")
-    parser.add_argument("--output-dir", help="also write the ima and flt products here")
+    parser.add_argument("--plot", metavar="PNG", type=output_file,
+                        help="save the pixel's ramp through the steps")
+    parser.add_argument("--output-dir", type=output_directory,
+                        help="also write the ima and flt products here")
     add_pipeline_arguments(parser)
 
 
@@ -254,6 +257,7 @@ def run(args):
     from hstramp.errors import ParameterError
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 
+    parameters = pipeline_parameters(args)  # a bad --config or --steps before the input
     x, y = args.pixel
     ny, nx = open_model(args.raw).data.shape[-2:]
     if not (0 <= x < nx and 0 <= y < ny):
@@ -261,8 +265,8 @@ def run(args):
     xray = PixelXray(x, y)
     writes = args.output_dir is not None
     pipeline = WFC3IRPipeline(**{
-        **pipeline_parameters(args), "save_ima": writes, "save_flt": writes,
-        "output_dir": args.output_dir or str(Path(args.raw).parent)})
+        **parameters, "save_ima": writes, "save_flt": writes,
+        "output_dir": str(args.output_dir or Path(args.raw).parent)})
     pipeline.add_stage_hook(xray)
     pipeline.run(args.raw)
     print(f"x-ray of pixel x={x} y={y} of {args.raw}")

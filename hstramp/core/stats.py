@@ -267,6 +267,9 @@ def image_statistics(
 
     Good pixels lie in the science area, have no ``sdqflags`` bit set and have
     ERR > 0 (calwf3 silently drops ERR <= 0, so they are not in NGOODPIX either).
+    A pixel whose SCI or ERR is NaN or infinite is not good either: calwf3's ``qstats``
+    would sum it into a NaN mean (and FITS headers cannot hold NaN); hstramp follows the
+    rule of calwf3's own ``stats`` (MEANDARK), which counts only finite values.
 
     Parameters
     ----------
@@ -287,7 +290,8 @@ def image_statistics(
     rows, cols = science_slices(np.shape(data), trim)
     sci = np.asarray(data, dtype=np.float32)[rows, cols]
     errs = np.asarray(err, dtype=np.float32)[rows, cols]
-    good = ((np.asarray(dq)[rows, cols] & sdqflags) == 0) & ~(errs <= 0.0)
+    good = (((np.asarray(dq)[rows, cols] & sdqflags) == 0) & (errs > 0.0)
+            & np.isfinite(sci) & np.isfinite(errs))
     npix = int(np.count_nonzero(good))
     if npix == 0:
         log.debug("no good pixel for image statistics")

@@ -40,6 +40,7 @@ __all__ = [
     "MetaKeyword",
     "calibration_version",
     "cards_to_header",
+    "check_same_keywords",
     "constant_hdu",
     "dq_as_int16",
     "extension_array",
@@ -51,6 +52,7 @@ __all__ = [
     "long_values_allowed",
     "meta_keywords",
     "meta_value",
+    "number_keyword",
     "open_hdulist",
     "primary_hdu",
     "primary_header",
@@ -191,18 +193,93 @@ def require_keyword(header, keyword, path, where="primary header"):
     return header[keyword]
 
 
-def imset_index(hdulist):
+def number_keyword(header, keyword, path, where="primary header", default=None):
+    """The value of a numeric keyword as a float, or an error naming file, header and keyword.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+    keyword : str
+    path : str or Path
+        The file, for the message.
+    where : str
+        The header, for the message (``"SCI,3 header"``).
+    default : float, optional
+        The value of a missing keyword; None: the keyword is required.
+
+    Raises
+    ------
+    InputFileError
+        The keyword is missing (without a default), or its value is not a finite number
+        (a string such as ``'abc'``, a boolean, an undefined value).
+    """
+    if default is not None and keyword not in header:
+        return float(default)
+    value = header_value(header, keyword) if keyword in header else require_keyword(
+        header, keyword, path, where)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise InputFileError(f"{path}: {keyword} = {value!r} in the {where} is not a number")
+
+
+def imset_index(hdulist, path="input"):
     """Map (EXTNAME, EXTVER) -> HDU for every extension (EXTVER 1 when it has none).
 
-    It only indexes, and checks nothing: whether every imset is complete is each reader's
-    own check, since an imset's extensions differ by instrument (WFC3: SCI, ERR, DQ, SAMP,
-    TIME; STIS: SCI, ERR, DQ). EXTNAME is compared upper-case and stripped.
+    Whether every imset is complete is each reader's own check, since an imset's extensions
+    differ by instrument (WFC3: SCI, ERR, DQ, SAMP, TIME; STIS: SCI, ERR, DQ). EXTNAME is
+    compared upper-case and stripped.
+
+    Raises
+    ------
+    InputFileError
+        An EXTVER that is not a whole number, or two extensions with one EXTNAME and
+        EXTVER (a duplicated imset: neither copy is chosen).
     """
-    index = {}
-    for hdu in hdulist[1:]:
+    index, where = {}, {}
+    for number, hdu in enumerate(hdulist[1:], start=1):
         name = str(hdu.header.get("EXTNAME", "")).strip().upper()
-        index[(name, int(hdu.header.get("EXTVER", 1)))] = hdu
+        ver = hdu.header.get("EXTVER", 1)
+        if isinstance(ver, bool) or not isinstance(ver, (int, np.integer)):
+            raise InputFileError(f"{path}: extension {number} ({name}) has EXTVER = {ver!r}; "
+                                 "a whole number is needed")
+        key = (name, int(ver))
+        if key in index:
+            raise InputFileError(
+                f"{path}: extension {name},{int(ver)} appears twice (HDUs {where[key]} and "
+                f"{number}); a duplicated imset is refused, neither copy is used")
+        index[key], where[key] = hdu, number
     return index
+
+
+def check_same_keywords(index, extname, count, keywords, path):
+    """Refuse extensions ``extname,1..count`` whose headers disagree on ``keywords``.
+
+    Parameters
+    ----------
+    index : dict
+        From :func:`imset_index`.
+    extname : str
+        ``"SCI"``.
+    count : int
+        Number of imsets.
+    keywords : sequence of str
+        ``("LTV1", "LTV2")``: values every imset must share (a missing keyword counts as a
+        value of its own).
+    path : str or Path
+
+    Raises
+    ------
+    InputFileError
+        Naming the keyword and the first extension that differs from ``extname,1``.
+    """
+    for keyword in keywords:
+        first = header_value(index[(extname, 1)].header, keyword)
+        for ver in range(2, count + 1):
+            value = header_value(index[(extname, ver)].header, keyword)
+            if value != first:
+                raise InputFileError(
+                    f"{path}: {keyword} = {value!r} in the {extname},{ver} header but "
+                    f"{first!r} in {extname},1; imsets of other subarrays cannot be combined")
 
 
 def extension_array(hdu, shape, dtype, path):
@@ -230,18 +307,27 @@ def read_extension_into(hdu, out, path) -> None:
         if "PIXVALUE" not in hdu.header:
             raise InputFileError(f"{path}: extension {name} has no data and no PIXVALUE")
         npix = (hdu.header.get("NPIX2", shape[0]), hdu.header.get("NPIX1", shape[1]))
-        if tuple(npix) != tuple(shape):
+        if tuple(npix) != tuple(shape):  # checked before anything of that size exists
             raise InputFileError(
                 f"{path}: constant extension {name} is {npix[1]}x{npix[0]} (NPIX1 x NPIX2), "
                 f"the SCI arrays are {shape[1]}x{shape[0]}"
             )
-        out.fill(hdu.header["PIXVALUE"])
+        value = number_keyword(hdu.header, "PIXVALUE", path, f"{name} header")
+        if out.dtype.kind in "iu" and value != int(value):
+            raise InputFileError(f"{path}: PIXVALUE = {value!r} in the {name} header is not a "
+                                 "whole number, and the extension holds integers")
+        out.fill(value)
         return
     data = np.asarray(hdu.data)
     if data.shape != tuple(shape):
         raise InputFileError(
             f"{path}: extension {name} has shape {data.shape}, the SCI arrays {tuple(shape)}"
         )
+    if out.dtype.kind in "iu" and data.dtype.kind not in "iub":
+        raise InputFileError(
+            f"{path}: extension {name} is stored as {data.dtype.name} (BITPIX "
+            f"{hdu.header.get('BITPIX')}); it holds flags or counts and must be stored as "
+            "integers (a float array would lose NaN and fractions silently)")
     np.copyto(out, data, casting="unsafe")
     del hdu.data
 
@@ -367,7 +453,9 @@ def set_meta(model, primary, sci_header, path, exclude=()):
     Raises
     ------
     InputFileError
-        A switch value outside :data:`SWITCH_VALUES` or an integer keyword that is not one.
+        A switch value outside :data:`SWITCH_VALUES`, an integer keyword that is not a whole
+        number, or a number keyword that is not a finite number (``LTV1 = 'left'``); the
+        file, the header and the keyword are named.
     """
     headers = {"PRIMARY": primary, "SCI": sci_header}
     for entry in meta_keywords(type(model)):
@@ -383,20 +471,26 @@ def set_meta(model, primary, sci_header, path, exclude=()):
 
 
 def _checked_value(entry, value, path):
-    """A header value as the schema wants it, or an error naming file and keyword."""
+    """A header value as the schema wants it, or an error naming file, header and keyword."""
+    header = "primary" if entry.hdu == "PRIMARY" else f"{entry.hdu},1"  # the readers' SCI,1
+    where = f"{path}: {entry.keyword} = {value!r} in the {header} header"
     if entry.switch:
-        value = str(value).upper()
-        if value not in SWITCH_VALUES:
-            raise InputFileError(f"{path}: switch {entry.keyword} = {value!r} is not one of "
+        text = str(value).upper()
+        if text not in SWITCH_VALUES:
+            raise InputFileError(f"{path}: switch {entry.keyword} = {text!r} is not one of "
                                  f"{sorted(SWITCH_VALUES)}")
-        return value
+        return text
     if entry.type == "string":
         return str(value).strip()
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     if entry.type == "integer":
-        try:
-            return int(value)
-        except (TypeError, ValueError) as exc:
-            raise InputFileError(f"{path}: {entry.keyword} = {value!r} is not an integer") from exc
+        if not (numeric and math.isfinite(value) and value == int(value)):
+            raise InputFileError(f"{where} is not a whole number")
+        return int(value)
+    if entry.type == "number":
+        if not (numeric and math.isfinite(value)):
+            raise InputFileError(f"{where} is not a number")
+        return float(value)
     return value
 
 

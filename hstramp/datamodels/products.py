@@ -103,7 +103,9 @@ def check_not_input(path, inputs):
     identity = _identity(path)
     for source in inputs:
         source = Path(source)
-        if path.resolve() == source.resolve() or (
+        # realpath, not Path.resolve: a symlink loop at the product path raises no
+        # RuntimeError here (check_product_path refuses it with a clear message)
+        if os.path.realpath(path) == os.path.realpath(source) or (
                 identity is not None and identity == _identity(source)):
             raise OutputFileError(
                 f"{path} is the input file; products never replace their input (compared "

@@ -20,6 +20,7 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.datamodels.fits_io import (
+    check_same_keywords,
     dq_as_int16,
     extension_array,
     extension_template,
@@ -118,11 +119,14 @@ def _per_imset_values(index, nsci, path):
             else:
                 column.append(header.get(keyword, default))
         try:
-            values[attr] = np.asarray(column, dtype=np.int32 if attr == "ncombine"
-                                      else np.float64)
+            numbers = np.asarray(column, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise InputFileError(f"{path}: {keyword} is not numeric in every SCI header: "
                                  f"{column}") from exc
+        if attr == "ncombine" and not np.all(numbers == np.round(numbers)):
+            raise InputFileError(f"{path}: NCOMBINE is not a whole number in every SCI "
+                                 f"header: {column}")
+        values[attr] = numbers.astype(np.int32) if attr == "ncombine" else numbers
     if not np.all(np.isfinite(values["exptime"])) or np.any(values["exptime"] < 0):
         raise InputFileError(f"{path}: EXPTIME must be finite and >= 0 in every imset, got "
                              f"{values['exptime'].tolist()}")
@@ -158,15 +162,16 @@ def read_stis_exposures(path):
     ------
     InputFileError
         Not FITS or truncated, not STIS/CCD, NEXTEND disagreeing with the imsets, an
-        incomplete imset, imsets of different sizes, EXPTIME missing, a bad CCDAMP,
-        BINAXIS or switch value.
+        incomplete or duplicated imset, imsets of different sizes or LTV, EXPTIME missing,
+        DQ stored as floats, a bad CCDAMP, BINAXIS or switch value.
     """
     path = Path(path)
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_stis_ccd(primary, path)
-        index = imset_index(hdulist)
+        index = imset_index(hdulist, path)
         nsci = _count_imsets(primary, index, hdulist, path)
+        check_same_keywords(index, "SCI", nsci, ("LTV1", "LTV2"), path)
         first = index[("SCI", 1)]
         if first.data is None or np.asarray(first.data).ndim != 2:
             raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")

@@ -19,6 +19,7 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.datamodels.fits_io import (
+    check_same_keywords,
     constant_hdu,
     dq_as_int16,
     extension_array,
@@ -27,6 +28,7 @@ from hstramp.datamodels.fits_io import (
     imset_index,
     meta_keywords,
     meta_value,
+    number_keyword,
     open_hdulist,
     primary_hdu,
     read_extension_into,
@@ -122,13 +124,15 @@ def _check_imsets(primary, index, hdulist, path):
 
 
 def _read_times(index, nsamp, path):
-    """SAMPTIME of each read in time order; must start at 0 and strictly increase."""
+    """SAMPTIME of each read in time order: numbers >= 0 (calwf3's ``getExpTime`` refuses a
+    negative one) that strictly increase."""
     times = np.array(
-        [float(require_keyword(index[("SCI", nsamp - t)].header, "SAMPTIME", path,
-                        f"SCI,{nsamp - t} header")) for t in range(nsamp)]
+        [number_keyword(index[("SCI", nsamp - t)].header, "SAMPTIME", path,
+                        f"SCI,{nsamp - t} header") for t in range(nsamp)]
     )
-    if not np.all(np.isfinite(times)):
-        raise InputFileError(f"{path}: SAMPTIME has non-finite values {times.tolist()}")
+    if np.any(times < 0):
+        raise InputFileError(f"{path}: SAMPTIME is negative in SCI,{nsamp - np.argmax(times < 0)} "
+                             f"({times.tolist()}); read times count from the zeroth read")
     if nsamp > 1 and not np.all(np.diff(times) > 0):
         raise InputFileError(
             f"{path}: SAMPTIME does not increase from the zeroth read (SCI,{nsamp}) to the last "
@@ -160,10 +164,24 @@ def _check_science_values(data, nsamp, path):
         )
 
 
-def _per_read_keyword(index, nsamp, keyword, default=0.0):
+def _per_read_keyword(index, nsamp, keyword, path, default=0.0):
     return np.array(
-        [float(index[("SCI", nsamp - t)].header.get(keyword, default)) for t in range(nsamp)]
+        [number_keyword(index[("SCI", nsamp - t)].header, keyword, path,
+                        f"SCI,{nsamp - t} header", default) for t in range(nsamp)]
     )
+
+
+def _check_exposure_keywords(model, path):
+    """EXPTIME >= 0 (calwf3's ``GetKeys`` stops on a negative one) and whole-pixel LTV1/2
+    (a WFC3/IR subarray starts on a pixel; calwf3 would truncate a fraction)."""
+    exptime = model.meta.exposure.exptime
+    if exptime is not None and exptime < 0:
+        raise InputFileError(f"{path}: EXPTIME = {exptime!r} in the primary header is negative")
+    for keyword in ("ltv1", "ltv2"):
+        value = getattr(model.meta.subarray, keyword)
+        if value is not None and value != int(value):
+            raise InputFileError(f"{path}: {keyword.upper()} = {value!r} in the SCI,1 header is "
+                                 "not a whole number of pixels")
 
 
 def read_multiaccum(path):
@@ -184,15 +202,18 @@ def read_multiaccum(path):
     ------
     InputFileError
         Not FITS or truncated, not WFC3/IR, NSAMP disagreeing with the extensions, an
-        incomplete imset, mismatched shapes, non-increasing SAMPTIME, NaN or infinity in a
-        SCI extension, every read all zero, unknown switch values.
+        incomplete or duplicated imset, mismatched shapes, DQ stored as floats, reads of
+        different LTV, SAMPTIME not a number, negative or not increasing, NaN or infinity in
+        a SCI extension, every read all zero, unknown switch values, a header value of the
+        wrong type (``LTV1 = 'left'``), a fractional LTV or a negative EXPTIME.
     """
     path = Path(path)
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist)
+        index = imset_index(hdulist, path)
         nsamp = _check_imsets(primary, index, hdulist, path)
+        check_same_keywords(index, "SCI", nsamp, ("LTV1", "LTV2"), path)
         last_sci = index[("SCI", 1)]
         if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
             raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
@@ -211,8 +232,9 @@ def read_multiaccum(path):
         model.meta.filename = path.name
         for name, keyword in per_read_arrays():
             if name != "times":  # read and checked above
-                setattr(model, name, _per_read_keyword(index, nsamp, keyword))
+                setattr(model, name, _per_read_keyword(index, nsamp, keyword, path))
         set_meta(model, primary, last_sci.header, path)
+        _check_exposure_keywords(model, path)
     log.debug("read %s: %d reads of %dx%d", path.name, nsamp, shape[1], shape[0])
     return model
 
@@ -232,7 +254,7 @@ def read_flt(path):
     with open_hdulist(path) as hdulist:
         primary = hdulist[0].header
         _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist)
+        index = imset_index(hdulist, path)
         for name in IMSET_EXTNAMES:
             if (name, 1) not in index:
                 raise InputFileError(f"{path}: extension {name},1 is missing")
@@ -248,6 +270,7 @@ def read_flt(path):
                 setattr(model, attr, extension_array(index[(name, 1)], shape, np.float32, path))
         model.meta.filename = path.name
         set_meta(model, primary, sci.header, path)
+        _check_exposure_keywords(model, path)
     return model
 
 

@@ -47,6 +47,7 @@ class WFC3IRPipeline(HstrampPipeline):
     spec = """
     save_ima = boolean(default=True)   # write <rootname>_ima.fits
     save_flt = boolean(default=True)   # write <rootname>_flt.fits
+    allow_outside_members = boolean(default=False)  # association members may be paths
     """
 
     step_defs = {
@@ -76,7 +77,9 @@ class WFC3IRPipeline(HstrampPipeline):
         from hstramp.datamodels.asn import association_members, is_association
 
         if is_association(input_data):
-            return [self.calibrate(member) for member in association_members(input_data)]
+            members = association_members(input_data,
+                                          allow_outside=self.allow_outside_members)
+            return [self.calibrate(member) for member in members]
         return self.calibrate(input_data)
 
     def run_steps(self, ramp):

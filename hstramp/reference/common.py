@@ -36,6 +36,7 @@ __all__ = [
     "check_detector",
     "check_filetype",
     "check_finite",
+    "check_finite_image",
     "column",
     "constant_view",
     "file_identity",
@@ -591,6 +592,28 @@ def check_finite(values: dict, where: str, keyword: str, path, *, minimum=None,
                                      f"number{bound}", keyword=keyword, path=path)
 
 
+def check_finite_image(image, where: str, keyword: str, path) -> None:
+    """Raise ReferenceFileError if a reference image (its science cut) holds NaN or infinity.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The plane as read (``NODE,1`` of an NLINFILE cut to the science image).
+    where : str
+        ``NLINFILE /path extension NODE,1``, for the message.
+    keyword : str
+        Header keyword that named the file.
+    path : str or Path
+        The file.
+    """
+    bad = ~np.isfinite(image)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ReferenceFileError(
+            f"{where} has {int(bad.sum())} NaN or infinite value(s) under the science image "
+            f"(first at index {index}); it must hold finite numbers", keyword=keyword, path=path)
+
+
 #: a constant extension may claim at most this many times the larger of the science
 #: image and the detector's full frame along each axis (calwf3 would allocate whatever
 #: NPIX1 x NPIX2 says; a corrupt header asks for gigabytes)
@@ -753,12 +776,21 @@ def hdu_array(hdu, path, keyword: str, limit=None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
+
+    Raises
+    ------
+    ReferenceFileError
+        A DQ extension stored as floating point (its NaN would become an arbitrary flag).
     """
     constant = constant_view(hdu, path, keyword, limit)
     if constant is not None:
         return constant.copy()
     shape = hdu_shape(hdu, path, keyword)
     data = np.asarray(hdu.data)
+    if str(hdu.name).upper() == "DQ" and data.dtype.kind == "f":
+        raise ReferenceFileError(
+            f"{keyword} {path} extension DQ,{hdu.ver} is stored as {data.dtype.name}; DQ "
+            "flags must be stored as integers", keyword=keyword, path=path)
     native = data.astype(data.dtype.newbyteorder("="), copy=True).reshape(shape)
     del hdu.data  # the file's own (big-endian) copy: read again if asked again
     return native
@@ -791,21 +823,40 @@ def image_hdu(hdul, extname: str, extver: int, path, keyword: str):
                                  keyword=keyword, path=path) from exc
 
 
-def header_ltv(header) -> tuple[tuple[float, float], tuple[float, float]]:
+def header_ltv(header, path="reference file", keyword: str = "reference"
+               ) -> tuple[tuple[float, float], tuple[float, float]]:
     """``((LTV1, LTV2), (LTM1_1, LTM2_2))`` with calwf3's defaults (0 and 1).
 
     Parameters
     ----------
     header : astropy.io.fits.Header
         An extension header.
+    path : str or Path
+        The file, for the message.
+    keyword : str
+        Header keyword that named the file.
 
     Returns
     -------
     tuple
+
+    Raises
+    ------
+    ReferenceFileError
+        A value that is not a finite number, or an LTM that is not positive.
     """
-    ltv = (float(header.get("LTV1", 0.0)), float(header.get("LTV2", 0.0)))
-    ltm = (float(header.get("LTM1_1", 1.0)), float(header.get("LTM2_2", 1.0)))
-    return ltv, ltm
+    values = []
+    for key, default in (("LTV1", 0.0), ("LTV2", 0.0), ("LTM1_1", 1.0), ("LTM2_2", 1.0)):
+        value = header.get(key, default)
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and np.isfinite(value) and (value > 0 or key.startswith("LTV")))
+        if not ok:
+            where = f"{header.get('EXTNAME', '?')},{header.get('EXTVER', 1)}"
+            need = "a finite number" + ("" if key.startswith("LTV") else " > 0")
+            raise ReferenceFileError(f"{keyword} {path} extension {where} has {key} = "
+                                     f"{value!r}; {need} is needed", keyword=keyword, path=path)
+        values.append(float(value))
+    return (values[0], values[1]), (values[2], values[3])
 
 
 def same_string(row_value, value) -> np.ndarray:
@@ -896,7 +947,8 @@ def science_cutout(hdul, extname: str, extver: int, geometry: ScienceGeometry, p
         ``[ny, nx]`` array of its own, in the file's numeric type.
     """
     hdu = image_hdu(hdul, extname, extver, path, keyword)
-    ref_ltv, ref_ltm = header_ltv(hdu.header if ref_header is None else ref_header)
+    ref_ltv, ref_ltm = header_ltv(hdu.header if ref_header is None else ref_header, path,
+                                  keyword)
     # a constant extension is cut from a zero-memory view: only the cut is allocated
     data = constant_view(hdu, path, keyword, size_limit(geometry.shape, FULL_FRAME_SHAPE))
     if data is None:

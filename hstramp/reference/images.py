@@ -63,7 +63,7 @@ def read_imset(hdul, path, keyword: str, limit=None) -> ImagePlanes:
     -------
     ImagePlanes
     """
-    ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header)
+    ltv, ltm = header_ltv(image_hdu(hdul, "SCI", 1, path, keyword).header, path, keyword)
     sci = image_array(hdul, "SCI", 1, path, keyword, limit).astype(np.float32, copy=False)
     names = {(hdu.name, hdu.ver) for hdu in hdul[1:]}
     err = (image_array(hdul, "ERR", 1, path, keyword, limit).astype(np.float32, copy=False)

@@ -14,6 +14,7 @@ from hstramp.reference.common import (
     ReferenceFileError,
     check_detector,
     check_filetype,
+    check_finite_image,
     image_hdu,
     open_reference,
     science_cutout,
@@ -88,6 +89,18 @@ def _count_keyword(header, name: str, path) -> int:
     return int(value)
 
 
+#: the planes that must be finite, and their extension names (a NaN NODE would neither
+#: correct nor flag a pixel in calwf3: ``s <= node`` and ``s > node`` are both false)
+_FINITE_PLANES = {"coeffs": "COEF", "node": "NODE", "zsci": "ZSCI", "zerr": "ZERR"}
+
+
+def _check_finite_planes(reference: LinearityReference, path) -> None:
+    for name, extname in _FINITE_PLANES.items():
+        plane = getattr(reference, name)
+        if plane is not None:
+            check_finite_image(plane, f"NLINFILE {path} extension {extname}", KEYWORD, path)
+
+
 def _plane(hdul, extname, geometry, path, ref_header, dtype) -> np.ndarray:
     return science_cutout(hdul, extname, 1, geometry, path, KEYWORD, ref_header).astype(
         dtype, copy=False)
@@ -129,9 +142,9 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",
     ------
     ReferenceFileError
         Wrong FILETYPE/DETECTOR, NCOEF/NERR missing or not whole numbers (NCOEF >= 1,
-        NERR >= 0), a missing extension, a constant extension without NPIX1/PIXVALUE or
-        claiming a size far beyond the science geometry, or a science image that does not
-        fit inside the reference image.
+        NERR >= 0), NaN or infinity in COEF, NODE, ZSCI or ZERR, a missing extension, a
+        constant extension without NPIX1/PIXVALUE or claiming a size far beyond the science
+        geometry, or a science image that does not fit inside the reference image.
     """
     path = Path(path)
     with open_reference(path, KEYWORD) as hdul:
@@ -156,5 +169,6 @@ def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",
             path=path, ncoef=ncoef, nerr=nerr,
             **{name: (read() if name in planes else None) for name, read in readers.items()},
         )
+        _check_finite_planes(reference, path)
     log.debug("NLINFILE %s: NCOEF=%d NERR=%d cut to %s", path, ncoef, nerr, geometry.shape)
     return reference

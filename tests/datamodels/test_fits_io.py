@@ -217,7 +217,7 @@ def test_set_meta_strips_and_upper_cases_and_skips_what_it_is_told():
 
 @pytest.mark.parametrize(("card", "message"), [
     (("FLATCORR", "MAYBE"), "x.fits: switch FLATCORR = 'MAYBE' is not one of"),
-    (("PROPOSID", "twelve"), "x.fits: PROPOSID = 'twelve' is not an integer"),
+    (("PROPOSID", "twelve"), "x.fits: PROPOSID = 'twelve' in the primary header is not a whole"),
 ])
 def test_set_meta_refuses_bad_values_naming_file_and_keyword(card, message):
     with pytest.raises(InputFileError, match=message):

@@ -19,6 +19,7 @@ ESCAPING_ROOTNAMES = ["../escaped", "/abs/x", "a/b", "..", ".hidden", "", " ", "
                       "x" * 65, "a b", "..\\x"]
 
 
+@pytest.mark.hostile("security")
 @pytest.mark.parametrize("rootname", ESCAPING_ROOTNAMES)
 def test_rootname_is_never_a_path(rootname, tmp_path):
     with pytest.raises(InputFileError, match=r"ROOTNAME .* is not a plain name"):
@@ -30,6 +31,7 @@ def test_plain_rootname_stays_inside(rootname, tmp_path):
     assert product_path(tmp_path, rootname, "flt").parent == tmp_path
 
 
+@pytest.mark.hostile("data-loss")
 @pytest.mark.parametrize("link", ["symlink", "hardlink", "same"])
 def test_input_is_never_a_product(link, tmp_path):
     source = tmp_path / "in.fits"
@@ -41,6 +43,7 @@ def test_input_is_never_a_product(link, tmp_path):
         check_not_input(source if link == "same" else product, [source])
 
 
+@pytest.mark.hostile("data-loss")
 @pytest.mark.parametrize("case", ["loop", "dangling", "directory", "dir-is-file", "exists"])
 def test_unwritable_product_paths(case, tmp_path):
     path = tmp_path / "p_flt.fits"
@@ -69,6 +72,7 @@ def _stage(tmp_path, names):
     return staged
 
 
+@pytest.mark.hostile("data-loss")
 @pytest.mark.parametrize("fail_at", [0, 1])
 def test_failed_commit_leaves_old_set_whole(fail_at, tmp_path, monkeypatch):
     for name in ("r_ima.fits", "r_flt.fits"):
@@ -90,6 +94,7 @@ def test_failed_commit_leaves_old_set_whole(fail_at, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r_flt.fits", "r_ima.fits"]
 
 
+@pytest.mark.hostile("data-loss")
 def test_no_clobber_is_atomic(tmp_path):
     staged = _stage(tmp_path, ["r_ima.fits", "r_flt.fits"])
     (tmp_path / "r_flt.fits").write_text("other run")  # appears after the checks
@@ -99,6 +104,7 @@ def test_no_clobber_is_atomic(tmp_path):
     assert not (tmp_path / "r_ima.fits").exists()
 
 
+@pytest.mark.hostile("leftover")
 def test_leftovers_of_dead_runs_are_cleaned(tmp_path):
     dead = 2**22 + 12345  # above the default pid_max
     (tmp_path / f".a_flt.fits.hstramp-{dead}.tmp").write_text("half")
@@ -110,6 +116,7 @@ def test_leftovers_of_dead_runs_are_cleaned(tmp_path):
     assert (tmp_path / "b_flt.fits").read_text() == "old b"
 
 
+@pytest.mark.hostile("leftover")
 def test_exception_while_staging_removes_temporaries(tmp_path):
     with pytest.raises(KeyboardInterrupt), staged_outputs([tmp_path / "r_flt.fits"]) as (tmp,):
         tmp.write_text("half")

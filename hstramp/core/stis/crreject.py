@@ -87,6 +87,9 @@ class CRRejectParameters:
         if skysub not in _SKYSUB:
             raise ValueError(f"skysub must be one of {_SKYSUB}, got {self.skysub!r}")
         object.__setattr__(self, "skysub", skysub)
+        for name in ("crradius", "crthresh", "scalense", "fillval"):
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.crradius < 0:
             raise ValueError(f"crradius must be >= 0, got {self.crradius}")
         if self.scalense < 0:

@@ -1,14 +1,17 @@
-"""Checks of the TVB parameters and regions: a clear ``ValueError`` naming the value."""
+"""Checks of the TVB parameters and regions: a clear ``ParameterError`` (a ``ValueError``)
+naming the value."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hstramp.errors import ParameterError
+
 
 def require(condition, name, allowed, value):
-    """Raise ``ValueError`` naming the parameter and what it must be, unless ``condition``."""
+    """Raise ``ParameterError`` naming the parameter and what it must be, unless ``condition``."""
     if not condition:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+        raise ParameterError(f"{name} must be {allowed}, got {value!r}")
 
 
 def is_number(value) -> bool:

@@ -8,6 +8,7 @@ import numpy as np
 from hstramp.core.stis.crreject import cr_reject
 from hstramp.core.stis.darktemp import combined_housing_temperature
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
+from hstramp.errors import ParameterError
 from hstramp.steps.base import HstrampStep, StepSkipped
 from hstramp.steps.stis.common import ccd_parameters
 
@@ -62,7 +63,10 @@ class STISCRRejectStep(HstrampStep):
                   if getattr(self, name) is not None}
         if "crsigmas" in values:
             values["crsigmas"] = tuple(values["crsigmas"])
-        return dataclasses.replace(table, **values)
+        try:
+            return dataclasses.replace(table, **values)
+        except ValueError as exc:  # e.g. crthresh=nan, which the spec's float() accepts
+            raise ParameterError(f"{self.name}: {exc}") from exc
 
     @staticmethod
     def combined_image(model, result, ccd):

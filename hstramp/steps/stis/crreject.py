@@ -39,6 +39,16 @@ class STISCRRejectStep(HstrampStep):
     crmask = boolean(default=None)  # flag rejected pixels in the inputs' DQ
     """
 
+    def header_switch(self, model):
+        """CRCORR; on the CCD RPTCORR = PERFORM means CRCORR = PERFORM when there are at
+        least two imsets (calstis ``cs0/sciflags.c``)."""
+        crcorr = super().header_switch(model)
+        rptcorr = getattr(model.meta.cal_step, "rptcorr", None)
+        if crcorr not in ("PERFORM", "COMPLETE") and rptcorr == "PERFORM" and \
+                getattr(model, "nexp", 1) >= 2:
+            return "PERFORM"
+        return crcorr
+
     def apply(self, model, references):
         from hstramp.reference.stis import read_stis_crrejtab
 

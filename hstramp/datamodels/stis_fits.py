@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from hstramp.errors import InputFileError
 
 __all__ = [
     "EXTENSION_KEYWORDS",
+    "UncalibratedImset",
     "is_stis",
     "read_stis",
     "read_stis_crj",
@@ -240,11 +242,39 @@ def read_stis(path):
 
 
 # --------------------------------------------------------------------------- writing
-def _imset_hdus(model, template, ver, data, err, dq, sci_keywords):
-    """SCI, ERR and DQ of imset ``ver``: BUNIT, LTV1, LTV2 and ``sci_keywords`` (SCI only)."""
-    ltv = {"LTV1": model.meta.subarray.ltv1, "LTV2": model.meta.subarray.ltv2}
-    ltv = {keyword: value for keyword, value in ltv.items() if value is not None}
-    bunit = model.meta.bunit_data or "COUNTS"
+@dataclass(frozen=True)
+class UncalibratedImset:
+    """A raw imset calstis writes into the flt as it was read, with ``IMSET_OK = F`` (an
+    imset with no exposure time or constant data, ``cs1/do2d.c``).
+
+    Attributes
+    ----------
+    position : int
+        Its place among the imsets of the file, 0-based.
+    data, err, dq : ndarray [ny, nx]
+        The raw arrays (overscan included).
+    ltv : tuple of float
+        The raw LTV1, LTV2.
+    keywords : dict
+        SCI keywords (EXPTIME, EXPSTART, EXPEND, NCOMBINE ...); IMSET_OK = F is added.
+    """
+
+    position: int
+    data: np.ndarray
+    err: np.ndarray
+    dq: np.ndarray
+    ltv: tuple
+    keywords: dict = field(default_factory=dict)
+
+
+def _imset_hdus(model, template, ver, data, err, dq, sci_keywords, *, ltv=None, bunit=None):
+    """SCI, ERR and DQ of imset ``ver``: BUNIT, LTV1, LTV2 and ``sci_keywords`` (SCI only);
+    ``ltv`` and ``bunit`` default to the model's."""
+    if ltv is None:
+        ltv = (model.meta.subarray.ltv1, model.meta.subarray.ltv2)
+    ltv = {keyword: value for keyword, value in zip(("LTV1", "LTV2"), ltv, strict=True)
+           if value is not None}
+    bunit = bunit or model.meta.bunit_data or "COUNTS"
     return [image_hdu(template, "SCI", ver, data, {"BUNIT": bunit, **ltv, **sci_keywords}),
             image_hdu(template, "ERR", ver, err, {"BUNIT": bunit, **ltv}),
             image_hdu(template, "DQ", ver, dq_as_int16(dq), {"BUNIT": "UNITLESS", **ltv})]
@@ -314,27 +344,40 @@ def write_stis_flt(model, path, overwrite=False):
     return path
 
 
-def stis_flt_hdulist(model, filename):
+def stis_flt_hdulist(model, filename, uncalibrated=()):
     """The calstis-layout flt of a :class:`STISCCDModel` (one imset per exposure).
 
     Parameters
     ----------
     model : STISCCDModel
+        The calibrated imsets.
     filename : str
         FILENAME keyword of the product.
+    uncalibrated : sequence of UncalibratedImset
+        Bad imsets written as read, at their places among the calibrated ones.
 
     Returns
     -------
     astropy.io.fits.HDUList
     """
     model.check_arrays()
-    hdus = [primary_hdu(model, 3 * model.nexp, filename)]
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
-    for k in range(model.nexp):
+    nimsets = model.nexp + len(uncalibrated)
+    hdus = [primary_hdu(model, 3 * nimsets, filename)]
+    template = extension_template(model, skip=EXTENSION_KEYWORDS | {"IMSET_OK"})
+    bad = {imset.position: imset for imset in uncalibrated}
+    calibrated = iter(range(model.nexp))
+    for ver in range(1, nimsets + 1):
+        if ver - 1 in bad:
+            imset = bad[ver - 1]
+            hdus += _imset_hdus(model, template, ver, imset.data, imset.err, imset.dq,
+                                {**imset.keywords, "IMSET_OK": False}, ltv=imset.ltv,
+                                bunit="COUNTS")
+            continue
+        k = next(calibrated)
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),
                "EXPEND": float(model.expend[k]), "NCOMBINE": int(model.ncombine[k]),
                "MEANBLEV": float(model.meanblev[k]), "MEANDARK": float(model.meandark[k])}
         if np.isfinite(model.occdhtav[k]):
             sci["OCCDHTAV"] = float(model.occdhtav[k])
-        hdus += _imset_hdus(model, template, k + 1, model.data[k], model.err[k], model.dq[k], sci)
+        hdus += _imset_hdus(model, template, ver, model.data[k], model.err[k], model.dq[k], sci)
     return fits.HDUList(hdus)

@@ -66,6 +66,24 @@ class STISCCDModel(HstrampModel):
         """Number of imsets (CR-SPLIT exposures)."""
         return self.data.shape[0]
 
+    def imsets(self, indices):
+        """A new stack of the imsets ``indices`` (copies of their arrays, all the metadata).
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Imsets to keep, 0-based, in the order given.
+
+        Returns
+        -------
+        STISCCDModel
+        """
+        keep = np.asarray(indices, dtype=np.intp)
+        out = STISCCDModel(**{name: np.array(getattr(self, name)[keep])
+                              for name in self._array_layout})
+        out.take_metadata(self)
+        return out
+
 
 class STISImageModel(HstrampModel):
     """A combined STIS CCD image (the ``_crj``).

@@ -24,7 +24,7 @@ def test_side2_raw_has_occdhtav_and_expname(binned_sim, tmp_path):
         assert housing_temperature(first.get("OCCDHTAV"), first["EXPSTART"]) == 20.5
         assert housing_temperature(second.get("OCCDHTAV"), second["EXPSTART"]) == -1.0
     with fits.open(binned_sim.raw_path) as raw:
-        assert "OCCDHTAV" not in raw["SCI", 1].header          # input untouched
+        assert raw["SCI", 1].header["OCCDHTAV"] == 18.0          # input untouched
 
 
 def test_repeated_exposure_raw_routes_through_cr_rejection(binned_sim, tmp_path):

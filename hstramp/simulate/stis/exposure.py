@@ -2,13 +2,16 @@
 
 Per imset ``k`` (exposure time ``t_k``) and raw pixel::
 
-    raw = Poisson((scene * flat + dark) * t_k) / gain  (charge summed over the bin)
+    raw = Poisson((scene * flat + f_k * dark) * t_k) / gain  (charge summed over the bin)
           + cosmic rays / gain + bias image + bias level_k(row, column) + read noise
 
-rounded to uint16. The bias level drifts between imsets and along rows and columns
-(``b0_k + a_k (row - ny/2) + c_k column``); the serial and virtual overscans read only
-bias and read noise. A calstis-like calibration (BLEV, BIAS, CR rejection, DARK, FLAT)
-gives back ``scene * T / gain`` in DN (``RATE_DN * EXPTIME`` in the truth file).
+rounded to uint16, with ``f_k = 1 + DRK_VS_T (OCCDHTAV_k - REF_TEMP)`` the side-2 dark
+temperature factor of calstis (the dark file has calstis's defaults, 18 deg C and 0.07;
+``f_k = 1`` at the default OCCDHTAV of 18 deg C). The bias level drifts between imsets and
+along rows and columns (``b0_k + a_k (row - ny/2) + c_k column``); the serial and virtual
+overscans read only bias and read noise. A calstis-like calibration (BLEV, BIAS, CR
+rejection, DARK, FLAT) gives back ``scene * T / gain`` in DN (``RATE_DN * EXPTIME`` in the
+truth file).
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from astropy.io import fits
 
 from hstramp import __version__
 from hstramp.core.geometry import corner_from_lt
+from hstramp.core.stis.darktemp import (
+    dark_temperature_factor,
+    dark_temperature_parameters,
+    housing_temperature,
+)
 from hstramp.core.stis.dqflags import DETECTORPROB, HOTPIX, SDQFLAGS_DEFAULT
 from hstramp.core.stis.geometry import CCD_NPIX, bin_reference, find_overscan, raw_shape
 from hstramp.reference.stis import STISGeometry, read_stis_flats
@@ -253,7 +261,8 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
                            aperture: str = "50CCD", obstype: str = "IMAGING",
                            opt_elem: str = "MIRROR", expscorr: bool = False,
                            rootname: str | None = None,
-                           expstart: float = 55000.25) -> SimulatedSTISExposure:
+                           expstart: float = 55000.25,
+                           occdhtav=18.0) -> SimulatedSTISExposure:
     """Write a STIS CCD CR-SPLIT raw file, its reference files and a truth file.
 
     Parameters
@@ -298,6 +307,11 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
         Default ``osim<seed>q``.
     expstart : float
         EXPSTART of the first imset, MJD.
+    occdhtav : float, sequence of float or None
+        CCD housing temperature of each imset (deg C; one value for all), written as
+        OCCDHTAV with EXPNAME in each SCI header as side-2 raws have them (calstis
+        ``cs1/getgrpinfo1.c``); the dark charge is scaled by calstis's factor. None writes
+        no OCCDHTAV (calstis then makes no temperature correction, with a warning).
 
     Returns
     -------
@@ -326,6 +340,12 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
                            geometry=STISGeometry(CCD_NPIX)).data.astype(np.float64)
     nexp = int(crsplit)
     exptimes = np.full(nexp, float(exptime) / nexp)
+    starts = expstart + np.concatenate([[0.0], np.cumsum(exptimes + 60.0)[:-1]]) / 86400.0
+    temperatures = [None] * nexp if occdhtav is None else \
+        [float(t) for t in np.broadcast_to(np.asarray(occdhtav, np.float64), (nexp,))]
+    dark_factors = np.array([dark_temperature_factor(
+        housing_temperature(t, start), dark_temperature_parameters())
+        for t, start in zip(temperatures, starts, strict=True)])
     scene, stars = _scene(rng["scene"], sky_rate, n_stars, exptimes.max(), saturate * gain,
                           binning)
     deposits, id_maps, cr_table = _cosmic_rays(rng["cosmic_rays"], nexp, exptimes,
@@ -347,7 +367,7 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
         hot_col = (regions.vx[0] + regions.vx[1]) // 3
     data, cr_dn, cr_id = [], [], []
     for k in range(nexp):
-        expected = (scene * flat + dark) * exptimes[k]
+        expected = (scene * flat + dark_factors[k] * dark) * exptimes[k]
         charge = rng["poisson"].poisson(expected).astype(np.float64) if noise else expected
         level = b0[k] + row_slope[k] * (rows - layout.shape[0] / 2) + col_slope[k] * cols
         dn = _bin_detector(charge + deposits[k], layout) / gain + bias_image + level
@@ -370,7 +390,8 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
     raw_path = _write_raw(out_dir / f"{rootname}_raw.fits", data, layout, exptimes, references,
                           rootname=rootname, ccdamp=ccdamp, ccdgain=ccdgain, binning=binning,
                           aper_fov=aper_fov, aperture=aperture, obstype=obstype,
-                          opt_elem=opt_elem, expscorr=expscorr, expstart=expstart, seed=seed)
+                          opt_elem=opt_elem, expscorr=expscorr, starts=starts,
+                          temperatures=temperatures, seed=seed)
     truth_path = _write_truth(
         out_dir / f"{rootname}_truth.fits",
         images={"RATE_DN": binned_flux / binned_flat / gain,
@@ -378,7 +399,8 @@ def simulate_stis_exposure(out_dir, *, crsplit: int = 2, exptime: float = 600.0,
                 "FLAT": binned_flat, "BIAS": bias_reference},
         cubes={"CR_DN": np.stack(cr_dn).astype(np.float32),
                "CR_ID": np.stack(cr_id).astype(np.int32)},
-        imsets={"EXPTIME": exptimes, "MEANBLEV": true_meanblev, "B0": b0,
+        imsets={"EXPTIME": exptimes, "DARKFACT": dark_factors,
+                "MEANBLEV": true_meanblev, "B0": b0,
                 "ROWSLOPE": row_slope, "COLSLOPE": col_slope},
         crs=cr_table, stars={k.upper(): v for k, v in stars.items()},
         keywords=[("ROOTNAME", rootname, "simulated exposure"), ("SEED", int(seed), "seed"),
@@ -400,9 +422,8 @@ _OMIT = ("ATODCORR", "RPTCORR", "SHADCORR", "PHOTCORR")
 
 
 def _write_raw(path, data, layout, exptimes, references, *, rootname, ccdamp, ccdgain, binning,
-               aper_fov, aperture, obstype, opt_elem, expscorr, expstart, seed):
+               aper_fov, aperture, obstype, opt_elem, expscorr, starts, temperatures, seed):
     nexp = len(data)
-    starts = expstart + np.concatenate([[0.0], np.cumsum(exptimes + 60.0)[:-1]]) / 86400.0
     ends = starts + exptimes / 86400.0
     switches = [(k, "PERFORM", "calibration switch") for k in _PERFORM]
     switches += [(k, "OMIT", "calibration switch") for k in _OMIT]
@@ -451,6 +472,9 @@ def _write_raw(path, data, layout, exptimes, references, *, rootname, ccdamp, cc
                ("EXPEND", float(ends[k]), "exposure end time (MJD)"),
                ("NCOMBINE", 1, "number of image sets combined"),
                ("SDQFLAGS", SDQFLAGS_DEFAULT, "serious data quality flags")]
+        if temperatures[k] is not None:
+            sci += [("EXPNAME", f"{rootname[:8].lower()}j", "exposure identifier"),
+                    ("OCCDHTAV", temperatures[k], "average CCD housing temperature (deg C)")]
         hdus += [image_extension("SCI", k + 1, data[k], sci),
                  constant_extension("ERR", k + 1, layout.shape, 0.0,
                                     [("BUNIT", "COUNTS", "brightness units"), *lt]),
@@ -469,9 +493,10 @@ def _table(name, columns):
 
 
 def _write_truth(path, *, images, cubes, imsets, crs, stars, keywords):
-    """Truth: RATE_DN, DARK_DN, FLAT, BIAS images (trimmed science pixels), CR_DN
-    [nexp, ny, nx] (cosmic-ray charge per imset, DN), CR_ID (the event under each pixel, 0:
-    none), IMSETS, CRS and STARS tables."""
+    """Truth: RATE_DN, DARK_DN (the dark file's rate, DN/s; imset k had DARKFACT_k times
+    it), FLAT, BIAS images (trimmed science pixels), CR_DN [nexp, ny, nx] (cosmic-ray
+    charge per imset, DN), CR_ID (the event under each pixel, 0: none), IMSETS (EXPTIME,
+    DARKFACT, MEANBLEV ...), CRS and STARS tables."""
     hdus = [fits.PrimaryHDU(header=primary_header(keywords))]
     hdus += [image_extension(n, 1, np.asarray(a, np.float32)) for n, a in images.items()]
     hdus += [image_extension(n, 1, a) for n, a in cubes.items()]

@@ -40,6 +40,16 @@ class STISCRRejectStep(HstrampStep):
     crmask = boolean(default=None)  # flag rejected pixels in the inputs' DQ
     """
 
+    def header_switch(self, model):
+        """CRCORR; on the CCD RPTCORR = PERFORM means CRCORR = PERFORM when there are at
+        least two imsets (calstis ``cs0/sciflags.c``)."""
+        crcorr = super().header_switch(model)
+        rptcorr = getattr(model.meta.cal_step, "rptcorr", None)
+        if crcorr not in ("PERFORM", "COMPLETE") and rptcorr == "PERFORM" and \
+                getattr(model, "nexp", 1) >= 2:
+            return "PERFORM"
+        return crcorr
+
     def apply(self, model, references):
         from hstramp.reference.stis import read_stis_crrejtab
 
@@ -55,7 +65,20 @@ class STISCRRejectStep(HstrampStep):
         params = self.rejection_parameters(table)
         result = cr_reject(model.data, model.dq, model.exptime, readnoise=ccd.readnoise_dn,
                            gain=ccd.atodgain, params=params)
-        return self.combined_image(model, result, ccd)
+        image = self.combined_image(model, result, ccd)
+        self.record_parameters(image, params, float(model.exptime.mean()))
+        return image
+
+    @staticmethod
+    def record_parameters(image, params, meanexp):
+        """The parameters used, in the crj's primary header as calstis writes them
+        (``cs2/cr_history.c``; MEANEXP is the imsets' mean exposure time)."""
+        stis = image.meta.stis
+        stis.initgues, stis.skysub = params.initgues, params.skysub
+        stis.crsigmas = ",".join(f"{s:g}" for s in params.crsigmas)
+        stis.meanexp, stis.crradius = meanexp, float(params.crradius)
+        stis.crthresh, stis.scalense = float(params.crthresh), float(params.scalense)
+        stis.badinpdq, stis.crmask = int(params.badinpdq), bool(params.crmask)
 
     def rejection_parameters(self, table):
         """The CRREJTAB row's parameters with this step's non-None parameters on top."""
@@ -78,7 +101,7 @@ class STISCRRejectStep(HstrampStep):
         stis.ncombine = int(model.nexp)
         stis.skysum = float(result.sky.sum())
         stis.rej_rate = result.nrej / result.exptime if result.exptime > 0 else 0.0
-        stis.meanblev = float(model.meanblev.mean())
+        stis.meanblev = float(model.meanblev[0])  # calstis: the first imset's header
         stis.atodgain, stis.readnse = ccd.atodgain, ccd.readnse
         image.meta.exposure.exptime = result.exptime
         image.meta.exposure.expstart = float(model.expstart.min())

@@ -117,17 +117,29 @@ def terminate_cleanly():
 
 @contextlib.contextmanager
 def signals_deferred():
-    """Hold SIGINT and SIGTERM back from the calling thread for the block (a few renames
-    that must not be cut in two); a signal that arrives meanwhile is delivered on leaving it.
+    """Hold SIGINT and SIGTERM back for the block (a few renames that must not be cut in
+    two); a signal that arrives meanwhile is raised again on leaving it, to the handler
+    that was in place before.
 
-    Where ``signal.pthread_sigmask`` does not exist, the block runs unprotected.
+    The handlers are swapped rather than the signals masked: a process-directed signal goes
+    to any thread that does not block it, and libraries start threads. Outside the main
+    thread the block runs unprotected (Python runs signal handlers only in the main thread,
+    so a signal then interrupts the main thread, not this block).
     """
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None:
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    received = []
+
+    def hold(signum, frame):
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(signum) is not None}
     try:
         yield
     finally:
-        block(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(received):
+            signal.raise_signal(signum)

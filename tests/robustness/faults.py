@@ -103,9 +103,10 @@ def main(argv):
         return strun()
     import hstramp.batch
     from hstramp.cli import main as hstramp_main
+    from tests.robustness import faults  # by its name, not __main__, for the workers
 
     os.environ.update(HSTRAMP_TEST_POINT=point, HSTRAMP_TEST_PAUSE_DIR=directory)
-    hstramp.batch.calibrate_exposure = calibrate_with_faults
+    hstramp.batch.calibrate_exposure = faults.calibrate_with_faults
     return hstramp_main(["batch", *rest])
 
 

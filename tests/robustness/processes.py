@@ -35,7 +35,7 @@ def wait_until(condition, child, what, limit=START_LIMIT):
     deadline = time.monotonic() + limit
     while not condition():
         if child.poll() is not None:
-            out, err = child.communicate()
+            _out, err = child.communicate()
             pytest.fail(f"the child ended ({child.returncode}) before {what}:\n{err[-3000:]}")
         if time.monotonic() > deadline:
             child.kill()

@@ -7,6 +7,7 @@ old one, or after a SIGTERM held back by the commit, the new one), and once the 
 cleaned up, no leftover; a rerun succeeds.
 """
 
+import dataclasses
 import os
 import signal
 import threading
@@ -53,18 +54,6 @@ def _old_set(paths):
     return {suffix: path.read_bytes() for suffix, path in paths.items()}
 
 
-def _run_until(point, exposure, tmp_path, overwrite=False):
-    """A strun child paused at ``point``; returns (child, output dir, pause dir)."""
-    output, pauses = tmp_path / "out", tmp_path / "pauses"
-    output.mkdir(exist_ok=True)
-    pauses.mkdir()
-    args = ["strun", point, pauses, "wfc3ir_pipeline", exposure.raw_path,
-            f"--output_dir={output}"] + (["--overwrite=true"] if overwrite else [])
-    child = start(args, child_environment(exposure.raw_path.parent))
-    wait_until(lambda: paused(pauses), child, f"the pause at {point}")
-    return child, output, pauses
-
-
 def _rerun_succeeds(exposure, output):
     """The next run (in this process) writes a whole set and leaves nothing else."""
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline
@@ -76,58 +65,106 @@ def _rerun_succeeds(exposure, output):
     assert all(verified_fits(p) for p in _product_paths(exposure, output).values())
 
 
-@pytest.mark.parametrize("point", ["steps", "staged"])
+#: name -> (pause point, signal, over an older product set)
+STOPS = {
+    "sigterm-staged": ("staged", signal.SIGTERM, False),
+    "sigkill-staged": ("staged", signal.SIGKILL, False),
+    "sigterm-commit": ("commit", signal.SIGTERM, True),
+    "sigkill-commit": ("commit", signal.SIGKILL, True),
+}
+
+
+@dataclasses.dataclass
+class Stopped:
+    """One child stopped at a point: what was staged, its status and stderr, the old set."""
+
+    output: object
+    products: dict
+    old: dict | None
+    staged: list = None
+    status: int = None
+    stderr: str = ""
+
+
+@pytest.fixture(scope="module")
+def stopped(exposure, tmp_path_factory):
+    """Every :data:`STOPS` case, run side by side (the children's start-up dominates)."""
+    runs, children_ = {}, {}
+    for name, (point, _signum, over_old) in STOPS.items():
+        directory = tmp_path_factory.mktemp(name)
+        output, pauses = directory / "out", directory / "pauses"
+        output.mkdir()
+        pauses.mkdir()
+        products = _product_paths(exposure, output)
+        runs[name] = Stopped(output, products, _old_set(products) if over_old else None)
+        children_[name] = (start(["strun", point, pauses, "wfc3ir_pipeline", exposure.raw_path,
+                                  f"--output_dir={output}", "--overwrite=true"],
+                                 child_environment(exposure.raw_path.parent)), pauses)
+    for name, (child, pauses) in children_.items():
+        point, signum, _over_old = STOPS[name]
+        wait_until(lambda pauses=pauses: paused(pauses), child, f"the pause at {point}")
+        runs[name].staged = leftovers(runs[name].output)
+        child.send_signal(signum)
+        if signum == signal.SIGTERM:
+            (pauses / "go").touch()  # a SIGTERM held back by the commit ends it first
+    for name, (child, _pauses) in children_.items():
+        runs[name].status, runs[name].stderr = finish(child)
+    return runs
+
+
+@pytest.mark.parametrize("name", ["sigterm-staged", "sigkill-staged"])
+def test_killed_with_every_product_staged_leaves_no_product(name, stopped):
+    run = stopped[name]
+    assert sorted(n.split(".hstramp-")[0] for n in run.staged) == sorted(
+        f".{p.name}" for p in run.products.values())
+    assert not any(p.exists() for p in run.products.values())
+    if name == "sigterm-staged":  # unwound: the run removed its temporaries itself
+        assert run.status == 143, run.stderr[-2000:]
+        assert "terminated by SIGTERM" in run.stderr
+        assert leftovers(run.output) == []
+    else:  # the next run writing there removes what SIGKILL left
+        assert run.status == -signal.SIGKILL
+        assert leftovers(run.output) == run.staged
+        clean_leftovers(run.output)  # what the next run writing there does first
+        assert leftovers(run.output) == []
+
+
+def test_sigkill_in_the_middle_of_the_commit_is_rolled_back(stopped, exposure):
+    run = stopped["sigkill-commit"]
+    assert run.status == -signal.SIGKILL
+    # the set was cut in two: one new product linked, one old product set aside
+    assert any(name.endswith(".old") for name in leftovers(run.output))
+    clean_leftovers(run.output)  # what the next run writing there does first
+    assert leftovers(run.output) == []
+    assert {s: p.read_bytes() for s, p in run.products.items()} == run.old
+    _rerun_succeeds(exposure, run.output)
+
+
+def test_sigterm_waits_for_the_commit_to_finish(stopped):
+    run = stopped["sigterm-commit"]
+    assert run.status == 143, run.stderr[-2000:]
+    assert all(verified_fits(p) for p in run.products.values())
+    assert all(p.read_bytes() != run.old[s] for s, p in run.products.items())  # new, whole
+    assert leftovers(run.output) == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
-def test_killed_before_the_commit_leaves_no_product(point, signum, exposure, tmp_path):
-    child, output, _pauses = _run_until(point, exposure, tmp_path)
-    staged = leftovers(output)
-    assert bool(staged) == (point == "staged")  # the temporaries exist only once staged
-    assert children(child.pid) == []
+def test_killed_during_a_step_leaves_nothing(signum, exposure, tmp_path):
+    output, pauses = tmp_path / "out", tmp_path / "pauses"
+    output.mkdir()
+    pauses.mkdir()
+    child = start(["strun", "steps", pauses, "wfc3ir_pipeline", exposure.raw_path,
+                   f"--output_dir={output}"], child_environment(exposure.raw_path.parent))
+    wait_until(lambda: paused(pauses), child, "the pause before ramp_fit")
+    assert children(child.pid) == []  # the pipeline starts no process of its own
     child.send_signal(signum)
     status, err = finish(child)
     assert status == (143 if signum == signal.SIGTERM else -signal.SIGKILL), err[-2000:]
-    assert not any(p.exists() for p in _product_paths(exposure, output).values())
-    if signum == signal.SIGTERM:  # unwound: the temporaries were removed by the run itself
-        assert leftovers(output) == []
-        assert "terminated by SIGTERM" in err
-    else:  # the next run removes what SIGKILL left
-        assert leftovers(output) == staged
-        clean_leftovers(output)
-        assert leftovers(output) == []
-    if point == "staged":
-        _rerun_succeeds(exposure, output)
+    assert list(output.iterdir()) == []
 
 
-def test_sigkill_in_the_middle_of_the_commit_is_rolled_back(exposure, tmp_path):
-    output = tmp_path / "out"
-    output.mkdir()
-    old = _old_set(_product_paths(exposure, output))
-    child, output, _pauses = _run_until("commit", exposure, tmp_path, overwrite=True)
-    # the set is cut in two: one new product linked, one old product set aside
-    assert any(name.endswith(".old") for name in leftovers(output))
-    child.send_signal(signal.SIGKILL)
-    assert finish(child)[0] == -signal.SIGKILL
-    clean_leftovers(output)  # what the next run writing there does first
-    assert leftovers(output) == []
-    assert {s: p.read_bytes() for s, p in _product_paths(exposure, output).items()} == old
-    _rerun_succeeds(exposure, output)
-
-
-def test_sigterm_waits_for_the_commit_to_finish(exposure, tmp_path):
-    output = tmp_path / "out"
-    output.mkdir()
-    old = _old_set(_product_paths(exposure, output))
-    child, output, pauses = _run_until("commit", exposure, tmp_path, overwrite=True)
-    child.send_signal(signal.SIGTERM)  # held back: the commit is not cut in two
-    (pauses / "go").touch()
-    status, err = finish(child)
-    assert status == 143, err[-2000:]
-    products = _product_paths(exposure, output)
-    assert all(verified_fits(p) for p in products.values())
-    assert all(p.read_bytes() != old[s] for s, p in products.items())  # the new set, whole
-    assert leftovers(output) == []
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_as_soon_as_a_temporary_appears(signum, exposure, tmp_path):
     """No instrumentation: whatever the moment, a whole set or none."""

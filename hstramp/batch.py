@@ -1,10 +1,12 @@
 """Calibrate many WFC3/IR exposures in parallel: a local process pool or a dask cluster.
 
-:func:`run_batch` takes raw/ima files and ``_asn.fits`` associations, skips the exposures
-whose products are complete and newer than their input, runs the others with
+:func:`run_batch` takes raw/ima files and ``_asn.fits`` associations, refuses two exposures
+that would write the same product, skips the exposures whose products are newer than their
+input and verify their FITS checksums (:func:`verified_fits`), runs the others with
 :class:`~hstramp.pipeline.wfc3ir.WFC3IRPipeline` (one exposure per task, one task per worker
-process at a time), and returns one :class:`ExposureResult` per exposure, in input order. An
-exposure that fails is reported (file, step, error) and the others go on.
+process at a time: :mod:`hstramp.pool` locally, or a dask cluster), and returns one
+:class:`ExposureResult` per exposure, in input order. An exposure that fails, or whose worker
+dies, is reported (file, step, error) and the others go on.
 
 Each exposure is single-threaded NumPy work (see ``docs/performance.md``), so the speed-up
 comes from running exposures side by side, one per core; the memory needed is about one

@@ -1,10 +1,12 @@
 """Calibrate many WFC3/IR exposures in parallel: a local process pool or a dask cluster.
 
-:func:`run_batch` takes raw/ima files and ``_asn.fits`` associations, skips the exposures
-whose products are complete and newer than their input, runs the others with
+:func:`run_batch` takes raw/ima files and ``_asn.fits`` associations, refuses two exposures
+that would write the same product, skips the exposures whose products are newer than their
+input and verify their FITS checksums (:func:`verified_fits`), runs the others with
 :class:`~hstramp.pipeline.wfc3ir.WFC3IRPipeline` (one exposure per task, one task per worker
-process at a time), and returns one :class:`ExposureResult` per exposure, in input order. An
-exposure that fails is reported (file, step, error) and the others go on.
+process at a time: :mod:`hstramp.pool` locally, or a dask cluster), and returns one
+:class:`ExposureResult` per exposure, in input order. An exposure that fails, or whose worker
+dies, is reported (file, step, error) and the others go on.
 
 Each exposure is single-threaded NumPy work (see ``docs/performance.md``), so the speed-up
 comes from running exposures side by side, one per core; the memory needed is about one
@@ -13,6 +15,7 @@ exposure's peak (about 0.8 GB for a full frame of 16 reads) per worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -24,18 +27,21 @@ from types import SimpleNamespace
 __all__ = [
     "ExposureResult",
     "calibrate_exposure",
+    "check_distinct_products",
     "expand_inputs",
     "planned_products",
     "products_are_current",
     "run_batch",
     "summary_table",
     "track_stages",
+    "verified_fits",
 ]
 
 log = logging.getLogger(__name__)
 
-#: FITS files are written in blocks of this many bytes
-FITS_BLOCK = 2880
+#: seconds to wait for a dask scheduler, for its first worker, and for a worker when a
+#: cluster has lost them all (``run_batch(dask_timeout=)``, ``--dask-timeout``)
+DASK_TIMEOUT = 60.0
 
 #: environment variables handed to every worker (reference-file directories)
 FORWARDED_ENVIRONMENT = ("iref", "oref", "crds")
@@ -150,18 +156,43 @@ def planned_products(path, output_dir=None, parameters=None, pipeline=None):
     return pipeline.product_paths(stand_in)
 
 
-def _complete_fits(path):
-    """A product is complete if it exists and is a whole number of FITS blocks long.
+def verified_fits(path):
+    """True if ``path`` is a whole FITS product: every HDU's CHECKSUM verifies.
 
-    Products are written to a temporary file and renamed, so a product that exists was
-    written to the end; the block check catches one truncated by other means.
+    hstramp writes both cards in every HDU of every product (``write_hdulists``), so a
+    product cut short, overwritten with zeros or edited after it was written fails here, as
+    does one with an HDU missing (fewer HDUs than its ``NEXTEND``) or one without the cards
+    (written by other software: it is recalibrated rather than trusted). Reading the whole
+    file costs about a second per GB.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
     """
-    size = path.stat().st_size
-    return size > 0 and size % FITS_BLOCK == 0
+    import warnings
+
+    from astropy.io import fits
+
+    with warnings.catch_warnings(record=True) as caught:  # "may have been truncated" ...
+        warnings.simplefilter("always")
+        try:
+            with fits.open(path, memmap=False, lazy_load_hdus=False) as hdulist:
+                # CHECKSUM covers the header (DATASUM included) and the data
+                whole = all(hdu.verify_checksum() == 1 for hdu in hdulist)
+                nextend = hdulist[0].header.get("NEXTEND")
+                complete = nextend is None or len(hdulist) == int(nextend) + 1
+        except (OSError, ValueError, TypeError, IndexError):  # not FITS, truncated, damaged
+            return False
+    return whole and complete and not caught
 
 
 def products_are_current(path, products):
-    """True if every product exists, is complete, and is newer than the input.
+    """True if every product exists, is newer than the input and is verified by its FITS
+    checksums (:func:`verified_fits`).
 
     Parameters
     ----------
@@ -177,7 +208,7 @@ def products_are_current(path, products):
     source = Path(path).stat().st_mtime
     try:
         return bool(products) and all(
-            _complete_fits(product) and product.stat().st_mtime > source
+            product.stat().st_mtime > source and verified_fits(product)
             for product in products.values())
     except OSError:
         return False
@@ -271,51 +302,123 @@ def calibrate_exposure(path, output_dir=None, parameters=None, environment=None)
 
 
 def _local_results(tasks, workers):
-    """Run ``tasks`` (keyword dicts for :func:`calibrate_exposure`) on a local process pool;
-    yield ``(index, result)`` as they finish."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Run ``tasks`` (keyword dicts for :func:`calibrate_exposure`) on local worker processes
+    (:func:`hstramp.pool.run_on_workers`: a dead worker fails only its own exposure); yield
+    ``(index, result)`` as they finish."""
+    from hstramp.pool import run_on_workers
 
-    # spawn: workers start clean (no forked threads or locks), as dask's do
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(calibrate_exposure, **task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                yield index, future.result()
-            except Exception as exc:  # the worker process died (BrokenProcessPool, ...)
-                yield index, _lost(tasks[index], exc)
+    yield from run_on_workers(calibrate_exposure, tasks, workers, _lost)
 
 
-def _dask_results(tasks, scheduler):
-    """Run ``tasks`` on the dask.distributed cluster at ``scheduler``; yield as they finish."""
+def _dask_client(scheduler, timeout):
+    """A client of the cluster at ``scheduler`` with at least one worker, waiting at most
+    ``timeout`` seconds for each."""
+    from hstramp.errors import HstrampError
+
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError as exc:
-        from hstramp.errors import HstrampError
-
         raise HstrampError(
             "running on a dask cluster needs dask.distributed: pip install 'hstramp[batch]'"
         ) from exc
-    with Client(scheduler) as client:
+    try:
+        client = Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise HstrampError(f"cannot reach the dask scheduler at {scheduler} within "
+                           f"{timeout:g} s ({exc}); is it running? (--dask-timeout)") from exc
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise HstrampError(
+            f"the dask cluster at {scheduler} has no workers after {timeout:g} s; start "
+            f"some (dask worker {scheduler}) or wait longer (--dask-timeout)") from exc
+    return client
+
+
+def _dask_results(tasks, scheduler, timeout=DASK_TIMEOUT):
+    """Run ``tasks`` on the dask.distributed cluster at ``scheduler``; yield as they finish.
+
+    A task whose worker dies is moved to another worker by dask, up to its
+    ``distributed.scheduler.allowed-failures`` (then ``KilledWorker``: that exposure fails).
+    If the cluster has had no worker for ``timeout`` seconds, the exposures not yet finished
+    fail and the batch ends; when the caller stops, the unfinished tasks are cancelled.
+    """
+    from distributed import wait
+
+    with _dask_client(scheduler, timeout) as client:
         futures = {client.submit(calibrate_exposure, pure=False, **task): i
                    for i, task in enumerate(tasks)}
-        for future in as_completed(list(futures)):
-            i = futures[future]
-            try:
-                yield i, future.result()
-            except Exception as exc:  # KilledWorker, lost connection, ...
-                yield i, _lost(tasks[i], exc)
-            future.release()
+        remaining, workerless_since = set(futures), None
+        try:
+            while remaining:
+                try:
+                    done, remaining = wait(list(remaining), timeout=min(1.0, timeout),
+                                           return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = ()
+                for future in done:
+                    try:
+                        yield futures[future], future.result()
+                    except Exception as exc:  # KilledWorker, lost connection, ...
+                        yield futures[future], _lost(tasks[futures[future]], exc)
+                    future.release()
+                if client.nthreads():
+                    workerless_since = None
+                    continue
+                workerless_since = workerless_since or time.monotonic()
+                if time.monotonic() - workerless_since >= timeout:
+                    yield from _abandon(futures, remaining, tasks, scheduler, timeout)
+                    remaining = set()
+        finally:
+            client.cancel(list(remaining))
+
+
+def _abandon(futures, remaining, tasks, scheduler, timeout):
+    """``(index, failed result)`` of every unfinished task of a cluster left without workers."""
+    error = RuntimeError(f"the dask cluster at {scheduler} has had no workers for "
+                         f"{timeout:g} s (they died or were stopped); not run")
+    for future in sorted(remaining, key=futures.get):
+        yield futures[future], _lost(tasks[futures[future]], error)
 
 
 def _lost(task, exc):
-    return ExposureResult(str(task["path"]), "failed", "worker", f"{type(exc).__name__}: {exc}")
+    """The result of an exposure whose worker died or could not be reached."""
+    return ExposureResult(str(task["path"]), "failed", "worker",
+                          f"{type(exc).__name__}: {exc}; its products were not written "
+                          "(run the batch again to retry it)")
+
+
+def check_distinct_products(planned):
+    """Refuse, before any work, a batch in which two exposures would write the same product.
+
+    Parameters
+    ----------
+    planned : dict
+        Exposure path -> its products (suffix -> Path, from :func:`planned_products`).
+
+    Raises
+    ------
+    hstramp.errors.InputFileError
+        Naming the two inputs and the product (the same ROOTNAME in two files, or two
+        ROOTNAMEs that differ only in case: products are named in lower case).
+    """
+    from hstramp.errors import InputFileError
+
+    writers = {}
+    for path, products in planned.items():
+        for product in products.values():
+            key = os.path.normcase(os.path.abspath(product))
+            first = writers.setdefault(key, path)
+            if first != path:
+                raise InputFileError(
+                    f"{first} and {path} would both write {product} (the same ROOTNAME, once "
+                    "lower-cased); give them different output directories or calibrate them "
+                    "in separate batches")
 
 
 def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=None,
-              force=False, progress=None):
+              force=False, progress=None, dask_timeout=DASK_TIMEOUT):
     """Calibrate many exposures in parallel and report on each.
 
     Parameters
@@ -336,6 +439,9 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
         Calibrate every exposure, even those whose products are current.
     progress : callable, optional
         ``progress(result, finished, total)`` after every exposure (skipped ones included).
+    dask_timeout : float
+        With ``scheduler``: seconds to wait for the scheduler to answer, for a first worker,
+        and, during the batch, for a worker when the cluster has none left.
 
     Returns
     -------
@@ -345,7 +451,12 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
     Raises
     ------
     hstramp.errors.HstrampError
-        An input that does not exist or an unreadable association (before any work).
+        Before any work: an input that does not exist, an unreadable association, two
+        exposures that would write the same product; a dask scheduler that does not answer
+        or has no worker within ``dask_timeout``.
+    hstramp.signals.Terminated, KeyboardInterrupt
+        SIGTERM or Ctrl-C: the local workers are stopped (their staged products removed)
+        before this propagates; on dask the unfinished tasks are cancelled.
     """
     from hstramp.errors import InputFileError
 
@@ -359,9 +470,10 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
     results = [None] * total
     planner = _make_pipeline(output_dir, parameters)
     environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT if name in os.environ}
+    planned = {path: planned_products(path, pipeline=planner) for path in exposures}
+    check_distinct_products(planned)
     tasks, positions = [], []
-    for i, path in enumerate(exposures):
-        products = planned_products(path, pipeline=planner)
+    for i, (path, products) in enumerate(planned.items()):
         if not force and products_are_current(path, products):
             results[i] = ExposureResult(str(path), "skipped",
                                         products=tuple(str(p) for p in products.values()))
@@ -375,14 +487,15 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
         positions.append(i)
     if tasks:
         if scheduler:
-            stream = _dask_results(tasks, scheduler)
+            stream = _dask_results(tasks, scheduler, dask_timeout)
         else:
             stream = _local_results(tasks, max(1, workers or os.cpu_count() or 1))
-        for index, result in stream:
-            results[positions[index]] = result
-            finished += 1
-            if progress is not None:
-                progress(result, finished, total)
+        with contextlib.closing(stream):  # stops the workers, however the loop ends
+            for index, result in stream:
+                results[positions[index]] = result
+                finished += 1
+                if progress is not None:
+                    progress(result, finished, total)
     return results
 
 

@@ -104,9 +104,31 @@ def _product_copy(local_run, tmp_path):
     return source, products
 
 
-def _truncate(path):
+def _truncate(path, nbytes=100):
     with open(path, "r+b") as handle:
-        handle.truncate(os.path.getsize(path) - 100)
+        handle.truncate(os.path.getsize(path) - nbytes)
+
+
+def _rewrite(path, change):
+    """Change the bytes of ``path`` in place, keeping its modification time."""
+    stamp = os.path.getmtime(path)
+    path.write_bytes(change(path.read_bytes()))
+    os.utime(path, (stamp, stamp))
+
+
+def _drop_last_extension(path):
+    """The product without its last HDU, every remaining HDU with valid checksums."""
+    with fits.open(path) as hdulist:
+        kept = fits.HDUList([hdu.copy() for hdu in hdulist[:-1]])
+    stamp = os.path.getmtime(path)
+    kept.writeto(path, overwrite=True, checksum=True)
+    os.utime(path, (stamp, stamp))
+
+
+def _flip_a_bit(data):
+    data = bytearray(data)
+    data[-3000] ^= 0x01
+    return bytes(data)
 
 
 def _make_older(path, source):
@@ -119,6 +141,18 @@ def _make_older(path, source):
     (lambda products, source: products["flt"].unlink(), False),
     (lambda products, source: _truncate(products["ima"]), False),
     (lambda products, source: _make_older(products["flt"], source), False),
+    # whole FITS blocks, right size class: only the checksums can tell (issue 17)
+    pytest.param(lambda products, source: _truncate(products["flt"], 10 * 2880), False,
+                 marks=pytest.mark.hostile("silent"), id="cut-by-ten-blocks"),
+    pytest.param(lambda products, source: _rewrite(products["ima"], lambda d: bytes(2880)),
+                 False, marks=pytest.mark.hostile("silent"), id="2880-zero-bytes"),
+    pytest.param(lambda products, source: _rewrite(products["flt"], _flip_a_bit), False,
+                 marks=pytest.mark.hostile("silent"), id="one-bit-flipped"),
+    pytest.param(lambda products, source: _rewrite(
+        products["flt"], lambda d: d[:len(d) // 2880 // 2 * 2880]), False,
+                 marks=pytest.mark.hostile("silent"), id="second-half-missing"),
+    pytest.param(lambda products, source: _drop_last_extension(products["ima"]), False,
+                 marks=pytest.mark.hostile("silent"), id="last-extension-missing"),
 ])
 def test_products_are_current(local_run, tmp_path, spoil, current):
     source, products = _product_copy(local_run, tmp_path)
@@ -150,10 +184,10 @@ def test_association_members_are_expanded(exposures, tmp_path, monkeypatch, caps
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(asn, overwrite=True)
     output = tmp_path / "out"
     output.mkdir()
-    for path in good:  # products that are current, so nothing runs
+    for path in good:  # products that are current (newer, checksums), so nothing runs
         for suffix in ("ima", "flt"):
             product = output / path.name.replace("raw", suffix)
-            fits.PrimaryHDU().writeto(product)
+            fits.PrimaryHDU().writeto(product, checksum=True)
     results = run_batch([asn, good[0]], output_dir=output)
     assert [r.path for r in results] == [str(p) for p in good]
     assert {r.status for r in results} == {"skipped"}

@@ -99,7 +99,8 @@ def main(argv=None):
     """Run the ``hstramp`` command; return its exit status.
 
     Errors hstramp raises on purpose print one line naming what is at fault and exit with
-    status 2; anything else is a bug and shows its traceback (status 1).
+    status 2; anything else is a bug and shows its traceback (status 1). Ctrl-C gives 130,
+    SIGTERM 143 (:class:`~hstramp.signals.Terminated`), both after removing temporaries.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(named_subcommand(argv))
@@ -111,8 +112,10 @@ def main(argv=None):
     if not getattr(module, "STPIPE_LOGGING", False):  # `run` logs as strun does
         configure_logging(args.verbose)
     from hstramp.cli._common import exit_status
+    from hstramp.signals import terminate_cleanly
 
-    return exit_status(args.command, module.run, args)
+    with terminate_cleanly():  # SIGTERM unwinds like Ctrl-C, then exits with 143
+        return exit_status(args.command, module.run, args)
 
 
 if __name__ == "__main__":

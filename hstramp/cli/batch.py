@@ -13,8 +13,10 @@ def add_arguments(parser):
     parser.description = (
         "Run WFC3IRPipeline on every exposure given (raw or ima files, or the members of "
         "_asn.fits associations), one exposure per worker process. Exposures whose products "
-        "are complete and newer than their input are skipped; a failing exposure is reported "
-        "and the others go on. Exit status 1 if any exposure failed.")
+        "are newer than their input and pass their FITS checksums are skipped; a failing "
+        "exposure (or one whose worker dies) is reported and the others go on. Exit status 1 "
+        "if any exposure failed, 2 for a bad input (two exposures writing the same product) "
+        "or an unusable dask cluster, 130 on Ctrl-C, 143 on SIGTERM.")
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_ASN",
                         help="_raw.fits / _ima.fits exposures or _asn.fits associations")
     parser.add_argument("--workers", type=int, default=None,
@@ -25,10 +27,28 @@ def add_arguments(parser):
                              "(tcp://host:8786) instead of local processes")
     parser.add_argument("--output-dir", help="directory for the products [next to each input]; "
                         "it also gets hstramp_batch.json, the record `hstramp report` reads")
+    parser.add_argument("--dask-timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="with --scheduler: how long to wait for the scheduler, for a first "
+                             "worker, and for a worker when the cluster has lost them all "
+                             "[60]")
     parser.add_argument("--force", action="store_true",
                         help="recalibrate exposures whose products are already current")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_pipeline_arguments(parser)
+
+
+def _seconds(text):
+    """A positive number of seconds (argparse type)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 class Progress:
@@ -75,14 +95,21 @@ class Progress:
 
 def run(args):
     """Run the batch, print the summary table; 1 if any exposure failed, else 0."""
-    from hstramp.batch import expand_inputs, run_batch, summary_table
+    from hstramp.batch import DASK_TIMEOUT, expand_inputs, run_batch, summary_table
 
     total = len(expand_inputs(args.inputs))
     progress = Progress(total, enabled=not args.no_progress)
     try:
         results = run_batch(args.inputs, workers=args.workers, scheduler=args.scheduler,
                             output_dir=args.output_dir, force=args.force, progress=progress,
-                            parameters=pipeline_parameters(args))
+                            parameters=pipeline_parameters(args),
+                            dask_timeout=args.dask_timeout or DASK_TIMEOUT)
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM (hstramp.signals.Terminated)
+        progress.close()
+        print("hstramp batch: stopped; the workers were stopped and their temporary files "
+              "removed; finished exposures keep their products: run the same command again "
+              "to do the rest", file=sys.stderr)
+        raise
     finally:
         progress.close()
     print(summary_table(results))

@@ -24,9 +24,11 @@ def staged_outputs(paths, overwrite=False):
     The temporaries (``.<name>.hstramp-<pid>.tmp``, in each product's directory) are moved
     to their final names by :func:`hstramp.datamodels.products.commit_products`: all or
     nothing, old products renamed aside and put back on a failure, no clobbering without
-    ``overwrite`` (an atomic link). A crash (exception, SIGINT, SIGTERM as handled by the
-    command line) inside the block removes the temporaries; what a SIGKILL leaves is removed
-    by the next run (:func:`~hstramp.datamodels.products.clean_leftovers`). Products get the
+    ``overwrite`` (an atomic link). A crash (exception, SIGINT, SIGTERM as
+    :func:`hstramp.signals.terminate_cleanly` turns it into an exception) inside the block or
+    before the commit removes the temporaries; during the commit the signals wait until the
+    set is whole; what a SIGKILL leaves is removed or rolled back by the next run
+    (:func:`~hstramp.datamodels.products.clean_leftovers`). Products get the
     permissions of a file opened normally (0666 less the umask).
 
     Parameters
@@ -66,7 +68,11 @@ def staged_outputs(paths, overwrite=False):
     except BaseException:
         _remove(staged)
         raise
-    commit_products(staged, overwrite)
+    try:
+        commit_products(staged, overwrite)
+    except BaseException:  # a signal just before the commit held signals back
+        _remove(staged)
+        raise
 
 
 def _remove(staged):

@@ -9,8 +9,11 @@
   existing products are renamed aside (``.<name>.hstramp-<pid>.old``), each new file is linked
   to its final name (``os.link`` fails if the name exists: no check-then-rename window), and
   only then are the old files deleted. A failure while committing puts the old set back.
+  SIGINT and SIGTERM are held back during the commit (a few renames), so a signal finds the
+  set whole, old or new.
 * :func:`clean_leftovers` removes what a killed run left (temporaries of a process that no
-  longer exists) and puts back an old product that a run killed mid-commit had renamed aside.
+  longer exists) and rolls back a commit that a SIGKILL cut in two: the new products it had
+  linked are removed and the old ones renamed back.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 from pathlib import Path
 
 from hstramp.errors import InputFileError, OutputFileError
+from hstramp.signals import signals_deferred
 
 __all__ = ["TEMPORARY", "check_not_input", "check_product_path", "clean_leftovers",
            "commit_products", "product_path", "safe_rootname", "temporary_path"]
@@ -157,40 +161,72 @@ def _pid_alive(pid):
 
 
 def clean_leftovers(directory):
-    """Remove the temporaries of killed runs in ``directory``; put back set-aside products.
+    """Undo what killed runs left in ``directory``: their temporaries and set-aside products.
 
-    Only files of the :data:`TEMPORARY` pattern whose process no longer exists are touched.
-    A ``.old`` file whose product is missing is a product a killed commit had set aside: it
-    is renamed back; otherwise it is deleted.
+    Only files of the :data:`TEMPORARY` pattern whose process no longer exists are touched,
+    one dead run at a time. A run killed (SIGKILL) during its commit had linked some new
+    products to their names (a ``.tmp`` and its product are then one file) and not yet
+    others: that half-committed set is rolled back, the new products unlinked and the old
+    ones (``.old``) renamed back, so the previous set is whole again. A run killed after its
+    last link had committed its set: its leftovers are only deleted. A ``.old`` whose product
+    is missing is always renamed back.
 
     Returns
     -------
     list of Path
-        The files removed or restored.
+        The leftover files removed or restored.
     """
     directory = Path(directory)
-    touched = []
+    runs = {}
     try:
         entries = list(os.scandir(directory))
     except OSError:
-        return touched
+        return []
     for entry in entries:
         match = TEMPORARY.match(entry.name)
-        if not match or _pid_alive(int(match["pid"])) or not entry.is_file(follow_symlinks=False):
-            continue
-        leftover = Path(entry.path)
-        product = directory / match["name"]
-        try:
-            if match["kind"] == "old" and not os.path.lexists(product):
-                os.rename(leftover, product)
+        if match and entry.is_file(follow_symlinks=False):
+            runs.setdefault(int(match["pid"]), []).append((match, Path(entry.path)))
+    touched = []
+    for pid, leftovers in runs.items():
+        if not _pid_alive(pid):
+            touched += _undo_dead_run(directory, leftovers)
+    return touched
+
+
+def _linked(temporary, product):
+    """True if ``product`` is the same file as ``temporary`` (linked by the commit)."""
+    try:
+        return os.path.samestat(os.lstat(temporary), os.lstat(product))
+    except OSError:
+        return False
+
+
+def _undo_dead_run(directory, leftovers):
+    """Roll back or finish tidying one dead run's leftovers (see :func:`clean_leftovers`)."""
+    staged = [(path, directory / m["name"]) for m, path in leftovers if m["kind"] == "tmp"]
+    set_aside = [(path, directory / m["name"]) for m, path in leftovers if m["kind"] == "old"]
+    committed = [final for tmp, final in staged if _linked(tmp, final)]
+    half_done = bool(committed) and len(committed) < len(staged)
+    touched = []
+    try:
+        if half_done:
+            for final in committed:
+                final.unlink()
+                log.warning("removed %s, half of a product set a killed run was committing",
+                            final)
+        for old, product in set_aside:
+            if not os.path.lexists(product):
+                os.rename(old, product)
                 log.warning("restored %s, set aside by a run that was killed", product)
             else:
-                leftover.unlink()
-                log.info("removed %s, left by a run that was killed", leftover)
-        except OSError as exc:
-            log.warning("cannot clean up %s: %s", leftover, exc)
-            continue
-        touched.append(leftover)
+                old.unlink()
+            touched.append(old)
+        for tmp, _final in staged:
+            tmp.unlink(missing_ok=True)
+            log.info("removed %s, left by a run that was killed", tmp)
+            touched.append(tmp)
+    except OSError as exc:
+        log.warning("cannot clean up what a killed run left in %s: %s", directory, exc)
     return touched
 
 
@@ -227,37 +263,39 @@ def commit_products(staged, overwrite):
         A product exists (no ``overwrite``) or a rename fails; the message says what was put
         back: the old products are whole and the new ones were not kept.
     """
-    set_aside, committed = [], []
-    try:
-        for tmp, final in staged:
-            if overwrite and os.path.lexists(final):
-                old = temporary_path(final, "old")
-                os.rename(final, old)
-                set_aside.append((old, final))
-            _link_no_clobber(tmp, final)
-            committed.append(final)
-    except OSError as exc:
-        for final in committed:
-            Path(final).unlink(missing_ok=True)
-        for old, final in set_aside:
-            os.replace(old, final)
-        for tmp, _final in staged:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, FileExistsError):
+    with signals_deferred():  # a signal waits until the set is whole, old or new
+        set_aside, committed = [], []
+        try:
+            for tmp, final in staged:
+                if overwrite and os.path.lexists(final):
+                    old = temporary_path(final, "old")
+                    os.rename(final, old)
+                    set_aside.append((old, final))
+                _link_no_clobber(tmp, final)
+                committed.append(final)
+        except OSError as exc:
+            for final in committed:
+                Path(final).unlink(missing_ok=True)
+            for old, final in set_aside:
+                os.replace(old, final)
+            for tmp, _final in staged:
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, FileExistsError):
+                raise OutputFileError(
+                    f"output file {exc.filename} appeared while this run was writing "
+                    "(another run?); nothing of this set was kept, existing files are "
+                    "untouched") from exc
             raise OutputFileError(
-                f"output file {exc.filename} appeared while this run was writing (another "
-                "run?); nothing of this set was kept, existing files are untouched") from exc
-        raise OutputFileError(
-            f"writing {exc.filename or 'the products'} failed: {exc.strerror or exc}; nothing "
-            "of this set was kept, the previous products are whole") from exc
-    except BaseException:
-        for final in committed:
-            Path(final).unlink(missing_ok=True)
-        for old, final in set_aside:
-            os.replace(old, final)
-        raise
-    finally:
-        for tmp, _final in staged:
-            Path(tmp).unlink(missing_ok=True)
-    for old, _final in set_aside:
-        Path(old).unlink(missing_ok=True)
+                f"writing {exc.filename or 'the products'} failed: {exc.strerror or exc}; "
+                "nothing of this set was kept, the previous products are whole") from exc
+        except BaseException:
+            for final in committed:
+                Path(final).unlink(missing_ok=True)
+            for old, final in set_aside:
+                os.replace(old, final)
+            raise
+        finally:
+            for tmp, _final in staged:
+                Path(tmp).unlink(missing_ok=True)
+        for old, _final in set_aside:
+            Path(old).unlink(missing_ok=True)

@@ -281,15 +281,24 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
         return None
 
     def run(self, *args):
-        """stpipe's run, with the objects alive at the start frozen out of garbage collection.
+        """stpipe's run, with SIGTERM handled like Ctrl-C and the objects alive at the start
+        frozen out of garbage collection.
+
+        SIGTERM raises :class:`~hstramp.signals.Terminated` (exit status 143 if uncaught), so
+        the run unwinds and removes its temporary files, as Ctrl-C does
+        (:func:`~hstramp.signals.terminate_cleanly`; the caller's handlers are put back
+        afterwards).
 
         stpipe calls ``gc.collect()`` before every step; with the objects of every imported
         package (astropy, asdf schemas ...) to scan, that costs about 50 ms a step. Freezing
         them for the duration of the run leaves only the objects the run creates to scan.
         """
+        from hstramp.signals import terminate_cleanly
+
         gc.collect()
         gc.freeze()
         try:
-            return super().run(*args)
+            with terminate_cleanly():
+                return super().run(*args)
         finally:
             gc.unfreeze()

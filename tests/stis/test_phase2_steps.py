@@ -43,7 +43,7 @@ def test_shadcorr_is_omit_when_the_raw_has_no_switch(tmp_path):
     assert out.meta.cal_step.shadcorr is None
 
 
-@pytest.mark.hostile
+@pytest.mark.hostile("traceback")
 def test_shading_file_of_the_wrong_size_names_shadfile(tmp_path):
     path = write_shadfile(tmp_path / "shad.fits", np.zeros((10, 10), np.float32))
     model = _image()
@@ -65,7 +65,7 @@ def test_dark_temperature_factor(tmp_path, occdhtav, factor):
     np.testing.assert_allclose(out.data, 50.0 - 0.01 * 100.0 / gain * factor, rtol=1e-5)
 
 
-@pytest.mark.hostile
+@pytest.mark.hostile("silent")
 def test_dark_without_ref_temp_uses_calstis_defaults(tmp_path, caplog):
     from astropy.io import fits
 
@@ -84,7 +84,7 @@ def test_dark_without_ref_temp_uses_calstis_defaults(tmp_path, caplog):
     np.testing.assert_allclose(out.data, 50.0 - 1.0 * (1 + DEFAULT_DRK_VS_T * 10.0), rtol=1e-5)
 
 
-@pytest.mark.hostile
+@pytest.mark.hostile("traceback")
 def test_unreadable_occdhtav_names_the_keyword():
     model = STISCCDModel(data=np.zeros((1, 5, 5), np.float32))
     model.expstart[:] = 55000.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from hstramp.cli.arguments import finite_float, integer_in, output_directory
 from hstramp.cli.pipeline_args import add_pipeline_arguments, pipeline_parameters
 
 
@@ -19,15 +20,17 @@ def add_arguments(parser):
         "or an unusable dask cluster, 130 on Ctrl-C, 143 on SIGTERM.")
     parser.add_argument("inputs", nargs="+", metavar="FILE_OR_ASN",
                         help="_raw.fits / _ima.fits exposures or _asn.fits associations")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=integer_in(1), default=None,
                         help=f"local worker processes [number of CPUs: {os.cpu_count()}]; "
                              "with --scheduler the cluster's workers are used")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on the dask.distributed cluster at ADDRESS "
                              "(tcp://host:8786) instead of local processes")
-    parser.add_argument("--output-dir", help="directory for the products [next to each input]; "
+    parser.add_argument("--output-dir", type=output_directory,
+                        help="directory for the products [next to each input]; "
                         "it also gets hstramp_batch.json, the record `hstramp report` reads")
-    parser.add_argument("--dask-timeout", type=_seconds, default=None, metavar="SECONDS",
+    parser.add_argument("--dask-timeout", type=finite_float(0, strictly=True), default=None,
+                        metavar="SECONDS",
                         help="with --scheduler: how long to wait for the scheduler, for a first "
                              "worker, and for a worker when the cluster has lost them all "
                              "[60]")
@@ -37,18 +40,9 @@ def add_arguments(parser):
     add_pipeline_arguments(parser)
 
 
-def _seconds(text):
-    """A positive number of seconds (argparse type)."""
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
+def _text(path):
+    """``path`` as the string the pipeline's ``output_dir`` takes (None stays None)."""
+    return None if path is None else str(path)
 
 
 class Progress:
@@ -101,7 +95,7 @@ def run(args):
     progress = Progress(total, enabled=not args.no_progress)
     try:
         results = run_batch(args.inputs, workers=args.workers, scheduler=args.scheduler,
-                            output_dir=args.output_dir, force=args.force, progress=progress,
+                            output_dir=_text(args.output_dir), force=args.force, progress=progress,
                             parameters=pipeline_parameters(args),
                             dask_timeout=args.dask_timeout or DASK_TIMEOUT)
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM (hstramp.signals.Terminated)

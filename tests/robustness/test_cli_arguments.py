@@ -113,7 +113,12 @@ CASES = {
     ],
     "batch": [  # argument parsing only (the batch itself is tested in tests/test_batch.py)
         ("batch", r"the following arguments are required: FILE_OR_ASN"),
-        ("batch raw.fits --workers abc", r"argument --workers: invalid int value"),
+        ("batch raw.fits --workers abc", r"argument --workers: 'abc' is not an integer"),
+        ("batch raw.fits --workers 0", r"argument --workers: 0 is not an integer >= 1"),
+        ("batch raw.fits --workers -3", r"argument --workers: -3 is not an integer >= 1"),
+        ("batch raw.fits --output-dir afile", r"argument --output-dir: afile is a file"),
+        (f"batch raw.fits --output-dir {LOOP}", r"argument --output-dir: loop is a symbolic link"),
+        ("batch raw.fits --dask-timeout nan", r"argument --dask-timeout: nan is not a finite"),
         ("batch nothere.fits", r"input files missing: nothere\.fits"),
         ("batch raw.fits --frobnicate", r"unrecognized arguments: --frobnicate"),
     ],

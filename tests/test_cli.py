@@ -120,9 +120,6 @@ def test_every_subcommand_describes_its_arguments(command, capsys):
 
 
 def test_python_dash_m_hstramp_is_the_hstramp_command():
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "-m", "hstramp", "dq", "8192"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,9 @@ even SIGKILL to ``hstramp batch`` leaves no worker running, no staged file and c
 
 import shutil
 import signal
+import subprocess
+import sys
+import threading
 
 import pytest
 from astropy.io import fits
@@ -15,6 +18,7 @@ from hstramp.cli import main
 from hstramp.errors import HstrampError, InputFileError
 from tests.robustness import faults
 from tests.robustness.processes import (
+    ROOT,
     alive,
     child_environment,
     finish,
@@ -93,6 +97,42 @@ def test_unreachable_dask_scheduler_fails_after_the_timeout(exposures, tmp_path)
     with pytest.raises(HstrampError, match=r"cannot reach the dask scheduler at .* within 1 s"):
         run_batch(exposures[:1], scheduler="tcp://127.0.0.1:9", output_dir=tmp_path,
                   dask_timeout=1)
+
+
+def test_dask_cluster_losing_its_last_worker_fails_the_rest_after_the_timeout(exposures, tmp_path):
+    """The last worker (no nanny, so nothing restarts it) is killed while it calibrates: the
+    batch does not wait for ever, every unfinished exposure fails after ``dask_timeout``."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    pauses = tmp_path / "pauses"
+    pauses.mkdir()
+    environment = child_environment(exposures[0].parent, HSTRAMP_TEST_POINT="steps",
+                                    HSTRAMP_TEST_PAUSE_DIR=str(pauses))
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--no-nanny", "--nthreads", "1", "--no-dashboard"],
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            def kill_the_worker_once_it_calibrates():
+                wait_until(lambda: paused(pauses), worker, "a worker calibrating")
+                worker.kill()
+
+            killer = threading.Thread(target=kill_the_worker_once_it_calibrates, daemon=True)
+            killer.start()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr("hstramp.batch.calibrate_exposure", faults.calibrate_with_faults)
+                results = run_batch(exposures, scheduler=cluster.scheduler_address,
+                                    output_dir=tmp_path / "out", dask_timeout=2)
+            killer.join(timeout=10)
+        finally:
+            worker.kill()
+            worker.wait(timeout=30)
+    assert [r.status for r in results] == ["failed"] * 3
+    assert all("has had no workers for 2 s" in r.error for r in results)
+    assert not (tmp_path / "out").exists() or leftovers(tmp_path / "out") == []
 
 
 @pytest.mark.hostile("unclear")

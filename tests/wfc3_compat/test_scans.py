@@ -164,25 +164,20 @@ def _step_references(real_file, tmp_path, name, step):
             if k in step.reference_file_types}
 
 
-def test_auto_tvb_never_flattens_a_scan(real_file, caplog):
-    # ibxy01aoq: no SCAN_TYP; its region's level moves by 3.7 % (above the threshold)
-    # because the scan moves, not the sky
-    path = real_file("ibxy01aoq_raw.fits")
+@pytest.mark.parametrize(("name", "said"), [
+    # no SCAN_TYP; its region's level moves by 3.7 % (above the threshold) because the
+    # scan moves, not the sky
+    ("ibxy01aoq_raw.fits", "from the ramps: a spatial scan"),
+    ("ibh726meq_ima.fits", "SCAN_TYP = 'C' (continuous scan)"),
+])
+def test_auto_tvb_never_flattens_a_scan(real_file, caplog, name, said):
+    path = real_file(name)
     before = read_multiaccum(path)
     with caplog.at_level(logging.INFO, logger="hstramp"):
         after = FlattenRampStep.call(str(path), mode="auto")
     np.testing.assert_array_equal(after.data, before.data)
-    assert after.meta.cal_step.tvbcorr != "COMPLETE"
-    assert "auto mode never flattens a scan" in caplog.text
-
-
-def test_auto_tvb_leaves_a_scan_typ_c_ima_alone(real_file, caplog):
-    path = real_file("ibh726meq_ima.fits")
-    before = read_multiaccum(path)
-    with caplog.at_level(logging.INFO, logger="hstramp"):
-        after = FlattenRampStep.call(str(path), mode="auto")
-    np.testing.assert_array_equal(after.data, before.data)
-    assert "SCAN_TYP = 'C' (continuous scan)" in caplog.text
+    assert after.meta.tvb.mode is None
+    assert "auto mode never flattens a scan" in caplog.text and said in caplog.text
 
 
 def test_crcorr_on_a_scan_typ_c_ima_warns_once(real_file, tmp_path, caplog):

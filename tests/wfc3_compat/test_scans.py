@@ -212,3 +212,38 @@ def test_an_ordinary_exposure_gets_no_scan_warning(exposure, iref, tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="hstramp"):
         WFC3IRPipeline.call(str(exposure.raw_path), output_dir=str(tmp_path))
     assert "spatial scan" not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory):
+    """Simulated scans: one with SCAN_TYP='C', one without (as OPUS headers before 2013)."""
+    from hstramp.simulate import ScanProfile, simulate_exposure
+
+    root = tmp_path_factory.mktemp("scans")
+    return {label: simulate_exposure(root / label, size=128, nsamp=12, seed=4,
+                                     scan=ScanProfile(scan_type=code))
+            for label, code in (("C", "C"), ("none", None))}
+
+
+def test_the_simulator_writes_a_scan_with_or_without_scan_typ(scans):
+    with_header = read_multiaccum(scans["C"].raw_path)
+    without = read_multiaccum(scans["none"].raw_path)
+    assert with_header.meta.exposure.scan_type == "C"
+    assert without.meta.exposure.scan_type is None
+    np.testing.assert_array_equal(with_header.data, without.data)
+    assert detect_scan(without.data, without.times).is_scan
+
+
+@pytest.mark.parametrize("label", ["C", "none"])
+def test_a_simulated_scan_through_the_pipeline(scans, label, monkeypatch, tmp_path, caplog):
+    from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+
+    exposure = scans[label]
+    monkeypatch.setenv("iref", str(exposure.iref))
+    with caplog.at_level(logging.INFO, logger="hstramp"):
+        WFC3IRPipeline.call(str(exposure.raw_path), output_dir=str(tmp_path),
+                            steps={"flatten_ramp": {"mode": "auto"}})
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and "is a spatial scan" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "auto mode never flattens a scan" in caplog.text

@@ -28,6 +28,12 @@ log = logging.getLogger(__name__)
 RAMP_STEPS = ("dq_init", "zsig", "blev", "zoff", "noise", "nlin", "dark", "phot", "unit",
               "flatten_ramp", "jump")
 
+#: the steps that count as work: calwf3's GetIRFlags counts DQICORR, ZOFFCORR, DARKCORR,
+#: BLEVCORR, NLINCORR or ZSIGCORR, FLATCORR, PHOTCORR and CRCORR (not UNITCORR, and not the
+#: noise, which always runs); flatten-ramp is hstramp's own
+WORK_STEPS = ("dq_init", "zsig", "blev", "zoff", "nlin", "dark", "phot", "flatten_ramp",
+              "jump", "ramp_fit", "flat")
+
 
 class WFC3IRPipeline(HstrampPipeline):
     """Calibrate a WFC3/IR MultiAccum exposure: ``_raw.fits`` (or ``_ima.fits``) to ima + flt.
@@ -83,7 +89,16 @@ class WFC3IRPipeline(HstrampPipeline):
         return self.calibrate(input_data)
 
     def run_steps(self, ramp):
-        """The ramp steps, the fit, then the flat on the ramp and on the fitted image."""
+        """The ramp steps, the fit, then the flat on the ramp and on the fitted image.
+
+        With no step to do (every switch OMIT or COMPLETE, or only UNITCORR), nothing is
+        written, as calwf3 ("did NOT process", exit status 0).
+        """
+        if not any(getattr(self, name).reason_not_to_run(ramp) is None for name in WORK_STEPS):
+            log.warning("%s: nothing to do for %s: no calibration switch is PERFORM (UNITCORR "
+                        "alone does not count, as in calwf3's GetIRFlags); no products "
+                        "written", self.name, ramp.meta.filename)
+            return ramp, {}
         for name in RAMP_STEPS:
             ramp = self.run_stage(name, ramp)
         image = self.run_stage("ramp_fit", ramp)
@@ -91,6 +106,8 @@ class WFC3IRPipeline(HstrampPipeline):
             image = None  # CRCORR not performed: the flt is the last read (below)
         else:
             ramp.meta.cal_step.crcorr = image.meta.cal_step.crcorr
+            if not ramp.in_rates:
+                fitted_counts(image, ramp.meta.bunit_data)
         ramp = self.run_stage("flat", ramp)
         if image is not None:
             image = self.run_stage("flat", image, label="flat (flt)")
@@ -141,6 +158,25 @@ def image_statistics(image):
     return statistics_keywords(image.data, image.err, image.dq, trim=(0, 0, 0, 0),
                                sdqflags=image.sdqflags,
                                calwf3_placement=False)
+
+
+def fitted_counts(image, unit):
+    """The fitted rate turned back into counts, as calwf3 writes it without UNITCORR.
+
+    calwf3's ``cridcalc.c`` multiplies the fitted rate and its error by the time the fit
+    spanned (the flt's TIME) when the ramp is not in rates; the flt is then in COUNTS
+    (ELECTRONS after FLATCORR). Modifies ``image`` in place.
+
+    Parameters
+    ----------
+    image : ImageModel
+        The ramp fit's result (rates).
+    unit : str
+        The ramp's unit (COUNTS, or ELECTRONS for an ima flat-fielded before).
+    """
+    image.data = image.data * image.time
+    image.err = image.err * image.time
+    image.meta.bunit_data = unit or "COUNTS"
 
 
 def last_read_image(ramp):

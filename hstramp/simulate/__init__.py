@@ -7,10 +7,11 @@ from hstramp.simulate.exposure import (
     simulate_exposure,
     simulate_tvb_twins,
 )
-from hstramp.simulate.scene import TVBProfile
+from hstramp.simulate.scene import ScanProfile, TVBProfile
 from hstramp.simulate.timing import read_times, subtype_for_size
 
 __all__ = [
+    "ScanProfile",
     "SimulatedExposure",
     "TVBProfile",
     "detector_pixel_indices",

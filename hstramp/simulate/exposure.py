@@ -15,6 +15,7 @@ detector's own reference pixels in the same rows and columns (as on WFC3).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from hstramp.simulate.rawfile import RawExposure, write_raw
 from hstramp.simulate.scene import (
     CR_RATE,
     CosmicRays,
+    ScanProfile,
     TVBProfile,
     make_cosmic_rays,
     make_scene,
@@ -255,10 +257,12 @@ class _Illumination:
     background: np.ndarray             # DN per e- of the time-variable background [ny, nx]
     background_increments: np.ndarray  # e- [nsamp] of time-variable background per interval
     cosmic_rays: CosmicRays
+    scan: Callable[[int], np.ndarray] | None = None  # e- of a spatial scan in interval k
 
     def mean_increment(self, k: int) -> np.ndarray:
         """Expected DN collected in interval ``k`` (cosmic rays excluded)."""
-        return self.rate * self.intervals[k] + self.background * self.background_increments[k]
+        mean = self.rate * self.intervals[k] + self.background * self.background_increments[k]
+        return mean if self.scan is None else mean + self.background * self.scan(k)
 
     def deposits(self, k: int, shape) -> np.ndarray:
         """DN the cosmic rays of interval ``k`` add."""
@@ -299,6 +303,15 @@ def _simulate_reads(maps: _Maps, light: _Illumination, drift: np.ndarray,
     return _Ramp(reads=reads, first_saturated=first, zero_signal=zero_signal)
 
 
+def _scan_charge(scan: ScanProfile | None, geometry: ScienceGeometry, times: np.ndarray):
+    """e- of the scan in interval k (k = 0: reset to the zeroth read, before the scan)."""
+    if scan is None:
+        return None
+    starts = np.concatenate([[0.0], times[:-1]])
+    return lambda k: scan.charge_between(geometry.shape, REFERENCE_BORDER, starts[k],
+                                         times[k], float(times[-1]))
+
+
 def _generators(seed: int) -> dict:
     children = np.random.SeedSequence(seed).spawn(len(_STREAMS))
     return {name: np.random.default_rng(s) for name, s in zip(_STREAMS, children, strict=True)}
@@ -315,8 +328,8 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
                       seed: int = 0, filter: str = "F160W", tvb=None,
                       rootname: str | None = None, cosmic_rays: bool = True,
                       noise: bool = True, sky_rate: float = 1.0, n_stars: int | None = None,
-                      delta_flat: bool = False, expstart: float = 55834.3928
-                      ) -> SimulatedExposure:
+                      delta_flat: bool = False, expstart: float = 55834.3928,
+                      scan: ScanProfile | None = None) -> SimulatedExposure:
     """Write a raw WFC3/IR exposure, its ten reference files and a truth file.
 
     Parameters
@@ -350,6 +363,9 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
         Write a delta flat; otherwise DFLTFILE is 'N/A'.
     expstart : float
         EXPSTART, MJD.
+    scan : ScanProfile, optional
+        A spatial scan added to the scene (and its SCAN_TYP to the header); None: none, and
+        the files are as without this option.
 
     Returns
     -------
@@ -387,7 +403,7 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
             intervals=np.diff(np.concatenate([[-t_reset], times])),
             background=np.where(maps.science, flat / mean_gain, 0.0),
             background_increments=np.diff(np.concatenate([[0.0], tvb_charge])),
-            cosmic_rays=crs),
+            cosmic_rays=crs, scan=_scan_charge(scan, geometry, times)),
         drift, rng["poisson"] if noise else None, rng["read_noise"] if noise else None)
 
     references = {k: f"iref${p.name}" for k, p in paths.items()}
@@ -395,7 +411,8 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
         reads=ramp.reads, times=times, intervals=sample_intervals(samp_seq, nsamp, subtype),
         geometry=geometry, rootname=rootname, filter=filter,
         samp_seq=samp_seq, subtype=subtype, aperture=aperture_for_size(size),
-        expstart=expstart, sampzero=t_reset, references=references, seed=seed))
+        expstart=expstart, sampzero=t_reset, references=references, seed=seed,
+        scan_type=scan.scan_type if scan is not None else None))
     truth = Truth(
         images={
             "RATE_E": scene.rate.astype(np.float32), "RATE_DN": rate_dn.astype(np.float32),

@@ -67,6 +67,8 @@ class RawExposure:
         Pointing, degrees.
     seed : int
         Simulation seed (written as HSTRSEED).
+    scan_type : str or None
+        SCAN_TYP ('C', 'D', 'N'); None writes no SCAN_TYP (as OPUS headers before 2013).
     """
 
     reads: np.ndarray
@@ -84,6 +86,7 @@ class RawExposure:
     ra: float = 150.1
     dec: float = 2.2
     seed: int = 0
+    scan_type: str | None = None
 
     @property
     def nsamp(self) -> int:
@@ -170,6 +173,8 @@ def _primary_cards(raw: RawExposure) -> list:
         ("NSAMP", raw.nsamp, "number of MULTIACCUM samples"),
         ("SAMPZERO", raw.sampzero, "sample time of the zeroth read (sec)"),
         ("APERTURE", raw.aperture, "aperture name"),
+        *([("SCAN_TYP", raw.scan_type, "C:bostrophidon; D:C with dwell; N:N/A")]
+          if raw.scan_type else []),
         ("PROPAPER", "", "proposed aperture name"),
         ("DIRIMAGE", "NONE", "direct image for grism or prism exposure"),
         ("SAA_EXIT", "", "time of last exit from SAA contour level 23"),

@@ -62,6 +62,47 @@ class TVBProfile:
         return self.amplitude * (rising * rising / (2.0 * length) + (u - rising))
 
 
+@dataclass(frozen=True)
+class ScanProfile:
+    """A spatial scan: a source (a spectrum's band of columns) swept once along the rows.
+
+    The source's centre moves at a constant speed from the first to the last scanned row
+    between the zeroth and the last read; a pixel row collects ``charge`` e- in every
+    column of the band for each row-width the centre crosses inside it.
+
+    Attributes
+    ----------
+    charge : float
+        e- a pixel of the band collects as the source passes over it.
+    columns, rows : tuple of 2 float
+        The band's columns and the scanned rows, as fractions of the science area.
+    scan_type : str or None
+        SCAN_TYP written to the raw header ('C', 'D'); None writes none (as OPUS headers
+        before 2013).
+    """
+
+    charge: float = 2.0e4
+    columns: tuple = (0.3, 0.7)
+    rows: tuple = (0.15, 0.65)
+    scan_type: str | None = "C"
+
+    def charge_between(self, shape, border: int, t0: float, t1: float, exptime: float
+                       ) -> np.ndarray:
+        """e- each pixel collects from the scan between ``t0`` and ``t1`` (s since the zeroth
+        read), float64 ``[ny, nx]``."""
+        ny, nx = shape
+        inner_y, inner_x = ny - 2 * border, nx - 2 * border
+        y0, y1 = (border + f * inner_y for f in self.rows)
+        x0, x1 = (round(border + f * inner_x) for f in self.columns)
+        speed = (y1 - y0) / exptime
+        start, end = (y0 + speed * float(np.clip(t, 0.0, exptime)) for t in (t0, t1))
+        rows = np.arange(ny, dtype=np.float64)
+        crossed = np.clip(np.minimum(rows + 0.5, end) - np.maximum(rows - 0.5, start), 0.0, None)
+        out = np.zeros(shape)
+        out[:, x0:x1] = (self.charge * crossed)[:, None]
+        return out
+
+
 @dataclass(frozen=True, eq=False)
 class Scene:
     """Steady illumination of the science pixels (border pixels see nothing).

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 
 from hstramp.core.jump import JumpParameters, detect_jumps
+from hstramp.core.scan import scan_verdict
 from hstramp.core.units import count_scale
 from hstramp.datamodels.models import RampModel
 from hstramp.reference.crrej import read_crrejtab
@@ -17,6 +18,15 @@ from hstramp.steps.detector import load_detector
 __all__ = ["JumpStep"]
 
 log = logging.getLogger(__name__)
+
+
+#: the one warning a spatial scan fitted with CRCORR=PERFORM gets (docs/scans.md)
+SCAN_WARNING = (
+    "%s: %s is a spatial scan: %s. CRCORR=PERFORM flags the scan's passage over every pixel "
+    "as a cosmic ray and fits a rate that means nothing for a moving source. The archive "
+    "runs scans with CRCORR=OMIT (and UNITCORR=OMIT): the flt is then the last read, as "
+    "calwf3 writes it (--steps.jump.switch=omit --steps.ramp_fit.switch=omit); or fit "
+    "last-minus-first (--steps.jump.switch=omit --steps.ramp_fit.algorithm=last_minus_first)")
 
 
 class JumpStep(HstrampStep):
@@ -45,6 +55,11 @@ class JumpStep(HstrampStep):
     def apply(self, model, references):
         detector = load_detector(model, references)
         in_rates = model.in_rates
+        scan = scan_verdict(model.meta.exposure.scan_type, model.data, model.times,
+                            read_scale=count_scale(model.times, in_rates=in_rates),
+                            groupdq=model.groupdq)
+        if scan.is_scan:
+            log.warning(SCAN_WARNING, self.name, model.meta.filename, scan.describe())
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         detect_jumps(model.data, model.groupdq, model.times, gain, read_noise,
                      self.jump_parameters(model, references["crrejtab"]), pixeldq=model.pixeldq,

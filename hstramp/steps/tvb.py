@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from hstramp.core.scan import scan_verdict
 from hstramp.core.tvb import (
     FlattenRampParameters,
     detect_tvb,
@@ -21,6 +22,7 @@ from hstramp.core.tvb import (
     signal_since_zeroth_read,
     sky_levels,
 )
+from hstramp.core.units import count_scale
 from hstramp.datamodels.models import RampModel
 from hstramp.steps.base import HstrampStep, StepUnchanged
 
@@ -42,7 +44,9 @@ class FlattenRampStep(HstrampStep):
     and its header are left exactly as they were, and the log says why) or "always". When it
     acts, TVBCORR becomes COMPLETE and ``meta.tvb`` records what it did (the primary header's
     TVBMODE, TVBMETRC, TVBTHRES, TVBSKY and TVBREADS). The header switch is followed as usual
-    (OMIT skips, COMPLETE is not redone).
+    (OMIT skips, COMPLETE is not redone). A spatial scan (SCAN_TYP 'C' or 'D', or recognised
+    from the ramps, :func:`hstramp.core.scan.scan_verdict`) is never flattened in auto mode;
+    "always" flattens it with a warning.
     """
 
     class_alias = "wfc3ir_flatten_ramp"
@@ -72,6 +76,17 @@ class FlattenRampStep(HstrampStep):
     def apply(self, model, references):
         params = self.core_parameters()
         in_rates = model.in_rates
+        scan = scan_verdict(model.meta.exposure.scan_type, model.data, model.times,
+                            read_scale=count_scale(model.times, in_rates=in_rates),
+                            groupdq=model.groupdq)
+        if scan.is_scan and params.mode == "auto":
+            raise StepUnchanged(f"a spatial scan ({scan.describe()}): auto mode never "
+                                "flattens a scan (the scan, not the sky, moves the region's "
+                                "level); ramp left as it is")
+        if scan.is_scan:
+            log.warning("%s: flattening a spatial scan (%s) because mode=always: the sky of "
+                        "every read is taken from region %s, which must be empty sky",
+                        self.name, scan.describe(), params.region or "(science area)")
         counts = signal_since_zeroth_read(
             model.data, model.times, in_rates=in_rates,
             zero_subtracted=model.meta.cal_step.zoffcorr == "COMPLETE")

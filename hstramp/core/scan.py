@@ -1,0 +1,351 @@
+"""Spatial scans: recognise them from the header's SCAN_TYP or, without it, from the ramps.
+
+In a spatial scan the telescope moves during the exposure, so a source (a grism spectrum, a
+star) sweeps across the detector. A pixel it passes over collects the source's light in one
+read interval (or two), before and after that only sky: its ramp **jumps, then stays flat**.
+Neighbouring pixels along the scan are passed over at neighbouring times, so the read of the
+jump changes steadily along a stripe of many pixels. Cosmic rays also make single-interval
+jumps, but in isolated pixels at random reads; a time-variable sky raises every pixel in the
+same intervals; a satellite trail lights a line of pixels all in one interval; a steady
+source has no jump at all.
+
+The detector (:func:`detect_scan`) works on those differences:
+
+1. **Bursts.** For every pixel, the signal of each read interval (counts, from the reads
+   times ``read_scale``) less what the pixel's mean rate over the exposure would give in that
+   interval; saturated reads (and intervals ending on one) take no part. Each interval's
+   excesses are centred on their median over the image (a sky common to all pixels drops
+   out) and divided by their robust spread over the image (1.4826 MAD, from at most 65,536
+   evenly spread pixels). A pixel bursts when its largest excess exceeds ``burst_sigma``
+   (10); the interval of that excess is its **burst read** (the read ending it).
+2. **Tracks.** Along every column and every row, runs of consecutive burst pixels whose burst
+   reads differ by at most one from pixel to pixel. A run of at least ``min_track`` (20)
+   pixels whose burst reads span at least two reads is a stretch of a moving source.
+3. **Verdict.** A scan when the tracks hold at least ``min_pixels`` (100) pixels.
+
+Cost: one pass over the ramp in blocks of rows (float32 temporaries of one block), then
+integer work on two ``[ny, nx]`` maps; about the cost of one ramp step.
+
+:func:`scan_verdict` puts the header first: SCAN_TYP 'C' (continuous) or 'D' (discrete, with
+dwells) is a scan, 'N' is not; only a file without SCAN_TYP (OPUS headers before 2013) is
+looked at. Arrays are in time order (read 0 is the zeroth read); nothing here modifies its
+inputs. See ``docs/scans.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hstramp.core.dqflags import SATURATED
+from hstramp.core.geometry import REFERENCE_BORDER
+
+__all__ = [
+    "SCAN_TYPES",
+    "ScanDetection",
+    "ScanParameters",
+    "ScanVerdict",
+    "detect_scan",
+    "scan_verdict",
+]
+
+#: SCAN_TYP values of the archive's headers and what they mean
+SCAN_TYPES = {"C": "continuous scan", "D": "discrete scan (with dwells)", "N": "no scan"}
+
+#: evenly spread pixels the per-interval spread is measured on, at most
+_SAMPLE = 65536
+
+#: robust standard deviation of a normal sample from its median absolute deviation
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class ScanParameters:
+    """Thresholds of the scan detector (see the module docstring).
+
+    Attributes
+    ----------
+    burst_sigma : float
+        A pixel bursts when one interval's excess over its mean rate exceeds this many robust
+        standard deviations of that interval's excesses over the image.
+    min_share : float
+        ... and when that excess is at least this fraction of all the signal the pixel
+        collected (a source passing over, not a steady one bending near saturation).
+    min_track : int
+        Pixels in a run (along a column or a row) of linked bursts for the run to count.
+    min_pixels : int
+        Pixels in counted runs for the exposure to be a scan.
+    saturated : int
+        DQ bits of a read that keep it (and the interval ending on it) out.
+    border : int
+        Reference border left out on every side (5 for WFC3/IR; 0 for an array without one).
+    block_rows : int
+        Rows per block of the pass over the ramp (memory only; results do not depend on it).
+    """
+
+    burst_sigma: float = 10.0
+    min_share: float = 0.3
+    min_track: int = 20
+    min_pixels: int = 100
+    saturated: int = SATURATED
+    border: int = REFERENCE_BORDER
+    block_rows: int = 64
+
+    def __post_init__(self):
+        checks = {"burst_sigma": self.burst_sigma > 0, "min_share": 0 <= self.min_share <= 1,
+                  "min_track": self.min_track >= 2,
+                  "min_pixels": self.min_pixels >= 1, "saturated": self.saturated >= 0,
+                  "border": self.border >= 0, "block_rows": self.block_rows >= 1}
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"ScanParameters.{name} = {getattr(self, name)!r} is out of "
+                                 "range")
+
+
+@dataclass(frozen=True)
+class ScanDetection:
+    """What the ramps say about a scan.
+
+    Attributes
+    ----------
+    is_scan : bool
+        The tracks hold at least ``min_pixels`` pixels.
+    track_pixels : int
+        Pixels in runs of linked bursts spanning two reads or more.
+    burst_pixels : int
+        Pixels with a burst (cosmic rays included).
+    first_read, last_read : int
+        Burst reads of the track pixels (SAMPNUM, time order); -1 without tracks.
+    measured_pixels : int
+        Pixels looked at (the array without its border).
+    reason : str
+        Why the ramps could not tell (too few reads or pixels); empty otherwise.
+    """
+
+    is_scan: bool
+    track_pixels: int
+    burst_pixels: int
+    first_read: int
+    last_read: int
+    measured_pixels: int
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One line: what was found."""
+        if self.reason:
+            return f"not measurable from the ramps ({self.reason})"
+        if not self.track_pixels:
+            return (f"no pixel tracks in the ramps ({self.burst_pixels} pixels with a "
+                    "single-interval jump)")
+        return (f"{self.track_pixels} pixels along tracks whose jump moves from read "
+                f"{self.first_read} to read {self.last_read}")
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    """Is the exposure a spatial scan, and how do we know.
+
+    Attributes
+    ----------
+    is_scan : bool
+    scan_type : str
+        SCAN_TYP as found ('C', 'D', 'N'), or '' when the header has none.
+    detection : ScanDetection or None
+        The ramps' evidence, when the header did not decide.
+    """
+
+    is_scan: bool
+    scan_type: str
+    detection: ScanDetection | None = None
+
+    def describe(self) -> str:
+        """Why this is (or is not) a scan, for a log line."""
+        if self.detection is None:
+            meaning = SCAN_TYPES.get(self.scan_type, "no scan")
+            return f"SCAN_TYP = '{self.scan_type}' ({meaning})"
+        verdict = "a spatial scan" if self.is_scan else "no scan"
+        return f"no SCAN_TYP; from the ramps: {verdict} ({self.detection.describe()})"
+
+
+def scan_verdict(scan_type, data, times, *, read_scale=None, groupdq=None,
+                 params: ScanParameters = ScanParameters(),
+                 ) -> ScanVerdict:
+    """Decide whether an exposure is a spatial scan: the header first, else the ramps.
+
+    Parameters
+    ----------
+    scan_type : str or None
+        SCAN_TYP of the primary header: 'C' or 'D' is a scan, 'N' is not (the ramps are not
+        looked at); None, '' or another value: :func:`detect_scan` decides.
+    data, times, read_scale, groupdq, params
+        As :func:`detect_scan`.
+
+    Returns
+    -------
+    ScanVerdict
+    """
+    code = str(scan_type or "").strip().upper()
+    if code in SCAN_TYPES:
+        return ScanVerdict(is_scan=code != "N", scan_type=code)
+    detection = detect_scan(data, times, read_scale=read_scale, groupdq=groupdq, params=params)
+    return ScanVerdict(is_scan=detection.is_scan, scan_type="", detection=detection)
+
+
+def detect_scan(data, times, *, read_scale=None, groupdq=None,
+                params: ScanParameters = ScanParameters(),
+                ) -> ScanDetection:
+    """Look for a source sweeping across the detector in the ramps.
+
+    Parameters
+    ----------
+    data : array_like [ngroups, ny, nx]
+        The reads, time order: raw DN, calibrated counts, or rates with ``read_scale``.
+    times : array_like [ngroups]
+        Seconds since the zeroth read, strictly increasing.
+    read_scale : array_like [ngroups], optional
+        Factor turning each read into counts (the read times for a ramp in rates,
+        :func:`hstramp.core.units.count_scale`); None: the data are counts.
+    groupdq : array_like [ngroups, ny, nx], optional
+        DQ of the reads; reads with a ``params.saturated`` bit are left out.
+    params : ScanParameters, optional
+
+    Returns
+    -------
+    ScanDetection
+    """
+    data = np.asarray(data)
+    times = np.asarray(times, dtype=np.float64)
+    if data.ndim != 3 or times.shape != (data.shape[0],):
+        raise ValueError(f"data {data.shape} must be [ngroups, ny, nx] with one time per "
+                         f"read, got times {times.shape}")
+    if not np.all(np.diff(times) > 0):
+        raise ValueError("times must be strictly increasing")
+    scale = (np.ones(times.size, np.float32) if read_scale is None
+             else np.asarray(read_scale, dtype=np.float32))
+    b = params.border
+    science = data[:, b:data.shape[1] - b, b:data.shape[2] - b]
+    dq = None if groupdq is None else np.asarray(groupdq)[:, b:data.shape[1] - b,
+                                                           b:data.shape[2] - b]
+    measured = science.shape[1] * science.shape[2]
+    reason = _unmeasurable(science.shape, params)
+    if reason:
+        return ScanDetection(False, 0, 0, -1, -1, measured, reason)
+    intervals = np.diff(times).astype(np.float32)
+    centre, spread = _interval_spread(science, scale, intervals, dq, params)
+    burst_read = _burst_reads(science, scale, intervals, dq, centre, spread, params)
+    tracks = (_along_rows(burst_read, params.min_track)
+              | _along_rows(burst_read.T, params.min_track).T)
+    track_pixels = int(tracks.sum())
+    reads = burst_read[tracks]
+    return ScanDetection(
+        is_scan=track_pixels >= params.min_pixels, track_pixels=track_pixels,
+        burst_pixels=int((burst_read >= 0).sum()),
+        first_read=int(reads.min()) if reads.size else -1,
+        last_read=int(reads.max()) if reads.size else -1, measured_pixels=measured)
+
+
+def _unmeasurable(shape, params) -> str:
+    """Why a ramp of this shape cannot show a scan ('' if it can)."""
+    ngroups, ny, nx = shape
+    if ngroups < 4:
+        return f"{ngroups} reads; at least 4 are needed"
+    if max(ny, nx) < params.min_track:
+        return f"{ny} x {nx} pixels, fewer than min_track = {params.min_track} in a line"
+    return ""
+
+
+class _Block:
+    """The read intervals of a block of rows: their counts and the pixels' mean rate.
+
+    A pixel uses the intervals before its first saturated read (saturation is flagged on
+    that read and every later one); its mean rate is the signal collected over them divided
+    by their time.
+    """
+
+    def __init__(self, science, scale, intervals, dq, rows, saturated):
+        self.science, self.scale, self.intervals, self.rows = science, scale, intervals, rows
+        ngroups = intervals.size + 1
+        if dq is None:
+            self.usable = np.full(science[0, rows].shape, ngroups - 1, np.int16)
+        else:
+            flagged = (dq[:, rows] & saturated) != 0
+            first = np.where(flagged.any(axis=0), flagged.argmax(axis=0), ngroups)
+            self.usable = (first - 1).clip(0).astype(np.int16)  # intervals 0 .. usable - 1
+        last = np.take_along_axis(science[:, rows], self.usable[None].astype(np.intp), 0)[0]
+        self.signal = (last.astype(np.float32) * scale[self.usable]
+                       - science[0, rows].astype(np.float32) * scale[0])
+        elapsed = np.concatenate(([0.0], np.cumsum(intervals)))[self.usable].astype(np.float32)
+        self.rate = np.divide(self.signal, elapsed, out=np.zeros_like(elapsed),
+                              where=elapsed > 0)
+
+    def excess(self, k) -> np.ndarray:
+        """Interval ``k``'s counts less the mean rate's; NaN where the interval is unusable."""
+        later = self.science[k + 1, self.rows].astype(np.float32) * self.scale[k + 1]
+        value = later - self.science[k, self.rows].astype(np.float32) * self.scale[k]
+        value -= self.rate * self.intervals[k]
+        np.copyto(value, np.float32(np.nan), where=self.usable <= k)
+        return value
+
+
+def _interval_spread(science, scale, intervals, dq, params):
+    """Median and robust standard deviation of every interval's excesses over the image."""
+    ny, nx = science.shape[1:]
+    stride = max(1, int(np.ceil(ny * nx / _SAMPLE)))
+    block = _Block(science, scale, intervals, dq, slice(0, ny, stride), params.saturated)
+    centre = np.zeros(intervals.size, np.float32)
+    spread = np.full(intervals.size, np.inf, np.float32)
+    for k in range(intervals.size):
+        values = block.excess(k)
+        values = values[np.isfinite(values)]
+        if values.size:
+            centre[k] = np.median(values)
+            mad = np.median(np.abs(values - centre[k]))
+            spread[k] = _MAD_TO_SIGMA * mad if mad > 0 else np.inf
+    return centre, spread
+
+
+def _burst_reads(science, scale, intervals, dq, centre, spread, params) -> np.ndarray:
+    """The read ending each pixel's burst interval (int16 ``[ny, nx]``; -1: no burst)."""
+    ny, nx = science.shape[1:]
+    burst = np.full((ny, nx), -1, np.int16)
+    for start in range(0, ny, params.block_rows):
+        rows = slice(start, min(ny, start + params.block_rows))
+        block = _Block(science, scale, intervals, dq, rows, params.saturated)
+        peak = np.full(block.signal.shape, -np.inf, np.float32)
+        peak_excess = np.zeros_like(peak)
+        largest = np.zeros(peak.shape, np.int16)
+        for k in range(intervals.size):
+            excess = block.excess(k)
+            ratio = (excess - centre[k]) / spread[k]
+            higher = ratio > peak  # NaN (unusable) is never higher
+            np.copyto(peak, ratio, where=higher)
+            np.copyto(peak_excess, excess, where=higher)
+            np.copyto(largest, np.int16(k), where=higher)
+        share = peak_excess >= params.min_share * np.abs(block.signal)
+        burst[rows] = np.where((peak > params.burst_sigma) & share, largest + 1, -1)
+    return burst
+
+
+def _along_rows(burst_read: np.ndarray, min_track: int) -> np.ndarray:
+    """Pixels of runs along each row: linked bursts, ``min_track`` long, two reads or more.
+
+    Two neighbours are linked when both burst and their burst reads differ by at most one.
+    """
+    ny, nx = burst_read.shape
+    reads = burst_read.astype(np.int32)
+    link = np.zeros((ny, nx), bool)  # link[:, j]: pixel j and j + 1; the last column stays
+    link[:, :-1] = ((reads[:, :-1] >= 0) & (reads[:, 1:] >= 0)  # False and ends every row
+                    & (np.abs(np.diff(reads, axis=1)) <= 1))
+    edges = np.diff(np.concatenate(([0], link.ravel().view(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)  # the run's last pixel (one past its last link)
+    flat = np.append(reads.ravel(), 0)
+    bounds = np.column_stack([starts, ends + 1]).ravel()
+    low = np.minimum.reduceat(flat, bounds)[::2] if starts.size else starts
+    high = np.maximum.reduceat(flat, bounds)[::2] if starts.size else starts
+    keep = (ends - starts + 1 >= min_track) & (high > low)
+    marks = np.zeros(ny * nx + 1, np.int32)
+    np.add.at(marks, starts[keep], 1)
+    np.add.at(marks, ends[keep] + 1, -1)
+    return (np.cumsum(marks[:-1]) > 0).reshape(ny, nx)

@@ -22,6 +22,7 @@ import functools
 import logging
 import math
 import string
+import sys
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -651,10 +652,120 @@ def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
         for (hdulist, path), tmp in zip(products, temporaries, strict=True):
             try:
                 # DATASUM/CHECKSUM let a later run verify the product by content
-                hdulist.writeto(tmp, overwrite=True, output_verify=output_verify,
-                                checksum=True)
+                hdulist.verify(option=output_verify)
+                hdulist.update_extend()
+                add_checksums(hdulist)
+                hdulist.writeto(tmp, overwrite=True, output_verify=output_verify)
             except OSError as exc:
                 raise OutputFileError(f"writing {path} failed: {exc.strerror or exc}; "
                                       "nothing was written") from exc
     for _hdulist, path in products:
         log.info("wrote %s", path)
+
+
+# --------------------------------------------------------------------------- checksums
+_WORD = 0xFFFFFFFF
+# ASCII punctuation between the digits and the letters, never used by the CHECKSUM encoding
+_PUNCTUATION = frozenset(range(0x3A, 0x41)) | frozenset(range(0x5B, 0x61))
+
+
+def add_checksums(hdulist) -> None:
+    """Set every HDU's DATASUM and CHECKSUM cards as ``writeto(checksum=True)`` would.
+
+    The values, comments and card positions are astropy's; only the data sum is computed
+    differently: straight from the native little-endian array (:func:`fits_datasum`), with
+    no big-endian copy and no byte swap in place, at a tenth of astropy's cost. An HDU that
+    sum does not cover (tables, scaled or unsigned data) gets astropy's own
+    ``add_checksum``. Call it after the headers are final (verified, ``update_extend``):
+    the CHECKSUM covers every header byte.
+    """
+    stamp = datetime.now().isoformat()[:19]
+    for hdu in hdulist:
+        datasum = _image_datasum(hdu)
+        if datasum is None:
+            hdu.add_checksum()
+            continue
+        header = hdu.header
+        header["DATASUM"] = (str(datasum), f"data unit checksum updated {stamp}")
+        header.set("CHECKSUM", "0" * 16, f"HDU checksum updated {stamp}", before="DATASUM")
+        header_sum = _ones_complement_sum(np.frombuffer(header.tostring().encode("ascii"),
+                                                        dtype=">u4"))
+        header["CHECKSUM"] = checksum_string(~_add32(header_sum, datasum) & _WORD)
+
+
+def _image_datasum(hdu):
+    """The DATASUM of an image HDU written as it is, or None when astropy must compute it."""
+    if not isinstance(hdu, fits.PrimaryHDU | fits.ImageHDU):
+        return None
+    hdu.update_header()
+    if "BZERO" in hdu.header or "BSCALE" in hdu.header:
+        return None
+    return fits_datasum(hdu.data)
+
+
+def fits_datasum(data):
+    """The FITS DATASUM of ``data`` as written (big-endian, zero-padded), or None.
+
+    The ones' complement sum of the data's 32-bit big-endian words. For 4- and 8-byte items
+    in native little-endian order, the big-endian words are the array's own little-endian
+    32-bit words (in another order for 8-byte items, which a sum ignores); for 2-byte items
+    the even items are the high halves, the odd ones the low halves. One pass over the
+    array's memory, no copy. None for what this does not cover (1-byte or unsigned items,
+    non-contiguous or big-endian arrays, a big-endian machine).
+    """
+    if data is None:
+        return 0
+    array = np.asarray(data)
+    dtype = array.dtype
+    if (sys.byteorder != "little" or not array.flags.c_contiguous or dtype.kind not in "if"
+            or dtype.itemsize not in (2, 4, 8) or dtype.byteorder == ">"):
+        return None
+    flat = array.reshape(-1)
+    if dtype.itemsize == 2:
+        halves = flat.view("<u2")
+        total = ((int(np.add.reduce(halves[0::2], dtype=np.uint64)) << 16)
+                 + int(np.add.reduce(halves[1::2], dtype=np.uint64)))
+        return _fold32(total)
+    return _fold32(int(np.add.reduce(flat.view("<u4"), dtype=np.uint64)))
+
+
+def _ones_complement_sum(words) -> int:
+    """The 32-bit ones' complement sum of big-endian 32-bit words."""
+    return _fold32(int(np.add.reduce(words, dtype=np.uint64)))
+
+
+def _fold32(total: int) -> int:
+    """A wide sum folded to 32 bits, the carries added back at the bottom (end-around)."""
+    while total >> 32:
+        total = (total & _WORD) + (total >> 32)
+    return total
+
+
+def _add32(first: int, second: int) -> int:
+    """Ones' complement addition of two 32-bit sums."""
+    return _fold32(first + second)
+
+
+def checksum_string(value: int) -> str:
+    """The 16-character CHECKSUM encoding of a 32-bit value (the FITS checksum convention).
+
+    Each byte, most significant first, becomes four characters of quarter value (the first
+    one carrying the remainder), pairs nudged apart (one up, one down, same sum) until no
+    character is ASCII punctuation; character ``j`` of byte ``i`` goes to place
+    ``4 * j + i``, and the whole string is rotated right by one.
+    """
+    places = [0] * 16
+    for byte_index, shift in enumerate((24, 16, 8, 0)):
+        quarter, remainder = divmod((value >> shift) & 0xFF, 4)
+        characters = [quarter + 0x30] * 4
+        characters[0] += remainder
+        while any(characters[j] in _PUNCTUATION or characters[j + 1] in _PUNCTUATION
+                  for j in (0, 2)):
+            for j in (0, 2):
+                if characters[j] in _PUNCTUATION or characters[j + 1] in _PUNCTUATION:
+                    characters[j] += 1
+                    characters[j + 1] -= 1
+        for j, character in enumerate(characters):
+            places[4 * j + byte_index] = character
+    text = bytes(places).decode("ascii")
+    return text[-1] + text[:-1]

@@ -226,6 +226,58 @@ def _initial_guess(data, pic, efac, sky, rog2, gain, scale, method):
     return ave, (var / (t_k * t_k)).astype(np.float32)
 
 
+def _rates(data, s3, t3):
+    """Each imset's sky-subtracted count rate, float32 (through one float64 temporary)."""
+    rates = np.subtract(data, s3, dtype=np.float64)
+    rates /= t3
+    return rates.astype(np.float32)
+
+
+def _thresholds(ave, t3, s3, sig2, rog2, gain, scale):
+    """The squared-deviation limits of an iteration, float64 [nexp, ny, nx].
+
+    ``spthresh`` (read and Poisson noise) and ``thresh`` (plus the scale noise) of the
+    expected counts ``ave * t + sky``, built in place: two whole-stack arrays where the
+    written-out expression makes six, with the same operations in the same order.
+    """
+    per_time2 = t3 * t3
+    expected = ave[None] * t3
+    expected += s3
+    spthresh = np.maximum(expected, 0)
+    spthresh /= gain
+    spthresh += rog2
+    spthresh *= sig2
+    spthresh /= per_time2
+    thresh = expected
+    thresh -= s3
+    np.maximum(thresh, 0, out=thresh)
+    thresh *= scale
+    np.square(thresh, out=thresh)
+    thresh *= sig2
+    thresh /= per_time2
+    thresh += spthresh
+    return spthresh, thresh
+
+
+def _pixel_variance(pic, t3, s3, rog2, gain, scale):
+    """Each imset's variance in DN^2: read noise, Poisson and scale noise of its counts."""
+    counts = pic * t3
+    counts += s3
+    np.maximum(counts, 0, out=counts)
+    variance = counts / gain
+    variance += rog2
+    counts *= scale
+    np.square(counts, out=counts)
+    variance += counts
+    return variance
+
+
+def _sum_used(values, use):
+    """The sum over the imsets of ``values`` where ``use`` (``values`` is overwritten)."""
+    values[~use] = 0.0
+    return values.sum(axis=0)
+
+
 def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, gain: float,
               params: CRRejectParameters | None = None) -> CRRejection:
     """Combine CR-SPLIT imsets rejecting cosmic rays (see the module docstring).
@@ -273,7 +325,7 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
                     for k in range(nexp)])
     rog2, scale = float(readnoise) ** 2, params.scalense / 100.0
     t3, s3 = efac[:, None, None], sky[:, None, None]
-    pic = ((data - s3) / t3).astype(np.float32)
+    pic = _rates(data, s3, t3)
     ave, avevar = _initial_guess(data, pic, efac, sky, rog2, gain, scale, params.initgues)
     excluded = (dq & params.badinpdq) != 0
     offsets = disk_offsets(params.crradius)
@@ -284,10 +336,7 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
             thresh = np.broadcast_to(sig2 * avevar, pic.shape)
             spthresh = thresh
         else:
-            expected = ave[None] * t3 + s3
-            val = np.maximum(expected, 0)
-            spthresh = sig2 * (rog2 + val / gain) / (t3 * t3)
-            thresh = spthresh + sig2 * (scale * np.maximum(expected - s3, 0)) ** 2 / (t3 * t3)
+            spthresh, thresh = _thresholds(ave, t3, s3, sig2, rog2, gain, scale)
         dev2 = (pic - ave[None]) ** 2
         hit = (dev2 > thresh) & ~excluded
         spill = dilate_mask(hit, offsets) & (dev2 > psig2 * spthresh) & ~hit
@@ -295,13 +344,13 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
         use = ~rejected & ~excluded
         weight = np.where(use, t3, 0.0)
         efacsum = weight.sum(axis=0)
-        total = np.where(use, pic * t3, 0.0).sum(axis=0)
+        total = _sum_used(pic * t3, use)
         last = iteration == len(params.crsigmas) - 1
         with np.errstate(invalid="ignore", divide="ignore"):
             ave = np.where(efacsum > 0, total / efacsum,
                            params.fillval if last else ave).astype(np.float32)
-    val = np.maximum(pic * t3 + s3, 0)
-    sumvar = np.where(use, rog2 + val / gain + (scale * val) ** 2, 0.0).sum(axis=0)
+        del spthresh, thresh, dev2  # not held while the next iteration builds its own
+    sumvar = _sum_used(_pixel_variance(pic, t3, s3, rog2, gain, scale), use)
     texpt = float(efac.sum())
     with np.errstate(invalid="ignore", divide="ignore"):
         err = np.where(efacsum > 0, np.sqrt(sumvar) / efacsum, params.fillval) * texpt

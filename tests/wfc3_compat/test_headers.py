@@ -151,14 +151,19 @@ def test_flt_keeps_the_last_reads_keywords_and_the_ccdtab_values(products):
         assert all(hdu.header["INHERIT"] is True for hdu in flt[1:])
 
 
-def test_a_reentered_complete_ima_keeps_its_history_and_adds_none(products, exposure,
-                                                                   tmp_path):
+def test_a_reentered_complete_ima_keeps_its_history(products, exposure, tmp_path):
+    """A COMPLETE ima is not processed again (calwf3: nothing to do); asked to refit the
+    reads, the products keep the input's HISTORY and append after it, as calwf3 does."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("iref", str(exposure.iref))
-        WFC3IRPipeline.call(str(products["ima"]), output_dir=str(tmp_path))
+        WFC3IRPipeline.call(str(products["ima"]), output_dir=str(tmp_path / "again"))
+        WFC3IRPipeline.call(str(products["ima"]), output_dir=str(tmp_path / "refit"),
+                            steps={"jump": {"switch": "perform"}})
+    assert not (tmp_path / "again").exists() or list((tmp_path / "again").iterdir()) == []
+    kept = expected_history(exposure)
     for suffix in ("ima", "flt"):
-        assert history(tmp_path / f"{exposure.rootname}_{suffix}.fits") == \
-            expected_history(exposure)
+        lines = history(tmp_path / "refit" / f"{exposure.rootname}_{suffix}.fits")
+        assert lines[:len(kept)] == kept
 
 
 def test_a_dummy_reference_is_named_in_the_skip_line_and_an_omitted_step_says_nothing(

@@ -1,20 +1,29 @@
 """Build script for hstramp's optional compiled kernels (everything else is in pyproject.toml).
 
-Each kernel is a small C extension that works on buffers (the buffer protocol: no NumPy
-headers at build time). They are ``optional``: on a machine without a C compiler the
-build only warns and hstramp runs its NumPy reference path (``hstramp.core.native``).
+Each kernel is one C file ``hstramp/core/_native/<name>.c``, built as the extension module
+``hstramp.core._native._<name>``. They work on buffers (the buffer protocol: no NumPy headers
+at build time) and are ``optional``: on a machine without a C compiler the build only warns
+and hstramp runs its NumPy reference path (``hstramp.core.native``).
+
+The flags keep the arithmetic the NumPy reference path does: ``-O3`` without fast-math and
+without fused multiply-add contraction (which would change float32 rounding).
 """
+
+from pathlib import Path
 
 from setuptools import Extension, setup
 
-#: (module, sources) of every compiled kernel, under ``hstramp/core/_native/``.
-KERNELS = [
-    ("hstramp.core._native._probe", ["hstramp/core/_native/probe.c"]),
-]
+NATIVE = Path("hstramp", "core", "_native")
+FLAGS = ["-O3", "-fno-fast-math", "-ffp-contract=off"]
 
-setup(
-    ext_modules=[
-        Extension(name, sources, optional=True, extra_compile_args=["-O3", "-fno-fast-math"])
-        for name, sources in KERNELS
-    ],
-)
+
+def kernels() -> list[Extension]:
+    """One optional extension per C file under ``hstramp/core/_native/``."""
+    return [
+        Extension(f"hstramp.core._native._{source.stem}", [source.as_posix()],
+                  optional=True, extra_compile_args=FLAGS)
+        for source in sorted(NATIVE.glob("*.c"))
+    ]
+
+
+setup(ext_modules=kernels())

@@ -30,6 +30,8 @@ NEUTRAL = {
     # reference image with errors in quadrature, the CCD noise model, flat division, DQ OR)
     "hstramp.core", "hstramp.core.dqflags", "hstramp.core.geometry", "hstramp.core.dqinit",
     "hstramp.core.dark", "hstramp.core.noise", "hstramp.core.flat", "hstramp.core.outputs",
+    # the switch between the compiled kernels and the NumPy reference path
+    "hstramp.core.native",
     # calwf3's image statistics keywords and the photometry keyword arithmetic (PHOTFNU from
     # PHOTFLAM, the OBSMODE form), which calstis computes the same way
     "hstramp.core.stats", "hstramp.core.phot",

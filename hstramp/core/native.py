@@ -27,8 +27,11 @@ __all__ = ["ENV_VAR", "KERNELS", "NativeKernelMissing", "built", "kernel", "kern
 
 #: The environment variable that chooses the implementation.
 ENV_VAR = "HSTRAMP_KERNELS"
-#: Every compiled kernel hstramp has: name -> module under ``hstramp.core._native``.
-KERNELS = {"probe": "_probe"}
+#: Every compiled kernel hstramp has: kernel ``name`` is built from ``_native/<name>.c`` as
+#: the module ``hstramp.core._native._<name>`` (setup.py builds every C file there).
+KERNELS = (
+    "probe",
+)
 _CHOICES = ("auto", "numpy", "native")
 
 
@@ -47,7 +50,7 @@ def _choice() -> str:
 def _import(name: str) -> ModuleType | None:
     """The compiled module of kernel ``name``, or None where it is not built."""
     try:
-        return importlib.import_module(f"hstramp.core._native.{KERNELS[name]}")
+        return importlib.import_module(f"hstramp.core._native._{name}")
     except ImportError:
         return None
 

@@ -21,6 +21,12 @@ def test_every_kernel_is_built_in_ci():
     assert native.built() == dict.fromkeys(native.KERNELS, True)
 
 
+def test_every_c_file_is_a_registered_kernel():
+    """setup.py builds every C file under _native/; core.native must know each one by name."""
+    sources = sorted(p.stem for p in (ROOT / "hstramp" / "core" / "_native").glob("*.c"))
+    assert sources == sorted(native.KERNELS)
+
+
 @pytest.mark.parametrize(("setting", "expected"), [
     ("numpy", "numpy"),
     ("NumPy", "numpy"),

@@ -12,7 +12,24 @@ from hstramp.errors import InputFileError
 log = logging.getLogger(__name__)
 
 __all__ = ["OmitWhenAbsent", "ccd_parameters", "exposure_times", "imset_temperatures",
-           "model_geometry", "sci_cards", "sdqflags"]
+           "model_geometry", "output_arrays_of", "sci_cards", "sdqflags"]
+
+
+def output_arrays_of(model):
+    """``(data, err, dq)`` of the model as a core function's ``out=``, or None.
+
+    A step's model is its own (``prepare_input``: the pipeline's copy, or a copy of the
+    caller's), so a core function may write the result straight into its arrays instead of
+    making a new copy of each: the arrays must be float32 / float32 / uint16, native,
+    C-contiguous and writeable (else None: the core function makes new ones).
+    """
+    arrays = (model.data, model.err, model.dq)
+    wanted = (np.float32, np.float32, np.uint16)
+    for array, dtype in zip(arrays, wanted, strict=True):
+        if not (isinstance(array, np.ndarray) and array.dtype == dtype
+                and array.flags.c_contiguous and array.flags.writeable):
+            return None
+    return arrays
 
 
 def model_geometry(model):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.dqflags import SATURATED, ZERO_READ_SIGNAL
-from hstramp.core.noise import pixel_error, pixel_map
+from hstramp.core.noise import calib_area, calib_kernel, pixel_error, pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 from hstramp.errors import ParameterError
@@ -125,6 +125,13 @@ def zero_read_signal(
     def science(value, name, positive=False):
         return pixel_map(value, frame, name, positive=positive)[rows, cols]
 
+    (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
+                              None if out is None else (out,), ("groupdq",))
+    calib = calib_kernel(out_dq)
+    if calib is not None:
+        return _zero_read_signal_native(calib, data, out_dq, zsci, zerr, node, gain, readnoise,
+                                        trim, threshold)
+
     zsci_s, node_s = science(zsci, "zsci"), science(node, "node")
     zerr_s = science(zerr, "zerr")
     read0 = np.asarray(data[0], dtype=np.float32)
@@ -141,8 +148,6 @@ def zero_read_signal(
     )
 
     zsig_dq = np.array(groupdq[0], copy=True)
-    (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
-                              None if out is None else (out,), ("groupdq",))
     flags = out_dq.dtype.type
     read0_flags = np.where(significant, flags(ZERO_READ_SIGNAL), flags(0))
     read0_flags |= np.where(saturated0, flags(SATURATED | ZERO_READ_SIGNAL), flags(0))
@@ -155,6 +160,28 @@ def zero_read_signal(
     zsig[rows, cols] = signal
     zeroth_read = read0.copy()
     zeroth_read[rows, cols] += signal
+    return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
+
+
+def _zero_read_signal_native(calib, data, out_dq, zsci, zerr, node, gain, readnoise, trim,
+                             threshold) -> ZeroReadSignal:
+    """:func:`zero_read_signal` by the compiled kernel, one pass (same bits).
+
+    ``out_dq`` already holds the input DQ; it is updated in place.
+    """
+    frame = data.shape[1:]
+
+    def full(value, name, positive=False):
+        return np.ascontiguousarray(pixel_map(value, frame, name, positive=positive))
+
+    maps = [full(zsci, "zsci"), full(zerr, "zerr"), full(node, "node"),
+            full(gain, "gain", True), full(readnoise, "readnoise")]
+    zeroth_read = np.array(data[0], dtype=np.float32, order="C", copy=True)
+    zsig_dq = np.array(out_dq[0], order="C", copy=True)
+    zsig = np.zeros(frame, dtype=np.float32)
+    calib.zsig(np.ascontiguousarray(data[0], np.float32), np.ascontiguousarray(data[1], np.float32),
+               out_dq[0], out_dq[1], out_dq.itemsize, *maps, np.float32(threshold), zsig, zsig_dq,
+               zeroth_read, *calib_area(frame, trim))
     return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
 
 

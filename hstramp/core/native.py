@@ -31,6 +31,7 @@ ENV_VAR = "HSTRAMP_KERNELS"
 #: the module ``hstramp.core._native._<name>`` (setup.py builds every C file there).
 KERNELS = (
     "probe",
+    "rampfit",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -29,6 +29,10 @@
 #include <string.h>
 
 #define MAX_EDGES 16
+/* Pixels whose reads are gathered at once: the reads of a pixel are read planes apart (4 MB in
+ * a full frame, the same cache set), so a tile's reads are first copied row by row into a
+ * small pixel-major buffer. */
+#define TILE 256
 
 typedef struct {
     /* inputs: read k of pixel p is at data[data_offset + k * data_stride + p] (dq likewise) */
@@ -69,10 +73,12 @@ typedef struct {
     int32_t *missing;
     Py_ssize_t nmissing;
     unsigned char *seen;
+    /* the reads of a tile of TILE pixels, pixel by pixel: [TILE][ngroups] */
+    float *tile_data;
+    uint16_t *tile_dq;
     /* scratch [ngroups] */
     float *y, *offset;
-    unsigned char *usable, *jumped;
-    int32_t *code, *sfirst, *slast, *skey, *srow;
+    int32_t *sfirst, *slast, *skey, *srow;
 } Fit;
 
 /* np.maximum(x, 0): NaN stays NaN, -0 becomes +0. */
@@ -100,58 +106,81 @@ power_index(const Fit *f, float signal, float gain, float rnoise)
     return f->nedges - below;
 }
 
-/* Load pixel p's reads; return its number of segments of two or more reads (keys in skey),
- * and the OR of its reads' DQ in *combined and of the first two in *early. */
+/* Close the segment first..last of pixel p if it has two or more reads: its key goes to skey. */
+static inline Py_ssize_t
+close_segment(const Fit *f, Py_ssize_t nseg, Py_ssize_t first, Py_ssize_t last, float g, float r)
+{
+    if (first >= last) {
+        return nseg;
+    }
+    int pw = f->optimal ? power_index(f, f->offset[last], g, r) : 0;
+    f->sfirst[nseg] = (int32_t)first;
+    f->slast[nseg] = (int32_t)last;
+    f->skey[nseg] = (int32_t)(((int64_t)first * f->ngroups + last) * f->npowers + pw);
+    return nseg + 1;
+}
+
+/* Load pixel p's reads (y, offset) and find its segments of two or more reads (sfirst, slast,
+ * skey); return how many. *combined: the OR of its reads' DQ; *early: of the first two;
+ * *single: its first usable read (-1 if none, or if it follows a jump).
+ *
+ * One pass over the reads: a usable read starts a segment after an unusable read or at a jump
+ * (segment_starts), and the open segment ends at the read before (segment_ends). */
 static Py_ssize_t
-load_segments(Fit *f, Py_ssize_t p, unsigned *combined, unsigned *early)
+load_segments(const Fit *f, Py_ssize_t p, const float *reads, const uint16_t *flags,
+              unsigned *combined, unsigned *early, Py_ssize_t *single)
 {
     const Py_ssize_t n = f->ngroups;
-    float g = f->gain[p], r = f->rnoise[p];
+    const float *read_scale = f->read_scale;
+    const unsigned unusable = f->unusable, jump_flag = f->jump_flag;
+    float *y = f->y, *offset = f->offset;
+    const float g = f->gain[p], r = f->rnoise[p];
     int valid = (g > 0) && isfinite(g) && (r >= 0) && isfinite(r);
     if (f->pixeldq != NULL && (f->pixeldq[p] & f->do_not_use)) {
         valid = 0;
     }
     unsigned all = 0;
+    Py_ssize_t nseg = 0, first = -1, first_usable = -1;
+    float first_value = 0.0f;
     for (Py_ssize_t k = 0; k < n; k++) {
-        float v = f->data[f->data_offset + k * f->data_stride + p];
-        if (f->read_scale != NULL) {
-            v = (k == 0) ? 0.0f : v * f->read_scale[k];
+        float v = reads[k];
+        if (read_scale != NULL) {
+            v = (k == 0) ? 0.0f : v * read_scale[k];
         }
-        unsigned d = f->dq[f->dq_offset + k * f->dq_stride + p];
+        unsigned d = flags[k];
         all |= d;
         if (k == 1) {
             *early = all;
         }
-        f->y[k] = v;
-        f->usable[k] = valid && !(d & f->unusable) && isfinite(v);
-        f->jumped[k] = (d & f->jump_flag) != 0;
+        y[k] = v;
+        if (!(valid && !(d & unusable) && isfinite(v))) {
+            offset[k] = 0.0f;
+            if (first >= 0) {
+                nseg = close_segment(f, nseg, first, k - 1, g, r);
+                first = -1;
+            }
+            continue;
+        }
+        if (first_usable < 0) {
+            first_usable = (d & jump_flag) ? n : k;
+        }
+        if (first < 0 || (d & jump_flag)) {
+            if (first >= 0) {
+                nseg = close_segment(f, nseg, first, k - 1, g, r);
+            }
+            first = k;
+            first_value = v;
+        }
+        offset[k] = v - first_value;
+    }
+    if (first >= 0) {
+        nseg = close_segment(f, nseg, first, n - 1, g, r);
     }
     if (n == 1) {
         *early = all;
     }
     *combined = all;
-    Py_ssize_t nseg = 0;
-    Py_ssize_t first = 0;
-    float first_value = 0.0f;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (!f->usable[k]) {
-            f->offset[k] = 0.0f;
-            continue;
-        }
-        if (k == 0 || !f->usable[k - 1] || f->jumped[k]) {
-            first = k;
-            first_value = f->y[k];
-        }
-        f->offset[k] = f->y[k] - first_value;
-        int end = (k == n - 1) || !f->usable[k + 1] || f->jumped[k + 1];
-        if (end && first < k) {
-            int pw = f->optimal ? power_index(f, f->offset[k], g, r) : 0;
-            f->sfirst[nseg] = (int32_t)first;
-            f->slast[nseg] = (int32_t)k;
-            f->skey[nseg] = (int32_t)(((int64_t)first * n + k) * f->npowers + pw);
-            nseg++;
-        }
-    }
+    *single = first_usable < n ? first_usable : -1;
     return nseg;
 }
 
@@ -176,27 +205,30 @@ note_missing(Fit *f, Py_ssize_t nseg)
 
 /* Fit pixel p whose segments all have rows (srow). */
 static void
-fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned early)
+fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned early,
+          Py_ssize_t single)
 {
-    const Py_ssize_t n = f->ngroups, cap = f->capacity;
+    const Py_ssize_t cap = f->capacity;
+    const int32_t *srow = f->srow, *sfirst = f->sfirst, *slast = f->slast;
+    const float *offset = f->offset;
     double information = 0.0, wr = 0.0, wp = 0.0, span = 0.0, length = 0.0;
     for (Py_ssize_t s = nseg - 1; s >= 0; s--) {
-        int32_t row = f->srow[s];
+        int32_t row = srow[s];
         information += f->information[row];
         wr += f->wrnoise[row];
         wp += f->wpoisson[row];
         span += f->span[row];
         length += (double)f->length[row];
     }
-    memset(f->code, 0, (size_t)n * sizeof(int32_t));
-    for (Py_ssize_t s = 0; s < nseg; s++) {
-        for (int32_t k = f->sfirst[s]; k <= f->slast[s]; k++) {
-            f->code[k] = f->srow[s];
-        }
-    }
+    /* NumPy sums W a_k offset_k over every read in time order; the reads outside the fitted
+     * segments add +0 (a zero coefficient times an offset of +0), which leaves any sum as it is
+     * (the sum starts at +0 and so is never -0): only the segments' reads are added. */
     double numerator = 0.0;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        numerator += f->wcoef[k * cap + f->code[k]] * (double)f->offset[k];
+    for (Py_ssize_t s = 0; s < nseg; s++) {
+        const double *column = f->wcoef + srow[s];
+        for (Py_ssize_t k = sfirst[s]; k <= slast[s]; k++) {
+            numerator += column[k * cap] * (double)offset[k];
+        }
     }
     double rate = numerator / (information > 0 ? information : NAN);
     double g = (double)f->gain[p], r = (double)f->rnoise[p];
@@ -204,26 +236,22 @@ fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned ear
     double var_rnoise = r * r * wr * scale;
     double var_poisson = max_zero(rate) / g * wp * scale;
     Py_ssize_t single_read = -1;
-    if (!f->suppress_one_group && information == 0) {
-        Py_ssize_t k = 0;
-        while (k < n && !f->usable[k]) {
-            k++;
-        }
-        if (k < n && k > 0 && !f->jumped[k]) {
-            double t = f->times[k];
-            single_read = k;
-            rate = (double)f->y[k] / t;
-            var_rnoise = 2.0 * (r * r) / (t * t);
-            var_poisson = max_zero(rate) / g / t;
-            length = 1.0;
-            span = t;
-        }
+    if (!f->suppress_one_group && information == 0 && single > 0) {
+        double t = f->times[single];
+        single_read = single;
+        rate = (double)f->y[single] / t;
+        var_rnoise = 2.0 * (r * r) / (t * t);
+        var_poisson = max_zero(rate) / g / t;
+        length = 1.0;
+        span = t;
     }
+    double total = var_poisson + var_rnoise;
     Py_ssize_t o = f->out_offset + p;
     f->rate[o] = (float)rate;
     f->vpoisson[o] = (float)var_poisson;
     f->vrnoise[o] = (float)var_rnoise;
-    f->err[o] = (float)sqrt(var_poisson + var_rnoise);
+    /* sqrt of a NaN is that NaN: skip the library call made for errno */
+    f->err[o] = (float)(isnan(total) ? total : sqrt(total));
     f->samp[o] = (int16_t)length;
     f->time[o] = (float)span;
     if (f->pixeldq != NULL) {
@@ -253,11 +281,11 @@ fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned ear
     }
     double positive = max_zero(rate);
     for (Py_ssize_t s = 0; s < nseg; s++) {
-        int32_t row = f->srow[s];
+        int32_t row = srow[s];
         double slope = 0.0;
-        for (int32_t k = f->sfirst[s]; k <= f->slast[s]; k++) {
-            double contribution = f->coef[k * cap + row] * (double)f->offset[k];
-            slope = (k == f->sfirst[s]) ? contribution : slope + contribution;
+        for (Py_ssize_t k = sfirst[s]; k <= slast[s]; k++) {
+            double contribution = f->coef[k * cap + row] * (double)offset[k];
+            slope = (k == sfirst[s]) ? contribution : slope + contribution;
         }
         double own = f->information[row];
         double own_scale = 1.0 / (own * own);
@@ -267,8 +295,8 @@ fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned ear
         f->s_slope[i] = slope;
         f->s_vp[i] = positive / g * f->wpoisson[row] * own_scale;
         f->s_vr[i] = r * r * f->wrnoise[row] * own_scale;
-        f->s_first[i] = (int16_t)f->sfirst[s];
-        f->s_last[i] = (int16_t)f->slast[s];
+        f->s_first[i] = (int16_t)sfirst[s];
+        f->s_last[i] = (int16_t)slast[s];
         f->s_power[i] = f->power[row];
         f->s_weight[i] = own / information;
     }
@@ -279,10 +307,25 @@ fit_pixel(Fit *f, Py_ssize_t p, Py_ssize_t nseg, unsigned combined, unsigned ear
 static Py_ssize_t
 run(Fit *f, Py_ssize_t start)
 {
+    const Py_ssize_t n = f->ngroups;
     Py_ssize_t stopped = f->npix;
     for (Py_ssize_t p = start; p < f->npix; p++) {
+        Py_ssize_t t = (p - start) % TILE;
+        if (t == 0) {
+            Py_ssize_t width = f->npix - p < TILE ? f->npix - p : TILE;
+            for (Py_ssize_t k = 0; k < n; k++) {
+                const float *plane = f->data + f->data_offset + k * f->data_stride + p;
+                const uint16_t *dq_plane = f->dq + f->dq_offset + k * f->dq_stride + p;
+                for (Py_ssize_t i = 0; i < width; i++) {
+                    f->tile_data[i * n + k] = plane[i];
+                    f->tile_dq[i * n + k] = dq_plane[i];
+                }
+            }
+        }
         unsigned combined = 0, early = 0;
-        Py_ssize_t nseg = load_segments(f, p, &combined, &early);
+        Py_ssize_t single = -1;
+        Py_ssize_t nseg = load_segments(f, p, f->tile_data + t * n, f->tile_dq + t * n, &combined,
+                                        &early, &single);
         if (note_missing(f, nseg) > 0 && stopped == f->npix) {
             stopped = p;
         }
@@ -296,7 +339,7 @@ run(Fit *f, Py_ssize_t start)
             }
             f->srow[s] = row;
         }
-        fit_pixel(f, p, nseg, combined, early);
+        fit_pixel(f, p, nseg, combined, early, single);
     }
     return stopped;
 }
@@ -477,9 +520,10 @@ fit(PyObject *self, PyObject *args)
         GET(f.s_power, spower, f.s_capacity, float, 1, "segment power");
         GET(f.s_weight, weight, f.s_capacity, double, 1, "weight");
     }
-    /* scratch: y, offset (float), usable, jumped (bytes), code, sfirst, slast, skey, srow
-     * (int32), seen (bytes per key) */
-    size_t bytes = (size_t)n * (2 * sizeof(float) + 2 + 5 * sizeof(int32_t)) + (size_t)f.nkeys;
+    /* scratch: sfirst, slast, skey, srow (int32), a tile's reads and flags, y, offset (float),
+     * seen (a byte per key) */
+    size_t bytes = (size_t)n * (2 * sizeof(float) + 4 * sizeof(int32_t))
+                   + (size_t)n * TILE * (sizeof(float) + sizeof(uint16_t)) + (size_t)f.nkeys;
     scratch = PyMem_Calloc(bytes, 1);
     if (scratch == NULL) {
         PyErr_NoMemory();
@@ -487,15 +531,14 @@ fit(PyObject *self, PyObject *args)
     }
     {
         char *cursor = (char *)scratch;
-        f.code = (int32_t *)cursor; cursor += n * sizeof(int32_t);
         f.sfirst = (int32_t *)cursor; cursor += n * sizeof(int32_t);
         f.slast = (int32_t *)cursor; cursor += n * sizeof(int32_t);
         f.skey = (int32_t *)cursor; cursor += n * sizeof(int32_t);
         f.srow = (int32_t *)cursor; cursor += n * sizeof(int32_t);
+        f.tile_data = (float *)cursor; cursor += n * TILE * sizeof(float);
         f.y = (float *)cursor; cursor += n * sizeof(float);
         f.offset = (float *)cursor; cursor += n * sizeof(float);
-        f.usable = (unsigned char *)cursor; cursor += n;
-        f.jumped = (unsigned char *)cursor; cursor += n;
+        f.tile_dq = (uint16_t *)cursor; cursor += n * TILE * sizeof(uint16_t);
         f.seen = (unsigned char *)cursor;
     }
     Py_ssize_t stopped;

@@ -33,6 +33,7 @@ KERNELS = (
     "calib",
     "crreject",
     "probe",
+    "rampfit",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -30,6 +30,7 @@ ENV_VAR = "HSTRAMP_KERNELS"
 #: Every compiled kernel hstramp has: kernel ``name`` is built from ``_native/<name>.c`` as
 #: the module ``hstramp.core._native._<name>`` (setup.py builds every C file there).
 KERNELS = (
+    "jump",
     "probe",
 )
 _CHOICES = ("auto", "numpy", "native")

@@ -32,6 +32,7 @@ ENV_VAR = "HSTRAMP_KERNELS"
 KERNELS = (
     "calib",
     "crreject",
+    "jump",
     "probe",
     "rampfit",
 )

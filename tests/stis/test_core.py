@@ -66,6 +66,22 @@ def test_an_unbinned_cut_is_the_block_arithmetic_bit_for_bit(how):
     assert got.base is None and np.array_equal(ref, before, equal_nan=True)
 
 
+@pytest.mark.parametrize("shape", [(2, 600, 37), (300, 5), (7,), ()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16, np.int16])
+def test_saturation_flags_in_bands_are_the_formula(shape, dtype):
+    """Band by band (float64 a band at a time): the written-out formula, any shape."""
+    rng = np.random.default_rng(9)
+    raw = rng.uniform(-40000, 66000, shape)
+    if np.dtype(dtype).kind == "f":
+        raw.flat[:3] = [33000.7, 33001.0, np.nan][:raw.size]
+    raw = np.asarray(raw).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        want = np.where(np.trunc(raw.astype(np.float64)) > 33000.5, SATPIXEL, 0)
+    got = saturation_flags(raw, 33000.5)
+    assert got.dtype == np.uint16 and got.shape == raw.shape
+    np.testing.assert_array_equal(got, want)
+
+
 def test_bin_reference_sums_means_and_ors():
     ref = np.arange(64, dtype=np.float32).reshape(8, 8)
     assert bin_reference(ref, (2, 2), (2, 2), (2, 2), "sum")[0, 0] == ref[2:4, 2:4].sum()

@@ -157,9 +157,16 @@ static void find_hits(const Job *j, Py_ssize_t k, const float *pic, const float 
             hk[p] = (uint8_t)(((double)dd > th) & ((dqk[p] & bad) == 0));
         }
     }
-    for (Py_ssize_t y = 0; y < ny; y++) {
-        for (Py_ssize_t x = 0; x < nx; x++) {
-            if (!(hk[y * nx + x] & 1)) continue;
+    for (Py_ssize_t p0 = 0; p0 < npix; p0 += 8) {  /* hits are rare: 8 pixels a test */
+        Py_ssize_t end = p0 + 8 < npix ? p0 + 8 : npix;
+        if (end - p0 == 8) {
+            uint64_t word;
+            memcpy(&word, hk + p0, 8);
+            if (!(word & 0x0101010101010101ULL)) continue;
+        }
+        for (Py_ssize_t p = p0; p < end; p++) {
+            if (!(hk[p] & 1)) continue;
+            Py_ssize_t y = p / nx, x = p % nx;
             for (Py_ssize_t o = 0; o < j->noff; o++) {
                 Py_ssize_t yy = y + (Py_ssize_t)j->offsets[2 * o];
                 Py_ssize_t xx = x + (Py_ssize_t)j->offsets[2 * o + 1];

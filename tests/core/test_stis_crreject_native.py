@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hstramp.core import native
-from hstramp.core.stis.crreject import CRRejectParameters, cr_reject
+from hstramp.core.stis.crreject import CRRejectParameters, cr_reject, sky_mode
 
 pytestmark = pytest.mark.skipif(not native.built()["crreject"],
                                 reason="compiled kernel crreject not built here")
@@ -186,3 +186,58 @@ def test_the_compiled_path_is_the_one_used(monkeypatch):
     for name in ("data", "err", "dq", "input_dq", "rejected"):
         array = getattr(result, name)
         assert array.flags.writeable and array.flags.c_contiguous and array.base is None
+
+
+def sky_both(monkeypatch, image, dq):
+    results = []
+    for choice in ("numpy", "native"):
+        monkeypatch.setenv(native.ENV_VAR, choice)
+        try:
+            results.append(sky_mode(image, dq))
+        except (ValueError, OverflowError) as exc:
+            results.append(type(exc))
+    return results
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_sky_mode_is_the_same(monkeypatch, seed):
+    """Same histogram, same mode: the kernel's mean is NumPy's pairwise sum to the bit."""
+    rng = np.random.default_rng(500 + seed)
+    shape = (int(rng.integers(1, 300)), int(rng.integers(1, 300)))
+    level, spread = rng.uniform(-3000, 3000), 10.0 ** rng.uniform(-1, 3.5)
+    image = rng.normal(level, spread, shape).astype(np.float32)
+    if seed % 3 == 0:
+        image = np.round(image)  # integer-valued data sit on the bin edges
+    dq = np.where(rng.random(shape) < rng.choice([0.0, 0.3, 0.99]), 4, 0).astype(np.uint16)
+    before = image.copy()
+    reference, compiled = sky_both(monkeypatch, image, dq)
+    assert compiled == reference
+    assert np.array_equal(image, before)
+
+
+@pytest.mark.parametrize("case", ["no_dq0", "nan", "inf", "minus_inf", "one_pixel",
+                                  "below_minval", "zeros", "sliced", "float64", "huge"])
+def test_the_sky_mode_special_cases(monkeypatch, case):
+    rng = np.random.default_rng(77)
+    image = rng.normal(40, 5, (50, 60)).astype(np.float32)
+    dq = np.zeros(image.shape, np.uint16)
+    if case == "no_dq0":
+        dq[:] = 1
+    elif case in ("nan", "inf", "minus_inf"):
+        image[3, 4] = {"nan": np.nan, "inf": np.inf, "minus_inf": -np.inf}[case]
+    elif case == "one_pixel":
+        image, dq = image[:1, :1], dq[:1, :1]
+    elif case == "below_minval":
+        image -= 1500
+        image[::7] += 3000
+    elif case == "zeros":
+        image[:] = 0
+    elif case == "sliced":
+        image, dq = image[::2, 1::3], dq[::2, 1::3]
+    elif case == "float64":
+        image = image.astype(np.float64)
+    elif case == "huge":
+        image[0, 0] = 3e6
+    with np.errstate(invalid="ignore"):
+        reference, compiled = sky_both(monkeypatch, image, dq)
+    assert compiled == reference

@@ -46,6 +46,42 @@ def test_subarray_has_no_virtual_overscan_and_small_images_none():
         find_overscan("D", 1062, 1044, (3, 3))
 
 
+@pytest.mark.parametrize("how", ["sum", "mean", "quadrature-sum", "quadrature-mean", "or"])
+def test_an_unbinned_cut_is_the_block_arithmetic_bit_for_bit(how):
+    """Ratio 1 takes a short cut (no float64 blocks); the values are the general path's."""
+    from hstramp.core.stis.geometry import _bin_blocks
+
+    rng = np.random.default_rng(5)
+    if how == "or":
+        ref = rng.integers(0, 2**16, (30, 40)).astype(np.uint16)
+    else:
+        ref = (rng.normal(0, 10, (30, 40)) * 10.0 ** rng.integers(-40, 38, (30, 40)))
+        ref = ref.astype(np.float32)
+        ref.flat[:8] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 3.4e38, -1e-45, 1e-45]
+    before = ref.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        got = bin_reference(ref, (20, 25), (7, 4), (1, 1), how)
+        want = _bin_blocks(ref[4:24, 7:32], 1, 1, how)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert got.base is None and np.array_equal(ref, before, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(2, 600, 37), (300, 5), (7,), ()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16, np.int16])
+def test_saturation_flags_in_bands_are_the_formula(shape, dtype):
+    """Band by band (float64 a band at a time): the written-out formula, any shape."""
+    rng = np.random.default_rng(9)
+    raw = rng.uniform(-40000, 66000, shape)
+    if np.dtype(dtype).kind == "f":
+        raw.flat[:3] = [33000.7, 33001.0, np.nan][:raw.size]
+    raw = np.asarray(raw).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        want = np.where(np.trunc(raw.astype(np.float64)) > 33000.5, SATPIXEL, 0)
+    got = saturation_flags(raw, 33000.5)
+    assert got.dtype == np.uint16 and got.shape == raw.shape
+    np.testing.assert_array_equal(got, want)
+
+
 def test_bin_reference_sums_means_and_ors():
     ref = np.arange(64, dtype=np.float32).reshape(8, 8)
     assert bin_reference(ref, (2, 2), (2, 2), (2, 2), "sum")[0, 0] == ref[2:4, 2:4].sum()

@@ -157,9 +157,16 @@ static void find_hits(const Job *j, Py_ssize_t k, const float *pic, const float 
             hk[p] = (uint8_t)(((double)dd > th) & ((dqk[p] & bad) == 0));
         }
     }
-    for (Py_ssize_t y = 0; y < ny; y++) {
-        for (Py_ssize_t x = 0; x < nx; x++) {
-            if (!(hk[y * nx + x] & 1)) continue;
+    for (Py_ssize_t p0 = 0; p0 < npix; p0 += 8) {  /* hits are rare: 8 pixels a test */
+        Py_ssize_t end = p0 + 8 < npix ? p0 + 8 : npix;
+        if (end - p0 == 8) {
+            uint64_t word;
+            memcpy(&word, hk + p0, 8);
+            if (!(word & 0x0101010101010101ULL)) continue;
+        }
+        for (Py_ssize_t p = p0; p < end; p++) {
+            if (!(hk[p] & 1)) continue;
+            Py_ssize_t y = p / nx, x = p % nx;
             for (Py_ssize_t o = 0; o < j->noff; o++) {
                 Py_ssize_t yy = y + (Py_ssize_t)j->offsets[2 * o];
                 Py_ssize_t xx = x + (Py_ssize_t)j->offsets[2 * o + 1];
@@ -312,11 +319,116 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- the sky mode (SKYSUB mode)
+ *
+ * sky_stats gives the number of DQ-0 pixels, their minimum and their sum in NumPy's order
+ * (numpy's pairwise summation of the float64 values, so the mean is numpy's to the bit);
+ * sky_histogram counts them in 1-DN bins of the truncated value. The caller derives the
+ * histogram's range from the first and takes the mode from the second. */
+
+static double pairwise_sum(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double res = 0.;
+        for (Py_ssize_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        Py_ssize_t i;
+        for (int q = 0; q < 8; q++) r[q] = a[q];
+        for (i = 8; i < n - (n % 8); i += 8) {
+            for (int q = 0; q < 8; q++) r[q] += a[i + q];
+        }
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+static PyObject *
+sky_stats(PyObject *self, PyObject *args)
+{
+    Py_buffer image, dq;
+    if (!PyArg_ParseTuple(args, "y*y*", &image, &dq)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t npix = image.len / 4, n = 0;
+    double *values = NULL, vmin = 0.0, total = 0.0;
+    if (image.len % 4 || dq.len != npix * 2) {
+        PyErr_SetString(PyExc_ValueError, "sky_stats: image (float32) and dq (uint16) differ");
+        goto done;
+    }
+    values = malloc((npix ? npix : 1) * sizeof(double));
+    if (!values) { PyErr_NoMemory(); goto done; }
+    const float *im = image.buf;
+    const uint16_t *q = dq.buf;
+    Py_BEGIN_ALLOW_THREADS
+    int nan = 0;
+    for (Py_ssize_t p = 0; p < npix; p++) {
+        if (q[p] == 0) values[n++] = (double)im[p];
+    }
+    if (n) {
+        vmin = values[0];
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (isnan(values[i])) nan = 1;
+            else if (values[i] < vmin) vmin = values[i];
+        }
+        if (nan || isnan(vmin)) vmin = NAN;
+        total = pairwise_sum(values, n);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("ndd", n, vmin, total);
+done:
+    free(values);
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&dq);
+    return result;
+}
+
+static PyObject *
+sky_histogram(PyObject *self, PyObject *args)
+{
+    Py_buffer image, dq, hist;
+    long long low;
+    if (!PyArg_ParseTuple(args, "y*y*Lw*", &image, &dq, &low, &hist)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t npix = image.len / 4, nbins = hist.len / 8;
+    if (image.len % 4 || dq.len != npix * 2 || hist.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "sky_histogram: bad image, dq or histogram");
+        goto done;
+    }
+    const float *im = image.buf;
+    const uint16_t *q = dq.buf;
+    int64_t *h = hist.buf;
+    double lo = (double)low, hi = (double)low + (double)nbins;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t p = 0; p < npix; p++) {
+        if (q[p]) continue;
+        double t = trunc((double)im[p]);
+        if (t >= lo && t < hi) h[(int64_t)t - low]++;  /* NaN fails both tests */
+    }
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&dq);
+    PyBuffer_Release(&hist);
+    return result;
+}
+
 static PyMethodDef crreject_methods[] = {
     {"reject", reject, METH_VARARGS,
      "reject(data, dq, nexp, ny, nx, efac, sky, sig2, offsets, median, psig2, rog2, gain, "
      "scale, fillval, texpt, skysum, badinpdq, crmask, out_data, out_err, out_dq, "
      "input_dq, rejected) -> nrej: the CR-SPLIT rejection (see the file's comment)."},
+    {"sky_stats", sky_stats, METH_VARARGS,
+     "sky_stats(image, dq) -> (n, min, sum) of the DQ-0 pixels (numpy's pairwise sum)."},
+    {"sky_histogram", sky_histogram, METH_VARARGS,
+     "sky_histogram(image, dq, low, hist): count the DQ-0 pixels' trunc(value) - low."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -155,7 +155,9 @@ def sky_mode(image: np.ndarray, dq: np.ndarray) -> float:
     """Sky level of one imset: the mode of the values of its DQ-0 pixels (calstis crrej_sky).
 
     The histogram has 1-DN bins of ``int(value)`` (truncated towards zero) from
-    ``min(int(min) - 1, ...)`` (at least -1000) up to twice the mean plus one.
+    ``min(int(min) - 1, ...)`` (at least -1000) up to twice the mean plus one. The compiled
+    kernel ``crreject`` counts float32 images with uint16 DQ (the same counts: its mean is
+    NumPy's pairwise sum); other dtypes and non-finite values take the NumPy path.
 
     Parameters
     ----------
@@ -169,19 +171,34 @@ def sky_mode(image: np.ndarray, dq: np.ndarray) -> float:
     float
         The sky, DN (0 when no pixel has DQ 0).
     """
-    values = np.asarray(image, np.float64)[np.asarray(dq) == 0]
+    image, dq = np.asarray(image), np.asarray(dq)
+    compiled = kernel("crreject")
+    if compiled is not None and image.dtype == np.float32 and dq.dtype == np.uint16 \
+            and image.shape == dq.shape:
+        image, dq = np.ascontiguousarray(image), np.ascontiguousarray(dq)
+        count, vmin, total = compiled.sky_stats(image, dq)
+        if count and np.isfinite(vmin) and np.isfinite(total):
+            low, nbins = _histogram_range(vmin, total / count)
+            hist = np.zeros(nbins, np.int64)
+            compiled.sky_histogram(image, dq, low, hist)
+            return float(_mode_from_histogram(hist, float(low)))
+    values = np.asarray(image, np.float64)[dq == 0]
     if values.size == 0:
         log.warning("no pixel with DQ 0: sky set to 0")
         return 0.0
-    amin = min(0.0, float(values.min()))
-    low = _SKY_MINVAL if amin < _SKY_MINVAL else int(amin) - 1
-    amax = float(values.mean())
-    high = 1 if amax <= 0 else int(amax + 1.0) * 2
-    nbins = high - low + 1
+    low, nbins = _histogram_range(float(values.min()), float(values.mean()))
     index = np.trunc(values).astype(np.int64) - low
     inside = (index >= 0) & (index < nbins)
     hist = np.bincount(index[inside], minlength=nbins)
     return float(_mode_from_histogram(hist, float(low)))
+
+
+def _histogram_range(vmin: float, mean: float) -> tuple[int, int]:
+    """The sky histogram's lowest bin and number of bins from the values' minimum and mean."""
+    amin = min(0.0, vmin)
+    low = _SKY_MINVAL if amin < _SKY_MINVAL else int(amin) - 1
+    high = 1 if mean <= 0 else int(mean + 1.0) * 2
+    return low, high - low + 1
 
 
 def disk_offsets(radius: float) -> list[tuple[int, int]]:

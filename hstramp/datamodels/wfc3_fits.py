@@ -142,12 +142,16 @@ def _read_times(index, nsamp, path):
     return times
 
 
-def _check_science_values(data, nsamp, path):
+def _check_science_values(data, nsamp, path, stored_as_float):
     """Refuse SCI arrays holding NaN or infinity, and an exposure whose reads are all zero.
 
-    ``data`` is in time order, so read ``t`` is extension ``SCI,nsamp - t``.
+    ``data`` is in time order, so read ``t`` is extension ``SCI,nsamp - t``;
+    ``stored_as_float[t]`` is False for a read the file stores as integers (a raw's), which
+    cannot hold NaN or infinity and is not searched for them.
     """
     for t in range(nsamp):
+        if not stored_as_float[t]:
+            continue
         bad = ~np.isfinite(data[t])
         if bad.any():
             y, x = (int(i) for i in np.argwhere(bad)[0])
@@ -223,12 +227,16 @@ def read_multiaccum(path):
         data = np.empty((nsamp, *shape), dtype=np.float32)
         err = np.empty_like(data)
         groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
+        stored_as_float = []
         for t in range(nsamp):
             ver = nsamp - t
-            read_extension_into(index[("SCI", ver)], data[t], path)
+            sci = index[("SCI", ver)]
+            # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
+            stored_as_float.append(sci.data is not None and sci.data.dtype.kind not in "iub")
+            read_extension_into(sci, data[t], path)
             read_extension_into(index[("ERR", ver)], err[t], path)
             read_extension_into(index[("DQ", ver)], groupdq[t], path)
-        _check_science_values(data, nsamp, path)
+        _check_science_values(data, nsamp, path, stored_as_float)
         model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
         model.meta.filename = path.name
         for name, keyword in per_read_arrays():

@@ -666,12 +666,39 @@ def test_fuzz(monkeypatch, seed):
 def test_the_kernel_is_used_for_the_outputs_it_handles(monkeypatch):
     monkeypatch.setenv(native.ENV_VAR, "native")
     frame = np.zeros((3, 4), np.float32)
-    assert calib_kernel(frame, frame.astype(np.uint16), frame.astype(np.uint32)) is not None
+    assert calib_kernel((frame, frame.astype(np.uint16), frame.astype(np.uint32))) is not None
     for dtype in (np.int32, np.uint8, np.dtype(">u2"), np.uint64):
-        assert calib_kernel(frame, frame.astype(dtype)) is None
-    assert calib_kernel(np.asfortranarray(frame)) is None
+        assert calib_kernel((frame, frame.astype(dtype))) is None
+    assert calib_kernel((np.asfortranarray(frame),)) is None
+    ramp = np.zeros((2, 3, 4), np.float32)
+    assert calib_kernel((ramp[0], ramp[1])) is not None  # two frames of one ramp: disjoint
+    assert calib_kernel((ramp,), (ramp[1],)) is None  # an input inside an output
+    assert calib_kernel((ramp, ramp)) is None
+    assert calib_kernel((ramp,), (None, frame)) is not None
     monkeypatch.setenv(native.ENV_VAR, "numpy")
-    assert calib_kernel(frame) is None
+    assert calib_kernel((frame,)) is None
+
+
+def test_overlapping_inputs_and_outputs_take_the_numpy_path(monkeypatch):
+    """An input inside an output (a flat that is a read of the ramp written in place)."""
+    rng = np.random.default_rng(20)
+    flat_kwargs = _flat_inputs(rng, (3, 6, 7), (1, 1, 1, 1), "plain")
+    noise_kwargs = _noise_inputs(rng, (3, 6, 7), (1, 1, 1, 1))
+    results = {}
+    for mode in ("numpy", "native"):
+        monkeypatch.setenv(native.ENV_VAR, mode)
+        recorder = _Recorder(native._import("calib"))
+        monkeypatch.setattr(native, "kernel", lambda name, r=recorder: r)
+        args = copy.deepcopy(flat_kwargs)
+        args["flat"] = args["data"][1]  # read 1 of the ramp, written in place
+        flat = flat_field(**args, out=(args["data"], args["err"], args["dq"]))
+        args = copy.deepcopy(noise_kwargs)  # the errors written over their own data
+        noise = initial_error(**args, out=args["data"])
+        monkeypatch.undo()
+        assert recorder.calls == []
+        results[mode] = (flat, noise)
+    for expected, got in zip(results["numpy"], results["native"], strict=True):
+        _assert_same(expected, got)
 
 
 def test_the_kernel_checks_its_buffers():

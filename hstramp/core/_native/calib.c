@@ -322,6 +322,17 @@ horner_row(double *restrict poly, const float *restrict s, const float *restrict
     }
 }
 
+/* The first Horner step, from poly = 0 (0 * s kept: it is NaN for an infinite signal). */
+static inline void
+horner_first_row(double *restrict poly, const float *restrict s, const float *restrict c,
+                 Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double zero = 0.0 * (double)s[i];
+        poly[i] = zero + (double)c[i];
+    }
+}
+
 /* The signal of a row after the zeroth read with ZSIG: the read plus zsig, into `s`. */
 static inline void
 signal_row(float *restrict s, const float *restrict d, const float *restrict z, Py_ssize_t n)
@@ -331,26 +342,34 @@ signal_row(float *restrict s, const float *restrict d, const float *restrict z, 
     }
 }
 
-/* Steps 1-3 of nonlinearity_correct on a row, from the signal and the polynomial; then the
- * 256 of this read into the next (`next` NULL for the last read) over the whole row. */
-#define NLIN_ROW(NAME, T)                                                                       \
+/* Steps 1-3 of nonlinearity_correct on a row, from the signal `s` and the polynomial: the
+ * flags OR-ed in (ZFLAGS: the zsig bits, or 0), a pixel not yet 256 corrected below NODE
+ * (CORRECTED: the product less zsig, or the product) or flagged 256 above it. */
+#define NLIN_FINISH(NAME, T, ZFLAGS, CORRECTED)                                                 \
 static inline void                                                                              \
 NAME(float *restrict d, T *restrict q, const float *restrict s, const double *restrict poly,   \
      const float *restrict node, const T *restrict extra, const float *restrict z,             \
-     const T *restrict zbits, int with_zsig, Py_ssize_t n)                                      \
+     const T *restrict zbits, Py_ssize_t n)                                                     \
 {                                                                                               \
     for (Py_ssize_t i = 0; i < n; i++) {                                                        \
-        const T flags = (T)(q[i] | (with_zsig ? zbits[i] : (T)0) | extra[i]);                   \
+        const T flags = (T)(q[i] | ZFLAGS | extra[i]);                                          \
         const float factor = (float)(poly[i] + 1.0);                                            \
         const float product = s[i] * factor;                                                    \
-        const float corrected = with_zsig ? product - z[i] : product;  /* with_zsig constant */ \
+        const float corrected = CORRECTED;                                                      \
         const int free = (flags & (T)SATURATED) == 0;                                           \
         const int linear = free & (s[i] <= node[i]);                                            \
         const int saturating = free & (s[i] > node[i]);                                         \
         d[i] = select_float(linear, corrected, d[i]);                                           \
         q[i] = (T)(flags | (saturating ? (T)SATURATED : (T)0));                                 \
     }                                                                                           \
-}                                                                                               \
+}
+
+/* Row by row, read by read: inside the science area the signal, the polynomial and the
+ * correction; then the read's 256 into the next read over the whole row (the reference
+ * pixels too). zsig and zsig_bits are NULL without ZSIG; s and poly hold a row. */
+#define NLIN_ROW(NAME, T)                                                                       \
+NLIN_FINISH(NAME##_zsig_row, T, zbits[i], product - z[i])                                       \
+NLIN_FINISH(NAME##_plain_row, T, (T)0, product)                                                 \
                                                                                                 \
 static void                                                                                     \
 NAME##_ramp(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const float *node,      \
@@ -372,18 +391,22 @@ NAME##_ramp(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const flo
                 else {                                                                          \
                     memcpy(s, d + p, width * sizeof(float));                                    \
                 }                                                                               \
-                for (Py_ssize_t i = 0; i < width; i++) {                                        \
-                    poly[i] = 0.0;                                                              \
+                if (ncoef == 0) {                                                               \
+                    memset(poly, 0, width * sizeof(double));                                    \
                 }                                                                               \
-                for (Py_ssize_t c = ncoef - 1; c >= 0; c--) {                                   \
+                else {                                                                          \
+                    horner_first_row(poly, s, coeffs + (ncoef - 1) * frame + p, width);         \
+                }                                                                               \
+                for (Py_ssize_t c = ncoef - 2; c >= 0; c--) {                                   \
                     horner_row(poly, s, coeffs + c * frame + p, width);                         \
                 }                                                                               \
                 if (with_zsig) {                                                                \
-                    NAME(d + p, q + p, s, poly, node + p, extra + p, zsig + p, zsig_bits + p,   \
-                         1, width);                                                             \
+                    NAME##_zsig_row(d + p, q + p, s, poly, node + p, extra + p, zsig + p,       \
+                                    zsig_bits + p, width);                                      \
                 }                                                                               \
                 else {                                                                          \
-                    NAME(d + p, q + p, s, poly, node + p, extra + p, NULL, NULL, 0, width);     \
+                    NAME##_plain_row(d + p, q + p, s, poly, node + p, extra + p, NULL, NULL,    \
+                                     width);                                                    \
                 }                                                                               \
             }                                                                                   \
             if (k + 1 < ngroups) {                                                              \
@@ -478,6 +501,11 @@ quadrature_row(float *restrict e, const float *restrict other, Py_ssize_t n)
     }
 }
 
+/* A dark value that may count in MEANDARK (calwf3 stats: -FLT_MAX < value < FLT_MAX). */
+#define COUNTS(value) (((value) > -FLT_MAX) & ((value) < FLT_MAX))
+/* The dark values that count are copied this many at a time where all of them count. */
+#define KEEP_BLOCK 16
+
 /* One read: SCI -= dark, ERR in quadrature, DQ |= dark DQ in the science area; the dark
  * values that count in MEANDARK (-FLT_MAX < value < FLT_MAX, no `mask` bit in the dark DQ)
  * are copied in row order into `kept`; returns how many. dark_err and dark_dq may be NULL. */
@@ -494,12 +522,25 @@ static inline Py_ssize_t                                                        
 NAME##_keep_row(float *restrict kept, const float *restrict dark, const T *restrict dq,        \
                 T mask, Py_ssize_t n)                                                           \
 {                                                                                               \
-    Py_ssize_t count = 0;                                                                       \
-    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
-        const float value = dark[i];                                                            \
-        kept[count] = value;                                                                    \
-        count += (value > -FLT_MAX) & (value < FLT_MAX)                                         \
-                 & (dq == NULL || (dq[i] & mask) == 0);                                         \
+    Py_ssize_t count = 0, i = 0;                                                                \
+    for (; i + KEEP_BLOCK <= n; i += KEEP_BLOCK) { /* most blocks: every value counts */        \
+        int good = 0;                                                                           \
+        for (int j = 0; j < KEEP_BLOCK; j++) {                                                  \
+            good += COUNTS(dark[i + j]) & (dq == NULL || (dq[i + j] & mask) == 0);              \
+        }                                                                                       \
+        if (good == KEEP_BLOCK) {                                                               \
+            memcpy(kept + count, dark + i, KEEP_BLOCK * sizeof(float));                         \
+            count += KEEP_BLOCK;                                                                \
+            continue;                                                                           \
+        }                                                                                       \
+        for (int j = 0; j < KEEP_BLOCK; j++) {                                                  \
+            kept[count] = dark[i + j];                                                          \
+            count += COUNTS(dark[i + j]) & (dq == NULL || (dq[i + j] & mask) == 0);             \
+        }                                                                                       \
+    }                                                                                           \
+    for (; i < n; i++) {                                                                        \
+        kept[count] = dark[i];                                                                  \
+        count += COUNTS(dark[i]) & (dq == NULL || (dq[i] & mask) == 0);                         \
     }                                                                                           \
     return count;                                                                               \
 }                                                                                               \
@@ -519,8 +560,12 @@ NAME(float *data, float *err, T *dq, const float *dark, const float *dark_err,  
         if (dark_dq != NULL) {                                                                  \
             NAME##_or_row(dq + p, dark_dq + p, width);                                          \
         }                                                                                       \
-        count += NAME##_keep_row(kept + count, dark + p, dark_dq == NULL ? NULL : dark_dq + p,  \
-                                 mask, width);                                                  \
+        if (dark_dq != NULL) {                                                                  \
+            count += NAME##_keep_row(kept + count, dark + p, dark_dq + p, mask, width);         \
+        }                                                                                       \
+        else {                                                                                  \
+            count += NAME##_keep_row(kept + count, dark + p, NULL, mask, width);                \
+        }                                                                                       \
     }                                                                                           \
     return count;                                                                               \
 }

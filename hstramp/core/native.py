@@ -31,7 +31,10 @@ ENV_VAR = "HSTRAMP_KERNELS"
 #: the module ``hstramp.core._native._<name>`` (setup.py builds every C file there).
 KERNELS = (
     "calib",
+    "crreject",
+    "jump",
     "probe",
+    "rampfit",
 )
 _CHOICES = ("auto", "numpy", "native")
 

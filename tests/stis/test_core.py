@@ -266,6 +266,34 @@ def test_subtract_scaled_scales_value_error_and_reports_the_median():
     assert result.dq[0, 0, 0] == 16
 
 
+@pytest.mark.parametrize("shape", [(3, 17, 19), (17, 19)])
+def test_subtract_scaled_in_place_is_the_new_arrays_result_bit_for_bit(shape):
+    """``out=`` the inputs (what the steps do with their own model) gives the same arrays as
+    new outputs; the reference is never modified; ``medians=False`` skips MEANDARK."""
+    rng = np.random.default_rng(6)
+    data = rng.normal(50, 9, shape).astype(np.float32)
+    err = rng.uniform(0, 4, shape).astype(np.float32)
+    dq = rng.choice(np.array([0, 4, 8192], np.uint16), shape)
+    ref = rng.normal(3, 1, shape[-2:]).astype(np.float32)
+    ref_err = rng.normal(0, 1, shape[-2:]).astype(np.float32)  # negative errors: |f e|
+    ref_dq = rng.choice(np.array([0, 16, 512], np.uint16), shape[-2:])
+    factors = [1.7, 300.0, 0.0][:shape[0]] if len(shape) == 3 else 2.5
+    before = [a.copy() for a in (ref, ref_err, ref_dq)]
+    new = subtract_scaled(data, err, dq, ref, ref_err, ref_dq, factors)
+    arrays = (data.copy(), err.copy(), dq.copy())
+    inplace = subtract_scaled(*arrays, ref, ref_err, ref_dq, factors, out=arrays,
+                              medians=False)
+    for name, array in zip(("data", "err", "dq"), arrays, strict=True):
+        assert getattr(inplace, name).base is array or getattr(inplace, name) is array
+        assert array.tobytes() == getattr(new, name).tobytes(), name
+    assert inplace.median is None and np.shape(new.median) == shape[:-2]
+    assert all(np.array_equal(a, b) for a, b in zip(before, (ref, ref_err, ref_dq),
+                                                    strict=True))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        subtract_scaled(data, err, dq, ref, ref_err, ref_dq, factors,
+                        out=(np.asfortranarray(data), err, dq))
+
+
 def test_mnemonics():
     assert stis_dq_mnemonics(256 + 8192) == ["SATPIXEL", "DATAREJECT"]
     assert stis_dq_mnemonics(64) == ["BIT6"]

@@ -1,4 +1,10 @@
-"""STIS CCD reference tables: CCDTAB, BPIXTAB and CRREJTAB, with calstis's row selection."""
+"""STIS CCD reference tables: CCDTAB, BPIXTAB and CRREJTAB, with calstis's row selection.
+
+Each reader reads a file version once per set of arguments
+(:func:`~hstramp.reference.common.cached_by_file`: keyed by path, inode, size and
+modification times, so a changed file is read again): the steps of an exposure and the
+exposures of a batch share them. The bad-pixel mask returned is read-only.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from hstramp.core.stis.crreject import CRRejectParameters
 from hstramp.core.stis.dqinit import bin_bad_pixels
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     check_bad_pixel_runs,
     check_detector,
     check_finite,
@@ -75,6 +82,7 @@ class STISCCDParameters:
         return self.readnse / self.atodgain
 
 
+@cached_by_file(maxsize=8)
 def read_stis_ccdtab(path, *, ccdamp: str, ccdgain: int, ccdoffst: int,
                      binaxis=(1, 1)) -> STISCCDParameters:
     """Read the first CCDTAB row matching CCDAMP, CCDGAIN, CCDOFFST and BINAXIS1/2.
@@ -139,6 +147,7 @@ def read_stis_ccdtab(path, *, ccdamp: str, ccdgain: int, ccdoffst: int,
     return params
 
 
+@cached_by_file(maxsize=8)
 def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") -> np.ndarray:
     """Rasterize the STIS bad-pixel table for one (raw) image, as calstis ``doDQI``.
 
@@ -203,6 +212,7 @@ def _row_for(crsplit, meanexp, nimages, exptime_total, path):
     return best
 
 
+@cached_by_file(maxsize=8)
 def read_stis_crrejtab(path, *, nimages: int, exptime_total: float,
                        obstype: str = "IMAGING") -> tuple[CRRejectParameters, int]:
     """The CR-rejection parameters of the CRREJTAB row calstis would use.

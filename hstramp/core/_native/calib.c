@@ -37,6 +37,16 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
+/* The kernels are built twice on x86_64 Linux with GCC, for AVX2 and for the baseline, and the
+ * loader picks one for the CPU (GCC target_clones, glibc ifunc). Wider vectors only: no FMA
+ * (-ffp-contract=off holds in both), and division and square root are IEEE-exact at any
+ * width, so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
 #define SATURATED 256u
 #define ZERO_READ_SIGNAL 2048u
 
@@ -165,7 +175,7 @@ noise_row(const float *restrict d, float *restrict e, const float *restrict g,
 
 /* Errors of reads 0, 1, ... of a ramp until the first read whose science-area ERR holds a
  * non-zero value; returns how many reads were computed. */
-static Py_ssize_t
+CLONES static Py_ssize_t
 noise_kernel(const float *data, float *err, const float *gain, const float *readnoise,
              Py_ssize_t ngroups, const Area *a)
 {
@@ -249,7 +259,7 @@ NAME(const float *restrict read0, const float *restrict read1, T *restrict dq0, 
     }                                                                                           \
 }                                                                                               \
                                                                                                 \
-static void                                                                                     \
+CLONES static void                                                                              \
 NAME##_frame(const float *read0, const float *read1, T *dq0, T *dq1, const float *zsci,        \
              const float *zerr, const float *node, const float *gain, const float *rn,         \
              float threshold, float *zsig, T *zsig_dq, float *zeroth, const Area *a)            \
@@ -371,7 +381,7 @@ NAME(float *restrict d, T *restrict q, const float *restrict s, const double *re
 NLIN_FINISH(NAME##_zsig_row, T, zbits[i], product - z[i])                                       \
 NLIN_FINISH(NAME##_plain_row, T, (T)0, product)                                                 \
                                                                                                 \
-static void                                                                                     \
+CLONES static void                                                                              \
 NAME##_ramp(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const float *node,      \
             const T *extra, const float *zsig, const T *zsig_bits, Py_ssize_t ngroups,          \
             const Area *a, float *s, double *poly)                                              \
@@ -545,7 +555,7 @@ NAME##_keep_row(float *restrict kept, const float *restrict dark, const T *restr
     return count;                                                                               \
 }                                                                                               \
                                                                                                 \
-static Py_ssize_t                                                                               \
+CLONES static Py_ssize_t                                                                        \
 NAME(float *data, float *err, T *dq, const float *dark, const float *dark_err,                 \
      const T *dark_dq, T mask, float *kept, const Area *a)                                      \
 {                                                                                               \
@@ -699,7 +709,7 @@ NAME##_zero_row(T *restrict q, const float *restrict f, T zero_bits, Py_ssize_t 
     }                                                                                           \
 }                                                                                               \
                                                                                                 \
-static void                                                                                     \
+CLONES static void                                                                              \
 NAME(float *data, float *err, T *dq, Py_ssize_t nimages, const float *flat,                    \
      const float *flat_err, const T *flat_dq, T zero_bits, int with_gain, float gain,           \
      const Area *a)                                                                             \

@@ -177,9 +177,9 @@ def _zero_read_signal_native(data, out_dq, zsci, zerr, node, gain, readnoise, tr
     def full(value, name, positive=False):
         return np.ascontiguousarray(pixel_map(value, frame, name, positive=positive))
 
+    zsci, node, zerr = full(zsci, "zsci"), full(node, "node"), full(zerr, "zerr")  # as NumPy
     inputs = (np.ascontiguousarray(data[0], np.float32), np.ascontiguousarray(data[1], np.float32),
-              full(zsci, "zsci"), full(zerr, "zerr"), full(node, "node"),
-              full(gain, "gain", True), full(readnoise, "readnoise"))
+              zsci, zerr, node, full(gain, "gain", True), full(readnoise, "readnoise"))
     zeroth_read = np.array(data[0], dtype=np.float32, order="C", copy=True)
     zsig_dq = np.array(out_dq[0], order="C", copy=True)
     zsig = np.zeros(frame, dtype=np.float32)

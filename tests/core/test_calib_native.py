@@ -719,3 +719,31 @@ def test_the_kernel_checks_its_buffers():
     frozen.flags.writeable = False
     with pytest.raises((ValueError, BufferError), match="read-only"):
         calib.noise(ramp, frozen, frame, frame, 2, 4, 5, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("which", ["zsig", "nlin", "dark", "flat", "noise"])
+def test_bad_shapes_are_refused_alike(monkeypatch, which):
+    """Both paths refuse a reference of the wrong shape with the same error."""
+    rng = np.random.default_rng(21)
+    wrong = np.zeros((3, 3), np.float32)
+    if which == "zsig":
+        kwargs = _zsig_inputs(rng, (2, 6, 7), (1, 1, 1, 1))
+        kwargs["node"], kwargs["zerr"] = wrong, wrong
+        function = zero_read_signal
+    elif which == "nlin":
+        kwargs = _nlin_inputs(rng, (2, 6, 7), (1, 1, 1, 1))
+        kwargs["node"] = wrong
+        function = nonlinearity_correct
+    elif which == "dark":
+        kwargs = _dark_inputs(rng, (2, 6, 7), (1, 1, 1, 1), as_list=True)
+        kwargs["dark_err"][1] = wrong
+        function = dark_subtract
+    elif which == "flat":
+        kwargs = _flat_inputs(rng, (2, 6, 7), (1, 1, 1, 1))
+        kwargs["flat_dq"] = wrong.astype(np.uint16)
+        function = flat_field
+    else:
+        kwargs = _noise_inputs(rng, (2, 6, 7), (1, 1, 1, 1))
+        kwargs["readnoise"] = wrong
+        function = initial_error
+    _check_errors(monkeypatch, function, kwargs)

@@ -41,7 +41,8 @@
  * loader picks one for the CPU (GCC target_clones, glibc ifunc). Wider vectors only: no FMA
  * (-ffp-contract=off holds in both), and division and square root are IEEE-exact at any
  * width, so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
+    && !defined(CALIB_NO_CLONES)
 #define CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CLONES

@@ -344,6 +344,26 @@ horner_first_row(double *restrict poly, const float *restrict s, const float *re
     }
 }
 
+/* The whole Horner evaluation of four coefficients (NLINFILE's NCOEF) in one pass: the same
+ * operations as horner_first_row then three horner_row, without storing between them. */
+static inline void
+horner4_row(double *restrict poly, const float *restrict s, const float *restrict c0,
+            const float *restrict c1, const float *restrict c2, const float *restrict c3,
+            Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double x = (double)s[i];
+        double value = 0.0 * x;
+        value = value + (double)c3[i];
+        value = value * x;
+        value = value + (double)c2[i];
+        value = value * x;
+        value = value + (double)c1[i];
+        value = value * x;
+        poly[i] = value + (double)c0[i];
+    }
+}
+
 /* The signal of a row after the zeroth read with ZSIG: the read plus zsig, into `s`. */
 static inline void
 signal_row(float *restrict s, const float *restrict d, const float *restrict z, Py_ssize_t n)
@@ -402,14 +422,18 @@ NAME##_ramp(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const flo
                 else {                                                                          \
                     memcpy(s, d + p, width * sizeof(float));                                    \
                 }                                                                               \
-                if (ncoef == 0) {                                                               \
+                if (ncoef == 4) {                                                               \
+                    horner4_row(poly, s, coeffs + p, coeffs + frame + p,                        \
+                                coeffs + 2 * frame + p, coeffs + 3 * frame + p, width);         \
+                }                                                                               \
+                else if (ncoef == 0) {                                                          \
                     memset(poly, 0, width * sizeof(double));                                    \
                 }                                                                               \
                 else {                                                                          \
                     horner_first_row(poly, s, coeffs + (ncoef - 1) * frame + p, width);         \
-                }                                                                               \
-                for (Py_ssize_t c = ncoef - 2; c >= 0; c--) {                                   \
-                    horner_row(poly, s, coeffs + c * frame + p, width);                         \
+                    for (Py_ssize_t c = ncoef - 2; c >= 0; c--) {                               \
+                        horner_row(poly, s, coeffs + c * frame + p, width);                     \
+                    }                                                                           \
                 }                                                                               \
                 if (with_zsig) {                                                                \
                     NAME##_zsig_row(d + p, q + p, s, poly, node + p, extra + p, zsig + p,       \

@@ -250,11 +250,12 @@ NAME(const float *restrict read0, const float *restrict read1, T *restrict dq0, 
         const float kept = zero_where(!significant, signal);                                    \
         const int saturated0 = kept > node[i];                                                  \
         const int saturated1 = !saturated0 & (read1[i] - zsci[i] > node[i]);                    \
-        const T flags0 = (T)((significant ? ZERO_READ_SIGNAL : 0u)                              \
-                             | (saturated0 ? SATURATED | ZERO_READ_SIGNAL : 0u));               \
+        /* flags as products of 0/1, not branches (a conditional store does not vectorise) */ \
+        const T flags0 = (T)((unsigned)significant * ZERO_READ_SIGNAL                          \
+                             | (unsigned)saturated0 * (SATURATED | ZERO_READ_SIGNAL));          \
         dq0[i] |= flags0;                                                                       \
-        dq1[i] |= (T)(saturated0 | saturated1 ? SATURATED : 0u);                                \
-        zsig_dq[i] |= (T)(flags0 | (saturated1 ? SATURATED | ZERO_READ_SIGNAL : 0u));           \
+        dq1[i] |= (T)((unsigned)(saturated0 | saturated1) * SATURATED);                         \
+        zsig_dq[i] |= (T)(flags0 | (unsigned)saturated1 * (SATURATED | ZERO_READ_SIGNAL));      \
         zsig[i] = kept;                                                                         \
         zeroth[i] = zeroth[i] + kept;                                                           \
     }                                                                                           \

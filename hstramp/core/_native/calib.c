@@ -11,10 +11,12 @@
  *   flat(...)   core/flat.py  flat_field: divide by the flat, errors, DQ, times the gain
  *
  * Every operation is done in the order and the precision of the NumPy path (float32, the
- * polynomial in float64), one rounding per NumPy operation, so the results are the same bits.
- * That needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0) and no fused
- * multiply-add (setup.py builds with -ffp-contract=off): where the compiler cannot promise
- * the former the file does not build and hstramp uses the NumPy path.
+ * polynomial in float64), one rounding per NumPy operation, so the results are the same bits
+ * (all but the sign and payload of a NaN made from two different NaNs: C leaves the operand
+ * order of a commutative operation to the compiler, and that order picks the NaN). That
+ * needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0) and no fused multiply-add
+ * (setup.py builds with -ffp-contract=off): where the compiler cannot promise the former the
+ * file does not build and hstramp uses the NumPy path.
  *
  * Arrays arrive as C-contiguous buffers (the Python side makes them so), DQ as uint16 or
  * uint32 (dq_size 2 or 4); the functions check every buffer's length, write only the buffers

@@ -125,17 +125,19 @@ def dark_subtract(
         ("data", "err", "groupdq"))
     rows, cols = science_slices(shape, trim)
     meandark = np.zeros(shape[0], dtype=np.float64)
-    calib = calib_kernel(out_data, out_err, out_dq)
-    kept = None if calib is None else np.empty(shape[1] * shape[2], np.float32)
+    native_path = calib_kernel((out_data, out_err, out_dq)) is not None
+    kept = np.empty(shape[1] * shape[2], np.float32) if native_path else None
     for k in range(shape[0]):  # one read at a time keeps the temporaries frame-sized
         dark_k = _frame(dark, k, shape[1:], "dark", np.float32)
         dq_k = None if dark_dq is None else _frame(dark_dq, k, shape[1:], "dark_dq")
-        if calib is not None and (dq_k is None or _native_dq(dq_k)):
+        if native_path and (dq_k is None or _native_dq(dq_k)):
             err_k = None if dark_err is None else _frame(dark_err, k, shape[1:], "dark_err",
                                                          np.float32)
-            meandark[k] = _subtract_native(calib, out_data[k], out_err[k], out_dq[k], dark_k,
-                                           err_k, dq_k, kept, trim)
-            continue
+            mean = _subtract_native(out_data[k], out_err[k], out_dq[k], dark_k, err_k, dq_k,
+                                    kept, trim)
+            if mean is not None:
+                meandark[k] = mean
+                continue
         out_data[k, rows, cols] -= dark_k[rows, cols]
         if dark_err is not None:
             add_in_quadrature(out_err[k, rows, cols],
@@ -153,18 +155,22 @@ def _native_dq(dq: np.ndarray) -> bool:
     return dq.dtype.kind in "ui" and dq.dtype.itemsize >= 2
 
 
-def _subtract_native(calib, data, err, dq, dark, dark_err, dark_dq, kept, trim) -> float:
+def _subtract_native(data, err, dq, dark, dark_err, dark_dq, kept, trim) -> float | None:
     """One read of :func:`dark_subtract` by the compiled kernel, in one pass; its MEANDARK.
 
     ``data``, ``err`` and ``dq`` are the read's output frames, updated in place. The kernel
     copies the dark values that count into ``kept`` in row order, so MEANDARK is the sum of
     the same values in the same order as :func:`hstramp.core.stats.masked_mean` (same bits).
+    None: the kernel is not to be used for these frames, nothing done.
     """
-    count = calib.dark(
-        data, err, dq, dq.itemsize, np.ascontiguousarray(dark),
-        None if dark_err is None else np.ascontiguousarray(dark_err),
-        None if dark_dq is None else np.ascontiguousarray(dark_dq, dq.dtype),
-        MEANDARK_DQ_MASK, kept, *calib_area(data.shape, trim))
+    inputs = (np.ascontiguousarray(dark),
+              None if dark_err is None else np.ascontiguousarray(dark_err),
+              None if dark_dq is None else np.ascontiguousarray(dark_dq, dq.dtype))
+    calib = calib_kernel((data, err, dq, kept), inputs)
+    if calib is None:
+        return None
+    count = calib.dark(data, err, dq, dq.itemsize, *inputs, MEANDARK_DQ_MASK, kept,
+                       *calib_area(data.shape, trim))
     return 0.0 if count == 0 else float(_mean32(kept[:count]))
 
 

@@ -159,12 +159,12 @@ def nonlinearity_correct(
         zsig_bits = pixel_map(zsig_dq, frame, "zsig_dq", out_dq.dtype) & out_dq.dtype.type(
             ZERO_READ_SIGNAL)
     rows, cols = science_slices(frame, trim)
-    calib = calib_kernel(out, out_dq)
+    inputs = (np.ascontiguousarray(coeffs), np.ascontiguousarray(node), extra_dq,
+              None if zsig is None else np.ascontiguousarray(zsig),
+              None if zsig_bits is None else np.ascontiguousarray(zsig_bits))
+    calib = calib_kernel((out, out_dq), inputs)
     if calib is not None:  # one pass: row by row, every read of the row (same bits)
-        calib.nlin(out, out_dq, out_dq.itemsize, np.ascontiguousarray(coeffs), coeffs.shape[0],
-                   np.ascontiguousarray(node), extra_dq,
-                   None if zsig is None else np.ascontiguousarray(zsig),
-                   None if zsig_bits is None else np.ascontiguousarray(zsig_bits),
+        calib.nlin(out, out_dq, out_dq.itemsize, inputs[0], coeffs.shape[0], *inputs[1:],
                    data.shape[0], *calib_area(frame, trim))
         return NonlinearityCorrected(data=out, groupdq=out_dq)
     for block in range(0, frame[0], _BLOCK_ROWS):  # whole rows; the cut keeps temporaries small

@@ -8,6 +8,7 @@ builds the maps); a scalar stands for a uniform map.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -26,8 +27,9 @@ log = logging.getLogger(__name__)
 _CALIB_DQ = (np.dtype(np.uint16), np.dtype(np.uint32))
 
 
-def calib_kernel(*outputs: np.ndarray) -> ModuleType | None:
-    """The compiled ``calib`` kernel, when it is to be used and handles these outputs.
+def calib_kernel(outputs: Sequence[np.ndarray],
+                 inputs: Sequence[np.ndarray | None] = ()) -> ModuleType | None:
+    """The compiled ``calib`` kernel, when it is to be used and can write these outputs.
 
     The per-read calibration arithmetic of :mod:`hstramp.core.noise`, ``zsig``, ``nlin``,
     ``dark`` and ``flat`` has a fused compiled form (``hstramp/core/_native/calib.c``) that
@@ -35,16 +37,20 @@ def calib_kernel(*outputs: np.ndarray) -> ModuleType | None:
 
     Parameters
     ----------
-    *outputs : ndarray
-        The arrays the call writes: the kernel writes C-contiguous arrays only (a given
-        ``out`` always is; a copy of a non-contiguous input may not be), and handles DQ
-        of native uint16 and uint32 (any integer output is taken for DQ).
+    outputs : sequence of ndarray
+        The arrays the kernel would write. It writes C-contiguous arrays only (a given ``out``
+        always is; the copy of a non-contiguous input may not be), and DQ (any integer
+        output) of native uint16 or uint32.
+    inputs : sequence of ndarray or None
+        The arrays it would read besides the outputs (None: not given). No output may share
+        memory with another output or with an input (the NumPy path reads and writes in
+        another order, so overlapping arrays would give other results).
 
     Returns
     -------
     module or None
         The kernel, or None for the NumPy reference path (``HSTRAMP_KERNELS=numpy``, not
-        built, or an output it does not handle).
+        built, or arrays it does not handle).
 
     Raises
     ------
@@ -56,6 +62,10 @@ def calib_kernel(*outputs: np.ndarray) -> ModuleType | None:
             a.flags.c_contiguous and (a.dtype.kind == "f" or a.dtype in _CALIB_DQ)
             for a in outputs):
         return None
+    others = [*outputs, *(a for a in inputs if a is not None)]
+    for i, output in enumerate(outputs):
+        if any(np.may_share_memory(output, other) for other in others[i + 1:]):
+            return None
     return calib
 
 
@@ -70,12 +80,6 @@ def calib_area(shape: tuple[int, ...], trim: tuple[int, int, int, int]) -> tuple
     rows, cols = science_slices(shape, trim)
     ny, nx = shape[-2], shape[-1]
     return ny, nx, cols.start, nx - cols.stop, rows.start, ny - rows.stop
-
-
-def _contiguous(value, shape: tuple[int, int], name: str, dtype: type = np.float32, *,
-                positive: bool = False) -> np.ndarray:
-    """:func:`pixel_map` as a C-contiguous frame (a scalar made a full frame), for the kernel."""
-    return np.ascontiguousarray(pixel_map(value, shape, name, dtype, positive=positive))
 
 
 def pixel_map(
@@ -225,12 +229,12 @@ def initial_error(
         raise ValueError(f"err has shape {np.shape(err)}, expected {data.shape}")
     start = np.broadcast_to(np.float32(0.0), data.shape) if err is None else err
     (out,) = output_arrays((start,), (np.float32,), None if out is None else (out,), ("err",))
-    calib = calib_kernel(out)
+    inputs = (np.ascontiguousarray(data, np.float32), np.ascontiguousarray(gain_map),
+              np.ascontiguousarray(readnoise_map))
+    calib = calib_kernel((out,), inputs)
     if calib is not None:  # one pass per read, the zero check first (same bits)
-        ncomputed = calib.noise(np.ascontiguousarray(data, np.float32), out,
-                                _contiguous(gain_map, frame, "gain"),
-                                _contiguous(readnoise_map, frame, "readnoise"),
-                                data.shape[0], *calib_area(frame, trim))
+        ncomputed = calib.noise(inputs[0], out, *inputs[1:], data.shape[0],
+                                *calib_area(frame, trim))
     else:
         populated = [k for k in range(data.shape[0]) if np.any(out[k, rows, cols])]
         ncomputed = populated[0] if populated else data.shape[0]

@@ -127,10 +127,10 @@ def zero_read_signal(
 
     (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
                               None if out is None else (out,), ("groupdq",))
-    calib = calib_kernel(out_dq)
-    if calib is not None:
-        return _zero_read_signal_native(calib, data, out_dq, zsci, zerr, node, gain, readnoise,
-                                        trim, threshold)
+    native_result = _zero_read_signal_native(data, out_dq, zsci, zerr, node, gain, readnoise,
+                                             trim, threshold)
+    if native_result is not None:
+        return native_result
 
     zsci_s, node_s = science(zsci, "zsci"), science(node, "node")
     zerr_s = science(zerr, "zerr")
@@ -163,25 +163,32 @@ def zero_read_signal(
     return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
 
 
-def _zero_read_signal_native(calib, data, out_dq, zsci, zerr, node, gain, readnoise, trim,
-                             threshold) -> ZeroReadSignal:
-    """:func:`zero_read_signal` by the compiled kernel, one pass (same bits).
+def _zero_read_signal_native(data, out_dq, zsci, zerr, node, gain, readnoise, trim,
+                             threshold) -> ZeroReadSignal | None:
+    """:func:`zero_read_signal` by the compiled kernel, in one pass (same bits).
 
-    ``out_dq`` already holds the input DQ; it is updated in place.
+    ``out_dq`` already holds the input DQ; it is updated in place. None: the kernel is not
+    to be used, nothing done.
     """
+    if calib_kernel((out_dq,)) is None:
+        return None
     frame = data.shape[1:]
 
     def full(value, name, positive=False):
         return np.ascontiguousarray(pixel_map(value, frame, name, positive=positive))
 
-    maps = [full(zsci, "zsci"), full(zerr, "zerr"), full(node, "node"),
-            full(gain, "gain", True), full(readnoise, "readnoise")]
+    zsci, node, zerr = full(zsci, "zsci"), full(node, "node"), full(zerr, "zerr")  # as NumPy
+    inputs = (np.ascontiguousarray(data[0], np.float32), np.ascontiguousarray(data[1], np.float32),
+              zsci, zerr, node, full(gain, "gain", True), full(readnoise, "readnoise"))
     zeroth_read = np.array(data[0], dtype=np.float32, order="C", copy=True)
     zsig_dq = np.array(out_dq[0], order="C", copy=True)
     zsig = np.zeros(frame, dtype=np.float32)
-    calib.zsig(np.ascontiguousarray(data[0], np.float32), np.ascontiguousarray(data[1], np.float32),
-               out_dq[0], out_dq[1], out_dq.itemsize, *maps, np.float32(threshold), zsig, zsig_dq,
-               zeroth_read, *calib_area(frame, trim))
+    outputs = (out_dq[0], out_dq[1], zsig, zsig_dq, zeroth_read)
+    calib = calib_kernel(outputs, inputs)
+    if calib is None:
+        return None
+    calib.zsig(*inputs[:2], *outputs[:2], out_dq.itemsize, *inputs[2:], np.float32(threshold),
+               *outputs[2:], *calib_area(frame, trim))
     return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
 
 

@@ -11,14 +11,19 @@
  *   flat(...)   core/flat.py  flat_field: divide by the flat, errors, DQ, times the gain
  *
  * Every operation is done in the order and the precision of the NumPy path (float32, the
- * polynomial in float64), one rounding per NumPy operation, so the results are the same bits.
- * That needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0) and no fused
- * multiply-add (setup.py builds with -ffp-contract=off): where the compiler cannot promise
- * the former the file does not build and hstramp uses the NumPy path.
+ * polynomial in float64), one rounding per NumPy operation, so the results are the same bits
+ * (all but the sign and payload of a NaN made from two different NaNs: C leaves the operand
+ * order of a commutative operation to the compiler, and that order picks the NaN). That
+ * needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0) and no fused multiply-add
+ * (setup.py builds with -ffp-contract=off): where the compiler cannot promise the former the
+ * file does not build and hstramp uses the NumPy path.
  *
  * Arrays arrive as C-contiguous buffers (the Python side makes them so), DQ as uint16 or
  * uint32 (dq_size 2 or 4); the functions check every buffer's length, write only the buffers
- * documented as outputs and release the GIL while they work.
+ * documented as outputs and release the GIL while they work. Outputs share no memory with
+ * each other or with the inputs (hstramp.core.noise.calib_kernel sees to it), hence
+ * `restrict`. The inner loops run along a row without branches, so that the compiler
+ * vectorises them (setup.py's -O3 and -fno-math-errno; the arithmetic is the same).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,9 +37,17 @@
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-/* sqrtf without errno lets loops vectorise; the square root is IEEE-exact either way */
-#pragma GCC optimize("no-math-errno")
+#endif
+
+/* The kernels are built twice on x86_64 Linux with GCC, for AVX2 and for the baseline, and the
+ * loader picks one for the CPU (GCC target_clones, glibc ifunc). Wider vectors only: no FMA
+ * (-ffp-contract=off holds in both), and division and square root are IEEE-exact at any
+ * width, so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
+    && !defined(CALIB_NO_CLONES)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
 #endif
 
 #define SATURATED 256u
@@ -113,37 +126,72 @@ check_dq_size(int dq_size)
     return 0;
 }
 
+/* `value`, or +0.0 where `zero`; and `a` where `pick`, else `b`. Bit selects, not branches:
+ * with a branch the compiler moves a division or a product into it, and a loop with an
+ * operation that may trap on one path only does not vectorise (-ftrapping-math). */
+static inline float
+zero_where(int zero, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof(bits));
+    bits &= (uint32_t)(zero != 0) - 1u;
+    memcpy(&value, &bits, sizeof(bits));
+    return value;
+}
+
+static inline float
+select_float(int pick, float a, float b)
+{
+    uint32_t x, y;
+    const uint32_t mask = 0u - (uint32_t)(pick != 0);
+    memcpy(&x, &a, sizeof(x));
+    memcpy(&y, &b, sizeof(y));
+    x = (x & mask) | (y & ~mask);
+    memcpy(&a, &x, sizeof(x));
+    return a;
+}
+
 /* ------------------------------------------------------------------ noise */
 
+/* Whether a row holds a value other than 0 (NaN counts, -0.0 does not). */
+static inline int
+row_nonzero(const float *restrict e, Py_ssize_t n)
+{
+    int any = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        any |= e[i] != 0.0f;
+    }
+    return any;
+}
+
+/* ERR = sqrt(|S g| + RN^2) / g (pixel_error's operations, in its order). */
+static inline void
+noise_row(const float *restrict d, float *restrict e, const float *restrict g,
+          const float *restrict rn, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float value = fabsf(d[i] * g[i]);
+        value = value + rn[i] * rn[i];
+        e[i] = sqrtf(value) / g[i];
+    }
+}
+
 /* Errors of reads 0, 1, ... of a ramp until the first read whose science-area ERR holds a
- * non-zero value (NaN counts); returns how many reads were computed. */
-static Py_ssize_t
+ * non-zero value; returns how many reads were computed. */
+CLONES static Py_ssize_t
 noise_kernel(const float *data, float *err, const float *gain, const float *readnoise,
              Py_ssize_t ngroups, const Area *a)
 {
-    const Py_ssize_t frame = a->ny * a->nx;
+    const Py_ssize_t frame = a->ny * a->nx, width = a->x1 - a->x0;
     for (Py_ssize_t k = 0; k < ngroups; k++) {
-        const float *d = data + k * frame;
-        float *e = err + k * frame;
         for (Py_ssize_t y = a->y0; y < a->y1; y++) {
-            for (Py_ssize_t x = a->x0; x < a->x1; x++) {
-                if (e[y * a->nx + x] != 0.0f) {
-                    return k;
-                }
+            if (row_nonzero(err + k * frame + y * a->nx + a->x0, width)) {
+                return k;
             }
         }
         for (Py_ssize_t y = a->y0; y < a->y1; y++) {
-            const Py_ssize_t row = y * a->nx;
-            for (Py_ssize_t x = a->x0; x < a->x1; x++) {
-                const Py_ssize_t p = row + x;
-                const float g = gain[p];
-                const float rn2 = readnoise[p] * readnoise[p];
-                float value = d[p] * g;
-                value = fabsf(value);
-                value = value + rn2;
-                value = sqrtf(value);
-                e[p] = value / g;
-            }
+            const Py_ssize_t p = y * a->nx + a->x0;
+            noise_row(data + k * frame + p, err + k * frame + p, gain + p, readnoise + p, width);
         }
     }
     return ngroups;
@@ -184,54 +232,51 @@ noise(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ zsig */
 
-#define ZSIG_KERNEL(NAME, T)                                                                    \
-static void                                                                                     \
-NAME(const float *read0, const float *read1, T *dq0, T *dq1, const float *zsci,                \
-     const float *zerr, const float *node, const float *gain, const float *readnoise,          \
-     float threshold, float *zsig, T *zsig_dq, float *zeroth, const Area *a)                    \
+/* One row of the science area: zsig_row gets the signal, zeroth_row the zeroth read plus it,
+ * the DQ rows the flags (zero_read_signal's tests, in its order and precision). */
+#define ZSIG_ROW(NAME, T)                                                                       \
+static inline void                                                                              \
+NAME(const float *restrict read0, const float *restrict read1, T *restrict dq0,                \
+     T *restrict dq1, const float *restrict zsci, const float *restrict zerr,                  \
+     const float *restrict node, const float *restrict gain, const float *restrict rn,         \
+     float threshold, float *restrict zsig, T *restrict zsig_dq, float *restrict zeroth,       \
+     Py_ssize_t n)                                                                              \
+{                                                                                               \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
+        const float signal = read0[i] - zsci[i];                                                \
+        float errz = fabsf(signal * gain[i]);                                                   \
+        errz = errz + rn[i] * rn[i];                                                            \
+        errz = sqrtf(errz) / gain[i];                                                           \
+        const float sigma = sqrtf(errz * errz + zerr[i] * zerr[i]);                             \
+        const int significant = signal >= threshold * sigma;                                    \
+        const float kept = zero_where(!significant, signal);                                    \
+        const int saturated0 = kept > node[i];                                                  \
+        const int saturated1 = !saturated0 & (read1[i] - zsci[i] > node[i]);                    \
+        /* flags as products of 0/1, not branches (a conditional store does not vectorise) */ \
+        const T flags0 = (T)((unsigned)significant * ZERO_READ_SIGNAL                          \
+                             | (unsigned)saturated0 * (SATURATED | ZERO_READ_SIGNAL));          \
+        dq0[i] |= flags0;                                                                       \
+        dq1[i] |= (T)((unsigned)(saturated0 | saturated1) * SATURATED);                         \
+        zsig_dq[i] |= (T)(flags0 | (unsigned)saturated1 * (SATURATED | ZERO_READ_SIGNAL));      \
+        zsig[i] = kept;                                                                         \
+        zeroth[i] = zeroth[i] + kept;                                                           \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+CLONES static void                                                                              \
+NAME##_frame(const float *read0, const float *read1, T *dq0, T *dq1, const float *zsci,        \
+             const float *zerr, const float *node, const float *gain, const float *rn,         \
+             float threshold, float *zsig, T *zsig_dq, float *zeroth, const Area *a)            \
 {                                                                                               \
     for (Py_ssize_t y = a->y0; y < a->y1; y++) {                                                \
-        const Py_ssize_t row = y * a->nx;                                                       \
-        for (Py_ssize_t x = a->x0; x < a->x1; x++) {                                            \
-            const Py_ssize_t p = row + x;                                                       \
-            float signal = read0[p] - zsci[p];                                                  \
-            const float g = gain[p];                                                            \
-            float errz = signal * g;                                                            \
-            errz = fabsf(errz);                                                                 \
-            errz = errz + readnoise[p] * readnoise[p];                                          \
-            errz = sqrtf(errz);                                                                 \
-            errz = errz / g;                                                                    \
-            const float variance = errz * errz + zerr[p] * zerr[p];                             \
-            const int significant = signal >= threshold * sqrtf(variance);                      \
-            if (!significant) {                                                                 \
-                signal = 0.0f;                                                                  \
-            }                                                                                   \
-            const int saturated0 = signal > node[p];                                            \
-            const int saturated1 = !saturated0 && (read1[p] - zsci[p] > node[p]);               \
-            T flags0 = 0;                                                                       \
-            if (significant) {                                                                  \
-                flags0 |= (T)ZERO_READ_SIGNAL;                                                  \
-            }                                                                                   \
-            if (saturated0) {                                                                   \
-                flags0 |= (T)(SATURATED | ZERO_READ_SIGNAL);                                    \
-            }                                                                                   \
-            dq0[p] |= flags0;                                                                   \
-            if (saturated0 || saturated1) {                                                     \
-                dq1[p] |= (T)SATURATED;                                                         \
-            }                                                                                   \
-            T zflags = flags0;                                                                  \
-            if (saturated1) {                                                                   \
-                zflags |= (T)(SATURATED | ZERO_READ_SIGNAL);                                    \
-            }                                                                                   \
-            zsig_dq[p] |= zflags;                                                               \
-            zsig[p] = signal;                                                                   \
-            zeroth[p] = zeroth[p] + signal;                                                     \
-        }                                                                                       \
+        const Py_ssize_t p = y * a->nx + a->x0;                                                 \
+        NAME(read0 + p, read1 + p, dq0 + p, dq1 + p, zsci + p, zerr + p, node + p, gain + p,    \
+             rn + p, threshold, zsig + p, zsig_dq + p, zeroth + p, a->x1 - a->x0);              \
     }                                                                                           \
 }
 
-ZSIG_KERNEL(zsig_u16, uint16_t)
-ZSIG_KERNEL(zsig_u32, uint32_t)
+ZSIG_ROW(zsig_u16, uint16_t)
+ZSIG_ROW(zsig_u32, uint32_t)
 
 static PyObject *
 zsig(PyObject *self, PyObject *args)
@@ -266,12 +311,12 @@ zsig(PyObject *self, PyObject *args)
     }
     Py_BEGIN_ALLOW_THREADS
     if (dq_size == 2) {
-        zsig_u16(v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf, v[7].buf,
-                 v[8].buf, threshold, v[9].buf, v[10].buf, v[11].buf, &a);
+        zsig_u16_frame(v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf,
+                       v[7].buf, v[8].buf, threshold, v[9].buf, v[10].buf, v[11].buf, &a);
     }
     else {
-        zsig_u32(v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf, v[7].buf,
-                 v[8].buf, threshold, v[9].buf, v[10].buf, v[11].buf, &a);
+        zsig_u32_frame(v[0].buf, v[1].buf, v[2].buf, v[3].buf, v[4].buf, v[5].buf, v[6].buf,
+                       v[7].buf, v[8].buf, threshold, v[9].buf, v[10].buf, v[11].buf, &a);
     }
     Py_END_ALLOW_THREADS
     release_all(v, 12);
@@ -280,64 +325,141 @@ zsig(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ nlin */
 
-/* Row by row, read by read: inside the science area NODE and the polynomial (Horner in
- * float64, then float32 as linearity_factor), then the read's 256 into the next read over
- * the whole row (the reference pixels too). zsig and zsig_bits are NULL without ZSIG. */
-#define NLIN_KERNEL(NAME, T)                                                                    \
-static void                                                                                     \
-NAME(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const float *node,             \
-     const T *extra, const float *zsig, const T *zsig_bits, Py_ssize_t ngroups, const Area *a)  \
+/* poly = poly * s + c, one Horner step in float64 along a row (linearity_factor). */
+static inline void
+horner_row(double *restrict poly, const float *restrict s, const float *restrict c,
+           Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        poly[i] = poly[i] * (double)s[i];
+        poly[i] = poly[i] + (double)c[i];
+    }
+}
+
+/* The first Horner step, from poly = 0 (0 * s kept: it is NaN for an infinite signal). */
+static inline void
+horner_first_row(double *restrict poly, const float *restrict s, const float *restrict c,
+                 Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double zero = 0.0 * (double)s[i];
+        poly[i] = zero + (double)c[i];
+    }
+}
+
+/* The whole Horner evaluation of four coefficients (NLINFILE's NCOEF) in one pass: the same
+ * operations as horner_first_row then three horner_row, without storing between them. */
+static inline void
+horner4_row(double *restrict poly, const float *restrict s, const float *restrict c0,
+            const float *restrict c1, const float *restrict c2, const float *restrict c3,
+            Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double x = (double)s[i];
+        double value = 0.0 * x;
+        value = value + (double)c3[i];
+        value = value * x;
+        value = value + (double)c2[i];
+        value = value * x;
+        value = value + (double)c1[i];
+        value = value * x;
+        poly[i] = value + (double)c0[i];
+    }
+}
+
+/* The signal of a row after the zeroth read with ZSIG: the read plus zsig, into `s`. */
+static inline void
+signal_row(float *restrict s, const float *restrict d, const float *restrict z, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        s[i] = d[i] + z[i];
+    }
+}
+
+/* Steps 1-3 of nonlinearity_correct on a row, from the signal `s` and the polynomial: the
+ * flags OR-ed in (ZFLAGS: the zsig bits, or 0), a pixel not yet 256 corrected below NODE
+ * (CORRECTED: the product less zsig, or the product) or flagged 256 above it. */
+#define NLIN_FINISH(NAME, T, ZFLAGS, CORRECTED)                                                 \
+static inline void                                                                              \
+NAME(float *restrict d, T *restrict q, const float *restrict s, const double *restrict poly,   \
+     const float *restrict node, const T *restrict extra, const float *restrict z,             \
+     const T *restrict zbits, Py_ssize_t n)                                                     \
 {                                                                                               \
-    const Py_ssize_t frame = a->ny * a->nx;                                                     \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
+        const T flags = (T)(q[i] | ZFLAGS | extra[i]);                                          \
+        const float factor = (float)(poly[i] + 1.0);                                            \
+        const float product = s[i] * factor;                                                    \
+        const float corrected = CORRECTED;                                                      \
+        const int free = (flags & (T)SATURATED) == 0;                                           \
+        const int linear = free & (s[i] <= node[i]);                                            \
+        const int saturating = free & (s[i] > node[i]);                                         \
+        d[i] = select_float(linear, corrected, d[i]);                                           \
+        q[i] = (T)(flags | (saturating ? (T)SATURATED : (T)0));                                 \
+    }                                                                                           \
+}
+
+/* Row by row, read by read: inside the science area the signal, the polynomial and the
+ * correction; then the read's 256 into the next read over the whole row (the reference
+ * pixels too). zsig and zsig_bits are NULL without ZSIG; s and poly hold a row. */
+#define NLIN_ROW(NAME, T)                                                                       \
+NLIN_FINISH(NAME##_zsig_row, T, zbits[i], product - z[i])                                       \
+NLIN_FINISH(NAME##_plain_row, T, (T)0, product)                                                 \
+                                                                                                \
+CLONES static void                                                                              \
+NAME##_ramp(float *data, T *dq, const float *coeffs, Py_ssize_t ncoef, const float *node,      \
+            const T *extra, const float *zsig, const T *zsig_bits, Py_ssize_t ngroups,          \
+            const Area *a, float *s, double *poly)                                              \
+{                                                                                               \
+    const Py_ssize_t frame = a->ny * a->nx, width = a->x1 - a->x0;                              \
     for (Py_ssize_t y = 0; y < a->ny; y++) {                                                    \
-        const Py_ssize_t row = y * a->nx;                                                       \
+        const Py_ssize_t row = y * a->nx, p = row + a->x0;                                      \
         const int inside = y >= a->y0 && y < a->y1;                                             \
         for (Py_ssize_t k = 0; k < ngroups; k++) {                                              \
             float *d = data + k * frame;                                                        \
             T *q = dq + k * frame;                                                              \
             const int with_zsig = zsig != NULL && k > 0;                                        \
-            for (Py_ssize_t x = inside ? a->x0 : a->x1; x < a->x1; x++) {                       \
-                const Py_ssize_t p = row + x;                                                   \
-                T flags = q[p];                                                                 \
-                float signal = d[p];                                                            \
+            if (inside) {                                                                       \
                 if (with_zsig) {                                                                \
-                    signal = signal + zsig[p];                                                  \
-                    flags |= zsig_bits[p];                                                      \
+                    signal_row(s, d + p, zsig + p, width);                                      \
                 }                                                                               \
-                flags |= extra[p];                                                              \
-                if ((flags & (T)SATURATED) == 0) {                                              \
-                    if (signal <= node[p]) {                                                    \
-                        const double s = (double)signal;                                        \
-                        double poly = 0.0;                                                      \
-                        for (Py_ssize_t c = ncoef - 1; c >= 0; c--) {                           \
-                            poly = poly * s;                                                    \
-                            poly = poly + (double)coeffs[c * frame + p];                        \
-                        }                                                                       \
-                        poly = poly + 1.0;                                                      \
-                        float corrected = signal * (float)poly;                                 \
-                        if (with_zsig) {                                                        \
-                            corrected = corrected - zsig[p];                                    \
-                        }                                                                       \
-                        d[p] = corrected;                                                       \
-                    }                                                                           \
-                    else if (signal > node[p]) {                                                \
-                        flags |= (T)SATURATED;                                                  \
+                else {                                                                          \
+                    memcpy(s, d + p, width * sizeof(float));                                    \
+                }                                                                               \
+                if (ncoef == 4) {                                                               \
+                    horner4_row(poly, s, coeffs + p, coeffs + frame + p,                        \
+                                coeffs + 2 * frame + p, coeffs + 3 * frame + p, width);         \
+                }                                                                               \
+                else if (ncoef == 0) {                                                          \
+                    memset(poly, 0, width * sizeof(double));                                    \
+                }                                                                               \
+                else {                                                                          \
+                    horner_first_row(poly, s, coeffs + (ncoef - 1) * frame + p, width);         \
+                    for (Py_ssize_t c = ncoef - 2; c >= 0; c--) {                               \
+                        horner_row(poly, s, coeffs + c * frame + p, width);                     \
                     }                                                                           \
                 }                                                                               \
-                q[p] = flags;                                                                   \
+                if (with_zsig) {                                                                \
+                    NAME##_zsig_row(d + p, q + p, s, poly, node + p, extra + p, zsig + p,       \
+                                    zsig_bits + p, width);                                      \
+                }                                                                               \
+                else {                                                                          \
+                    NAME##_plain_row(d + p, q + p, s, poly, node + p, extra + p, NULL, NULL,    \
+                                     width);                                                    \
+                }                                                                               \
             }                                                                                   \
             if (k + 1 < ngroups) {                                                              \
-                T *next = q + frame;                                                            \
+                T *restrict next = q + frame + row;                                             \
+                const T *restrict here = q + row;                                               \
                 for (Py_ssize_t x = 0; x < a->nx; x++) {                                        \
-                    next[row + x] |= q[row + x] & (T)SATURATED;                                 \
+                    next[x] |= here[x] & (T)SATURATED;                                          \
                 }                                                                               \
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \
 }
 
-NLIN_KERNEL(nlin_u16, uint16_t)
-NLIN_KERNEL(nlin_u32, uint32_t)
+NLIN_ROW(nlin_u16, uint16_t)
+NLIN_ROW(nlin_u32, uint32_t)
 
 static PyObject *
 nlin(PyObject *self, PyObject *args)
@@ -373,49 +495,114 @@ nlin(PyObject *self, PyObject *args)
         release_all(v, 7);
         return NULL;
     }
+    float *s = PyMem_RawMalloc(nx * sizeof(float));
+    double *poly = PyMem_RawMalloc(nx * sizeof(double));
+    if (s == NULL || poly == NULL) {
+        PyMem_RawFree(s);
+        PyMem_RawFree(poly);
+        release_all(v, 7);
+        return PyErr_NoMemory();
+    }
     Py_BEGIN_ALLOW_THREADS
     if (dq_size == 2) {
-        nlin_u16(v[0].buf, v[1].buf, v[2].buf, ncoef, v[3].buf, v[4].buf, v[5].buf, v[6].buf, n,
-                 &a);
+        nlin_u16_ramp(v[0].buf, v[1].buf, v[2].buf, ncoef, v[3].buf, v[4].buf, v[5].buf,
+                      v[6].buf, n, &a, s, poly);
     }
     else {
-        nlin_u32(v[0].buf, v[1].buf, v[2].buf, ncoef, v[3].buf, v[4].buf, v[5].buf, v[6].buf, n,
-                 &a);
+        nlin_u32_ramp(v[0].buf, v[1].buf, v[2].buf, ncoef, v[3].buf, v[4].buf, v[5].buf,
+                      v[6].buf, n, &a, s, poly);
     }
     Py_END_ALLOW_THREADS
+    PyMem_RawFree(s);
+    PyMem_RawFree(poly);
     release_all(v, 7);
     Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------------ dark */
 
-/* One read: SCI -= dark, ERR = sqrt(ERR^2 + dark_err^2), DQ |= dark DQ in the science area;
- * the dark values that count in MEANDARK (finite, no `mask` bit in the dark DQ) are copied
- * in row order into `kept`; returns how many. dark_err and dark_dq may be NULL. */
+static inline void
+subtract_row(float *restrict d, const float *restrict dark, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        d[i] = d[i] - dark[i];
+    }
+}
+
+/* err = sqrt(err^2 + other^2) (add_in_quadrature's operations). */
+static inline void
+quadrature_row(float *restrict e, const float *restrict other, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float square = e[i] * e[i];
+        e[i] = sqrtf(square + other[i] * other[i]);
+    }
+}
+
+/* A dark value that may count in MEANDARK (calwf3 stats: -FLT_MAX < value < FLT_MAX). */
+#define COUNTS(value) (((value) > -FLT_MAX) & ((value) < FLT_MAX))
+/* The dark values that count are copied this many at a time where all of them count. */
+#define KEEP_BLOCK 16
+
+/* One read: SCI -= dark, ERR in quadrature, DQ |= dark DQ in the science area; the dark
+ * values that count in MEANDARK (-FLT_MAX < value < FLT_MAX, no `mask` bit in the dark DQ)
+ * are copied in row order into `kept`; returns how many. dark_err and dark_dq may be NULL. */
 #define DARK_KERNEL(NAME, T)                                                                    \
-static Py_ssize_t                                                                               \
+static inline void                                                                              \
+NAME##_or_row(T *restrict q, const T *restrict bits, Py_ssize_t n)                              \
+{                                                                                               \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
+        q[i] |= bits[i];                                                                        \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+static inline Py_ssize_t                                                                        \
+NAME##_keep_row(float *restrict kept, const float *restrict dark, const T *restrict dq,        \
+                T mask, Py_ssize_t n)                                                           \
+{                                                                                               \
+    Py_ssize_t count = 0, i = 0;                                                                \
+    for (; i + KEEP_BLOCK <= n; i += KEEP_BLOCK) { /* most blocks: every value counts */        \
+        int good = 0;                                                                           \
+        for (int j = 0; j < KEEP_BLOCK; j++) {                                                  \
+            good += COUNTS(dark[i + j]) & (dq == NULL || (dq[i + j] & mask) == 0);              \
+        }                                                                                       \
+        if (good == KEEP_BLOCK) {                                                               \
+            memcpy(kept + count, dark + i, KEEP_BLOCK * sizeof(float));                         \
+            count += KEEP_BLOCK;                                                                \
+            continue;                                                                           \
+        }                                                                                       \
+        for (int j = 0; j < KEEP_BLOCK; j++) {                                                  \
+            kept[count] = dark[i + j];                                                          \
+            count += COUNTS(dark[i + j]) & (dq == NULL || (dq[i + j] & mask) == 0);             \
+        }                                                                                       \
+    }                                                                                           \
+    for (; i < n; i++) {                                                                        \
+        kept[count] = dark[i];                                                                  \
+        count += COUNTS(dark[i]) & (dq == NULL || (dq[i] & mask) == 0);                         \
+    }                                                                                           \
+    return count;                                                                               \
+}                                                                                               \
+                                                                                                \
+CLONES static Py_ssize_t                                                                        \
 NAME(float *data, float *err, T *dq, const float *dark, const float *dark_err,                 \
      const T *dark_dq, T mask, float *kept, const Area *a)                                      \
 {                                                                                               \
+    const Py_ssize_t width = a->x1 - a->x0;                                                     \
     Py_ssize_t count = 0;                                                                       \
     for (Py_ssize_t y = a->y0; y < a->y1; y++) {                                                \
-        const Py_ssize_t row = y * a->nx;                                                       \
-        for (Py_ssize_t x = a->x0; x < a->x1; x++) {                                            \
-            const Py_ssize_t p = row + x;                                                       \
-            const float value = dark[p];                                                        \
-            data[p] = data[p] - value;                                                          \
-            if (dark_err != NULL) {                                                             \
-                const float e = err[p] * err[p];                                                \
-                err[p] = sqrtf(e + dark_err[p] * dark_err[p]);                                  \
-            }                                                                                   \
-            T flags = 0;                                                                        \
-            if (dark_dq != NULL) {                                                              \
-                flags = dark_dq[p];                                                             \
-                dq[p] |= flags;                                                                 \
-            }                                                                                   \
-            if (value > -FLT_MAX && value < FLT_MAX && (flags & mask) == 0) {                   \
-                kept[count++] = value;                                                          \
-            }                                                                                   \
+        const Py_ssize_t p = y * a->nx + a->x0;                                                 \
+        subtract_row(data + p, dark + p, width);                                                \
+        if (dark_err != NULL) {                                                                 \
+            quadrature_row(err + p, dark_err + p, width);                                       \
+        }                                                                                       \
+        if (dark_dq != NULL) {                                                                  \
+            NAME##_or_row(dq + p, dark_dq + p, width);                                          \
+        }                                                                                       \
+        if (dark_dq != NULL) {                                                                  \
+            count += NAME##_keep_row(kept + count, dark + p, dark_dq + p, mask, width);         \
+        }                                                                                       \
+        else {                                                                                  \
+            count += NAME##_keep_row(kept + count, dark + p, NULL, mask, width);                \
         }                                                                                       \
     }                                                                                           \
     return count;                                                                               \
@@ -469,54 +656,115 @@ dark(PyObject *self, PyObject *args)
 
 /* ------------------------------------------------------------------ flat */
 
-/* Every image of a stack: in the science area SCI / F and its error (both 0 where F == 0),
- * DQ |= flat DQ and `zero_bits` where F == 0; then, the whole frame, times `gain` when
- * `with_gain`. flat_err and flat_dq may be NULL (zero). */
+/* SCI / F and sqrt(E^2 / F^2 + S^2 EF^2 / F^4) (_divide_by_flat's operations, in its order);
+ * both 0 where F == 0. `ef` NULL: a flat without errors (0). Everything is computed for every
+ * pixel and then selected, so that the loop has no branch and vectorises. */
+static inline void
+divide_row(float *restrict d, float *restrict e, const float *restrict f,
+           const float *restrict ef, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float fv = f[i], efv = ef[i];
+        const float f2 = fv * fv;
+        const float f4 = f2 * f2;
+        const float s = d[i];
+        float term = s * s;
+        term = term * efv;
+        term = term * efv;
+        term = term / f4;
+        float v = e[i] * e[i];
+        v = v / f2;
+        v = v + term;
+        v = sqrtf(v);
+        const float quotient = s / fv;
+        const int unusable = fv == 0.0f;
+        e[i] = zero_where(unusable, v);
+        d[i] = zero_where(unusable, quotient);
+    }
+}
+
+/* divide_row for a flat without errors: the same operations with EF = 0. */
+static inline void
+divide_row_no_err(float *restrict d, float *restrict e, const float *restrict f, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float fv = f[i], efv = 0.0f;
+        const float f2 = fv * fv;
+        const float f4 = f2 * f2;
+        const float s = d[i];
+        float term = s * s;
+        term = term * efv;
+        term = term * efv;
+        term = term / f4;
+        float v = e[i] * e[i];
+        v = v / f2;
+        v = v + term;
+        v = sqrtf(v);
+        const float quotient = s / fv;
+        const int unusable = fv == 0.0f;
+        e[i] = zero_where(unusable, v);
+        d[i] = zero_where(unusable, quotient);
+    }
+}
+
+static inline void
+scale_row(float *restrict d, float *restrict e, float gain, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        d[i] = d[i] * gain;
+        e[i] = e[i] * gain;
+    }
+}
+
+/* Every image of a stack: in the science area the division (above), DQ |= flat DQ and
+ * `zero_bits` where F == 0; then the whole frame times `gain` when `with_gain`. flat_err and
+ * flat_dq may be NULL (zero). */
 #define FLAT_KERNEL(NAME, T)                                                                    \
-static void                                                                                     \
+static inline void                                                                              \
+NAME##_dq_row(T *restrict q, const T *restrict bits, const float *restrict f, T zero_bits,     \
+              Py_ssize_t n)                                                                     \
+{                                                                                               \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
+        q[i] |= (T)(bits[i] | (f[i] == 0.0f ? zero_bits : (T)0));                               \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+static inline void                                                                              \
+NAME##_zero_row(T *restrict q, const float *restrict f, T zero_bits, Py_ssize_t n)              \
+{                                                                                               \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                        \
+        q[i] |= (T)(f[i] == 0.0f ? zero_bits : (T)0);                                           \
+    }                                                                                           \
+}                                                                                               \
+                                                                                                \
+CLONES static void                                                                              \
 NAME(float *data, float *err, T *dq, Py_ssize_t nimages, const float *flat,                    \
      const float *flat_err, const T *flat_dq, T zero_bits, int with_gain, float gain,           \
      const Area *a)                                                                             \
 {                                                                                               \
-    const Py_ssize_t frame = a->ny * a->nx;                                                     \
+    const Py_ssize_t frame = a->ny * a->nx, width = a->x1 - a->x0;                              \
     for (Py_ssize_t i = 0; i < nimages; i++) {                                                  \
         float *d = data + i * frame;                                                            \
         float *e = err + i * frame;                                                             \
         T *q = dq + i * frame;                                                                  \
         for (Py_ssize_t y = 0; y < a->ny; y++) {                                                \
-            const Py_ssize_t row = y * a->nx;                                                   \
-            const int inside = y >= a->y0 && y < a->y1;                                         \
-            for (Py_ssize_t x = inside ? a->x0 : a->x1; x < a->x1; x++) {                       \
-                const Py_ssize_t p = row + x;                                                   \
-                const float f = flat[p];                                                        \
-                const float ef = flat_err != NULL ? flat_err[p] : 0.0f;                         \
-                const float f2 = f * f;                                                         \
-                const float f4 = f2 * f2;                                                       \
-                float s = d[p];                                                                 \
-                float term = s * s;                                                             \
-                term = term * ef;                                                               \
-                term = term * ef;                                                               \
-                term = term / f4;                                                               \
-                float v = e[p] * e[p];                                                          \
-                v = v / f2;                                                                     \
-                v = v + term;                                                                   \
-                v = sqrtf(v);                                                                   \
-                s = s / f;                                                                      \
-                T flags = flat_dq != NULL ? flat_dq[p] : (T)0;                                  \
-                if (f == 0.0f) {                                                                \
-                    v = 0.0f;                                                                   \
-                    s = 0.0f;                                                                   \
-                    flags |= zero_bits;                                                         \
+            const Py_ssize_t row = y * a->nx, p = row + a->x0;                                  \
+            if (y >= a->y0 && y < a->y1) {                                                      \
+                if (flat_err != NULL) {                                                         \
+                    divide_row(d + p, e + p, flat + p, flat_err + p, width);                    \
                 }                                                                               \
-                d[p] = s;                                                                       \
-                e[p] = v;                                                                       \
-                q[p] |= flags;                                                                  \
+                else {                                                                          \
+                    divide_row_no_err(d + p, e + p, flat + p, width);                            \
+                }                                                                               \
+                if (flat_dq != NULL) {                                                          \
+                    NAME##_dq_row(q + p, flat_dq + p, flat + p, zero_bits, width);              \
+                }                                                                               \
+                else if (zero_bits != 0) {                                                      \
+                    NAME##_zero_row(q + p, flat + p, zero_bits, width);                         \
+                }                                                                               \
             }                                                                                   \
             if (with_gain) {                                                                    \
-                for (Py_ssize_t x = 0; x < a->nx; x++) {                                        \
-                    d[row + x] = d[row + x] * gain;                                             \
-                    e[row + x] = e[row + x] * gain;                                             \
-                }                                                                               \
+                scale_row(d + row, e + row, gain, a->nx);                                       \
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \

@@ -82,7 +82,8 @@ typedef struct {
     int32_t *nseg, *first, *single, *missing_at;
     float *first_value, *single_value, *pgain, *prnoise;
     unsigned *combined, *early;
-    unsigned char *valid;
+    int32_t *valid, *state;
+    float *values, *zeros;
     double *numerator;
 } Fit;
 
@@ -156,7 +157,7 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
         if (f->pixeldq != NULL && (f->pixeldq[p] & f->do_not_use)) {
             valid = 0;
         }
-        f->valid[i] = (unsigned char)valid;
+        f->valid[i] = valid;
         f->pgain[i] = g;
         f->prnoise[i] = r;
         f->first[i] = -1;
@@ -169,45 +170,65 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
         f->numerator[i] = 0.0;
     }
     memset(f->code, 0, (size_t)(n * TILE) * sizeof(int32_t));
-    const unsigned char *valid = f->valid;
-    unsigned *combined = f->combined;
-    int32_t *firsts = f->first, *single = f->single;
-    float *first_value = f->first_value, *single_value = f->single_value;
+    unsigned *restrict combined = f->combined;
+    int32_t *restrict firsts = f->first, *restrict single = f->single;
+    int32_t *restrict state = f->state;
+    const int32_t *restrict valid = f->valid;
+    float *restrict first_value = f->first_value, *restrict single_value = f->single_value;
+    float *restrict values = f->values;
     for (Py_ssize_t k = 0; k < n; k++) {
-        const float *plane = f->data + f->data_offset + k * f->data_stride + p0;
-        const uint16_t *flags = f->dq + f->dq_offset + k * f->dq_stride + p0;
-        float *offset = f->offset + k * TILE;
+        const float *restrict plane = f->data + f->data_offset + k * f->data_stride + p0;
+        if (f->read_scale != NULL && k == 0) {
+            plane = f->zeros; /* read 0 is 0, whatever it holds (inf * 0 would be NaN) */
+        }
+        const uint16_t *restrict flags = f->dq + f->dq_offset + k * f->dq_stride + p0;
+        float *restrict offset = f->offset + k * TILE;
         /* read_scale: read k times its scale, read 0 as 0. Without, times 1, which leaves
          * every finite value as it is (and a value that is not finite is not used). */
-        const int zero = f->read_scale != NULL && k == 0;
-        const float scale = f->read_scale != NULL ? f->read_scale[k] : 1.0f;
+        const float scale = f->read_scale == NULL || k == 0 ? 1.0f : f->read_scale[k];
+        /* 1. values, usable (bit 0), jump (bit 1); whether a segment ends at read k - 1
+         * (branch-free, so that the compiler vectorises it) */
+        int32_t closing = 0;
         for (Py_ssize_t i = 0; i < width; i++) {
-            float v = zero ? 0.0f : plane[i] * scale;
-            unsigned d = flags[i];
+            float v = plane[i] * scale;
+            uint32_t d = flags[i];
             combined[i] |= d;
-            int32_t first = firsts[i];
-            int usable = valid[i] & ((d & unusable) == 0) & (isfinite(v) != 0);
-            if (!usable) {
-                offset[i] = 0.0f;
-                if (first >= 0) {
-                    close_segment(f, i, first, k - 1);
+            /* v - v is +0 for a finite v, NaN for inf and NaN (isfinite, vectorised) */
+            int32_t use = valid[i] & ((d & unusable) == 0) & ((v - v) == 0.0f);
+            int32_t jumped = (d & jump_flag) != 0;
+            values[i] = v;
+            state[i] = use | (jumped << 1);
+            closing += (firsts[i] >= 0) & (state[i] != 1);
+        }
+        /* 2. close the segments that end at read k - 1 (few: the next read is bad or a jump) */
+        if (closing) {
+            for (Py_ssize_t i = 0; i < width; i++) {
+                if (firsts[i] >= 0 && state[i] != 1) {
+                    close_segment(f, i, firsts[i], k - 1);
                     firsts[i] = -1;
                 }
-                continue;
             }
-            int jumped = (d & jump_flag) != 0;
-            if (single[i] < 0) {
-                single[i] = jumped ? (int32_t)n : (int32_t)k;
-                single_value[i] = v;
-            }
-            if (first < 0 || jumped) {
-                if (first >= 0) {
-                    close_segment(f, i, first, k - 1);
-                }
-                firsts[i] = (int32_t)k;
-                first_value[i] = v;
-            }
-            offset[i] = v - first_value[i];
+        }
+        /* 3. segment starts, offsets, the first usable read (branch-free) */
+        const int32_t kk = (int32_t)k, nn = (int32_t)n;
+        for (Py_ssize_t i = 0; i < width; i++) {
+            float v = values[i], held = first_value[i], kept = single_value[i];
+            int32_t st = state[i], first = firsts[i], one = single[i];
+            int32_t use = st & 1, jumped = st >> 1;
+            int32_t start = use & (first < 0);
+            int32_t fresh = use & (one < 0);
+            int32_t which = kk + jumped * (nn - kk); /* n: the first usable read is a jump */
+            single[i] = fresh ? which : one;
+            single_value[i] = fresh ? v : kept;
+            firsts[i] = start ? kk : (first | (use - 1)); /* -1 after an unusable read */
+            first_value[i] = start ? v : held;
+        }
+        /* the offset from the segment's first read; 0 (+0: held, always finite, minus itself)
+         * for an unusable read */
+        for (Py_ssize_t i = 0; i < width; i++) {
+            float held = first_value[i], v = values[i];
+            float minuend = (state[i] & 1) ? v : held;
+            offset[i] = minuend - held;
         }
         if (k == 1 || n == 1) {
             memcpy(f->early, combined, (size_t)width * sizeof(unsigned));
@@ -537,7 +558,7 @@ fit(PyObject *self, PyObject *args)
     size_t bytes = tile_reads * (sizeof(float) + sizeof(int32_t))
                    + tile_segments * 3 * sizeof(int32_t)
                    + TILE * (sizeof(double) + 4 * sizeof(int32_t) + 4 * sizeof(float)
-                             + 2 * sizeof(unsigned) + 1)
+                             + 2 * sizeof(unsigned) + 2 * sizeof(float) + 2 * sizeof(int32_t))
                    + (size_t)f.nkeys;
     scratch = PyMem_Calloc(bytes, 1);
     if (scratch == NULL) {
@@ -564,7 +585,10 @@ fit(PyObject *self, PyObject *args)
         CARVE(f.prnoise, float, TILE);
         CARVE(f.combined, unsigned, TILE);
         CARVE(f.early, unsigned, TILE);
-        CARVE(f.valid, unsigned char, TILE);
+        CARVE(f.values, float, TILE);
+        CARVE(f.zeros, float, TILE);
+        CARVE(f.valid, int32_t, TILE);
+        CARVE(f.state, int32_t, TILE);
         CARVE(f.seen, unsigned char, f.nkeys);
 #undef CARVE
     }

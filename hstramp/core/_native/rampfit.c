@@ -33,6 +33,9 @@
  * over a block), each pixel with its own running values, so that the reads are read plane by
  * plane and the pixels' sums, which are chains of dependent additions, overlap. */
 #define TILE 256
+/* Elements from one read to the next in the tile's [ngroups][...] arrays: not a power of two,
+ * so that a pixel's reads do not all fall in the same cache set. */
+#define LEAD (TILE + 24)
 
 typedef struct {
     /* inputs: read k of pixel p is at data[data_offset + k * data_stride + p] (dq likewise) */
@@ -73,7 +76,7 @@ typedef struct {
     int32_t *missing;
     Py_ssize_t nmissing;
     unsigned char *seen;
-    /* the tile: [ngroups][TILE] offsets and segment rows of each read, [TILE][maxseg] the
+    /* the tile: [ngroups][LEAD] offsets and segment rows of each read, [TILE][maxseg] the
      * segments of each pixel, [TILE] per-pixel state */
     Py_ssize_t maxseg;
     float *offset;
@@ -121,7 +124,7 @@ close_segment(Fit *f, Py_ssize_t i, Py_ssize_t first, Py_ssize_t last)
     if (first >= last) {
         return;
     }
-    int pw = f->optimal ? power_index(f, f->offset[last * TILE + i], f->pgain[i], f->prnoise[i])
+    int pw = f->optimal ? power_index(f, f->offset[last * LEAD + i], f->pgain[i], f->prnoise[i])
                         : 0;
     int32_t key = (int32_t)(((int64_t)first * f->ngroups + last) * f->npowers + pw);
     int32_t row = f->row_of_key[key];
@@ -138,7 +141,7 @@ close_segment(Fit *f, Py_ssize_t i, Py_ssize_t first, Py_ssize_t last)
     f->slast[s] = (int32_t)last;
     f->srow[s] = row;
     for (Py_ssize_t k = first; k <= last; k++) {
-        f->code[k * TILE + i] = row;
+        f->code[k * LEAD + i] = row;
     }
 }
 
@@ -169,7 +172,7 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
         f->combined[i] = 0;
         f->numerator[i] = 0.0;
     }
-    memset(f->code, 0, (size_t)(n * TILE) * sizeof(int32_t));
+    memset(f->code, 0, (size_t)(n * LEAD) * sizeof(int32_t));
     unsigned *restrict combined = f->combined;
     int32_t *restrict firsts = f->first, *restrict single = f->single;
     int32_t *restrict state = f->state;
@@ -182,7 +185,7 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
             plane = f->zeros; /* read 0 is 0, whatever it holds (inf * 0 would be NaN) */
         }
         const uint16_t *restrict flags = f->dq + f->dq_offset + k * f->dq_stride + p0;
-        float *restrict offset = f->offset + k * TILE;
+        float *restrict offset = f->offset + k * LEAD;
         /* read_scale: read k times its scale, read 0 as 0. Without, times 1, which leaves
          * every finite value as it is (and a value that is not finite is not used). */
         const float scale = f->read_scale == NULL || k == 0 ? 1.0f : f->read_scale[k];
@@ -249,8 +252,8 @@ fit_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
     /* sum_k (W a_k)(row of read k) offset_k in time order, as NumPy sums it (row 0 is zero) */
     for (Py_ssize_t k = 0; k < n; k++) {
         const double *column = f->wcoef + k * cap;
-        const int32_t *code = f->code + k * TILE;
-        const float *offset = f->offset + k * TILE;
+        const int32_t *code = f->code + k * LEAD;
+        const float *offset = f->offset + k * LEAD;
         double *numerator = f->numerator;
         for (Py_ssize_t i = 0; i < width; i++) {
             numerator[i] += column[code[i]] * (double)offset[i];
@@ -325,7 +328,7 @@ fit_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
             int32_t row = srow[s];
             double slope = 0.0;
             for (Py_ssize_t k = sfirst[s]; k <= slast[s]; k++) {
-                double contribution = f->coef[k * cap + row] * (double)f->offset[k * TILE + i];
+                double contribution = f->coef[k * cap + row] * (double)f->offset[k * LEAD + i];
                 slope = (k == sfirst[s]) ? contribution : slope + contribution;
             }
             double own = f->information[row];
@@ -554,7 +557,7 @@ fit(PyObject *self, PyObject *args)
     }
     /* scratch: the tile's arrays, and a byte per segment key (seen) */
     f.maxseg = n / 2 > 1 ? n / 2 : 1;
-    size_t tile_reads = (size_t)n * TILE, tile_segments = (size_t)f.maxseg * TILE;
+    size_t tile_reads = (size_t)n * LEAD, tile_segments = (size_t)f.maxseg * TILE;
     size_t bytes = tile_reads * (sizeof(float) + sizeof(int32_t))
                    + tile_segments * 3 * sizeof(int32_t)
                    + TILE * (sizeof(double) + 4 * sizeof(int32_t) + 4 * sizeof(float)

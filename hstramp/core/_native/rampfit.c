@@ -1,7 +1,8 @@
-/* The ramp fit (hstramp.core.ramp_fit.fixsen), pixel by pixel: Fixsen slopes on the real read times.
+/* The ramp fit (hstramp.core.ramp_fit.fixsen): Fixsen slopes on the real read times, in C.
  *
- * The NumPy path of fixsen.py is the reference. This kernel does, for one pixel at a time, the
- * same float operations in the same order as the NumPy code does for a whole block:
+ * The NumPy path of fixsen.py is the reference. This kernel does, for each pixel, the same float
+ * operations in the same order as the NumPy code does for a whole block, so the results are the
+ * same bits (docs/maths.md, "4.9 The compiled kernel"):
  *
  *   - the read values are float32 (read k times read_scale[k] in float32, read 0 set to 0);
  *     a read is usable when the pixel is valid, its DQ has no "unusable" bit and it is finite;
@@ -12,12 +13,16 @@
  *     tables themselves (coefficients and variances, functions of the read times only) are
  *     computed by NumPy and handed in, so they are the same numbers on both paths;
  *   - the per-pixel sums over segments run from the last segment back (NumPy's bincount over
- *     the reversed segment list), the rate's numerator over every read in time order;
+ *     the reversed segment list), the rate's numerator over the reads in time order;
  *   - variances, the one-read slope and the DQ collapse follow fit_block and collapse_dq.
  *
- * A segment whose table row does not exist yet (row 0 in row_of_key) stops the fit at that
- * pixel: the kernel then only scans the remaining pixels for the segment keys that are missing,
- * returns them, and Python tabulates them and calls again from that pixel.
+ * Pixels are taken in tiles of TILE, and within a tile read by read (as NumPy goes plane by
+ * plane): the planes are read in order, the branch-free loops over a tile's pixels vectorise,
+ * and the pixels' sums, chains of dependent additions, overlap.
+ *
+ * A pixel with a segment whose table row does not exist yet (row 0 in row_of_key) is not
+ * fitted: its keys are returned as missing and the pixel as failed; Python tabulates the
+ * missing segments and calls again for the failed pixels only.
  *
  * Buffers only (no NumPy headers); the GIL is released during the loop. Built with -O3
  * -fno-fast-math -ffp-contract=off (setup.py): no fused multiply-add, IEEE semantics.
@@ -75,6 +80,7 @@ typedef struct {
     /* missing segment keys */
     int32_t *missing;
     Py_ssize_t nmissing;
+    int64_t *failed;
     unsigned char *seen;
     /* the tile: [ngroups][LEAD] offsets and segment rows of each read, [TILE][maxseg] the
      * segments of each pixel, [TILE] per-pixel state */
@@ -172,7 +178,9 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
         f->combined[i] = 0;
         f->numerator[i] = 0.0;
     }
-    memset(f->code, 0, (size_t)(n * LEAD) * sizeof(int32_t));
+    for (Py_ssize_t k = 0; k < n; k++) {
+        memset(f->code + k * LEAD, 0, (size_t)width * sizeof(int32_t));
+    }
     unsigned *restrict combined = f->combined;
     int32_t *restrict firsts = f->first, *restrict single = f->single;
     int32_t *restrict state = f->state;
@@ -260,6 +268,9 @@ fit_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
         }
     }
     for (Py_ssize_t i = 0; i < width; i++) {
+        if (f->missing_at[i]) {
+            continue; /* fitted again once its segments are tabulated */
+        }
         Py_ssize_t p = p0 + i;
         const int32_t *srow = f->srow + i * f->maxseg;
         const int32_t *sfirst = f->sfirst + i * f->maxseg, *slast = f->slast + i * f->maxseg;
@@ -347,30 +358,36 @@ fit_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
     }
 }
 
-/* Fit pixels start..npix-1; return the first pixel not fitted (npix when all are). From a
- * pixel with a segment whose row is not built yet on, the pixels are only scanned for the
- * keys that are missing. */
+/* Fit every pixel of the block, or the `count` pixels listed in `pixels`. A pixel with a
+ * segment whose table row is not built yet is not fitted: it goes to `failed`, its missing
+ * keys to `missing`. Return the number of failed pixels. */
 static Py_ssize_t
-run(Fit *f, Py_ssize_t start)
+run(Fit *f, const int64_t *pixels, Py_ssize_t count)
 {
-    Py_ssize_t stopped = f->npix;
-    for (Py_ssize_t p0 = start; p0 < f->npix; p0 += TILE) {
-        Py_ssize_t width = f->npix - p0 < TILE ? f->npix - p0 : TILE;
-        load_tile(f, p0, width);
-        if (stopped < f->npix) {
+    Py_ssize_t nfailed = 0;
+    Py_ssize_t total = pixels == NULL ? f->npix : count;
+    for (Py_ssize_t j0 = 0; j0 < total; j0 += TILE) {
+        Py_ssize_t width = total - j0 < TILE ? total - j0 : TILE;
+        if (pixels == NULL) {
+            load_tile(f, j0, width);
+            fit_tile(f, j0, width);
+            for (Py_ssize_t i = 0; i < width; i++) {
+                if (f->missing_at[i]) {
+                    f->failed[nfailed++] = j0 + i;
+                }
+            }
             continue;
         }
-        Py_ssize_t fitted = width;
-        for (Py_ssize_t i = 0; i < width; i++) {
-            if (f->missing_at[i]) {
-                fitted = i;
-                stopped = p0 + i;
-                break;
+        for (Py_ssize_t j = j0; j < j0 + width; j++) {
+            /* listed pixels one at a time (a tile of one) */
+            load_tile(f, (Py_ssize_t)pixels[j], 1);
+            fit_tile(f, (Py_ssize_t)pixels[j], 1);
+            if (f->missing_at[0]) {
+                f->failed[nfailed++] = pixels[j];
             }
         }
-        fit_tile(f, p0, fitted);
     }
-    return stopped;
+    return nfailed;
 }
 
 /* ------------------------------------------------------------------ argument plumbing */
@@ -426,16 +443,15 @@ get_buffer(Buffers *b, PyObject *object, Py_ssize_t items, Py_ssize_t size, int 
     } while (0)
 
 static const char fit_doc[] =
-    "fit(inputs, flags, tables, outputs, segments, start) -> (stopped, nmissing, nsegments)\n\n"
-    "Fit pixels start..npix-1 of one block (see hstramp.core.ramp_fit.compiled).";
+    "fit(inputs, flags, tables, outputs, segments, pixels) -> (nfailed, nmissing, nsegments)\n\n"
+    "Fit the pixels of one block, or those listed (see hstramp.core.ramp_fit.compiled).";
 
 static PyObject *
 fit(PyObject *self, PyObject *args)
 {
-    PyObject *inputs, *flags, *tables, *outputs, *segments;
-    Py_ssize_t start;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!On", &PyTuple_Type, &inputs, &PyTuple_Type, &flags,
-                          &PyTuple_Type, &tables, &PyTuple_Type, &outputs, &segments, &start)) {
+    PyObject *inputs, *flags, *tables, *outputs, *segments, *pixels;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OO", &PyTuple_Type, &inputs, &PyTuple_Type, &flags,
+                          &PyTuple_Type, &tables, &PyTuple_Type, &outputs, &segments, &pixels)) {
         return NULL;
     }
     Fit f;
@@ -459,14 +475,15 @@ fit(PyObject *self, PyObject *args)
                           &wrnoise, &wpoisson, &span, &length, &power, &f.capacity)) {
         return NULL;
     }
-    PyObject *rate, *err, *vpoisson, *vrnoise, *dqout, *samp, *time_out, *missing;
+    PyObject *rate, *err, *vpoisson, *vrnoise, *dqout, *samp, *time_out, *missing, *failed;
     Py_ssize_t out_size;
-    if (!PyArg_ParseTuple(outputs, "OOOOOOOnnO:outputs", &rate, &err, &vpoisson, &vrnoise,
-                          &dqout, &samp, &time_out, &f.out_offset, &out_size, &missing)) {
+    if (!PyArg_ParseTuple(outputs, "OOOOOOOnnOO:outputs", &rate, &err, &vpoisson, &vrnoise,
+                          &dqout, &samp, &time_out, &f.out_offset, &out_size, &missing,
+                          &failed)) {
         return NULL;
     }
     const Py_ssize_t n = f.ngroups;
-    if (n < 1 || f.npix < 0 || start < 0 || start > f.npix || f.capacity < 1
+    if (n < 1 || f.npix < 0 || f.capacity < 1
         || f.data_offset < 0 || f.dq_offset < 0 || f.out_offset < 0
         || f.out_offset + f.npix > out_size || (n > 1 && (f.data_stride < f.npix
         || f.dq_stride < f.npix))) {
@@ -530,6 +547,20 @@ fit(PyObject *self, PyObject *args)
     GET(f.samp, samp, out_size, int16_t, 1, "samp");
     GET(f.time, time_out, out_size, float, 1, "time");
     GET(f.missing, missing, f.nkeys, int32_t, 1, "missing");
+    GET(f.failed, failed, f.npix, int64_t, 1, "failed");
+    const int64_t *listed = NULL;
+    Py_ssize_t count = f.npix;
+    if (pixels != Py_None) {
+        Py_buffer *view = &buffers.views[buffers.count];
+        GET(listed, pixels, 0, int64_t, 0, "pixels");
+        count = view->len / (Py_ssize_t)sizeof(int64_t);
+        for (Py_ssize_t j = 0; j < count; j++) {
+            if (listed[j] < 0 || listed[j] >= f.npix) {
+                PyErr_SetString(PyExc_ValueError, "rampfit: a listed pixel is outside the block");
+                goto fail;
+            }
+        }
+    }
     if (segments != Py_None) {
         PyObject *ordinal, *pixel, *slope, *svp, *svr, *first, *last, *spower, *weight;
         long long pixel_base;
@@ -540,7 +571,7 @@ fit(PyObject *self, PyObject *args)
         }
         f.pixel_base = (int64_t)pixel_base;
         Py_ssize_t per_pixel = n / 2 > 1 ? n / 2 : 1;
-        if (f.s_count < 0 || f.s_count + (f.npix - start) * per_pixel > f.s_capacity) {
+        if (f.s_count < 0 || f.s_count + count * per_pixel > f.s_capacity) {
             PyErr_SetString(PyExc_ValueError, "rampfit: segment lists too short");
             goto fail;
         }
@@ -595,13 +626,13 @@ fit(PyObject *self, PyObject *args)
         CARVE(f.seen, unsigned char, f.nkeys);
 #undef CARVE
     }
-    Py_ssize_t stopped;
+    Py_ssize_t nfailed;
     Py_BEGIN_ALLOW_THREADS
-    stopped = run(&f, start);
+    nfailed = run(&f, listed, count);
     Py_END_ALLOW_THREADS
     PyMem_Free(scratch);
     release_all(&buffers);
-    return Py_BuildValue("nnn", stopped, f.nmissing, f.s_count);
+    return Py_BuildValue("nnn", nfailed, f.nmissing, f.s_count);
 
 fail:
     PyMem_Free(scratch);

@@ -150,6 +150,7 @@ CASES = {
     "one column": lambda: ramps(shape=(7, 1)),
     "odd shape": lambda: ramps(shape=(5, 17)),
     "empty frame": lambda: ramps(shape=(0, 4)),
+    "rows without pixels": lambda: ramps(shape=(3, 0)),
 }
 
 PARAMETER_SETS = {

@@ -150,6 +150,7 @@ CASES = {
     "one column": lambda: ramps(shape=(7, 1)),
     "odd shape": lambda: ramps(shape=(5, 17)),
     "empty frame": lambda: ramps(shape=(0, 4)),
+    "rows without pixels": lambda: ramps(shape=(3, 0)),
 }
 
 PARAMETER_SETS = {
@@ -304,13 +305,13 @@ def test_inputs_are_not_modified(monkeypatch):
 
 
 def random_exposure(seed: int):
-    """A small random exposure: any number of reads (1-16), random uneven times, jumps,
+    """A small random exposure: any number of reads (1-24), random uneven times, jumps,
     saturation, bad and non-finite reads, per-pixel gain and noise with invalid values,
     pixel DQ, sometimes a read_scale, random parameters."""
     rng = np.random.default_rng(seed)
-    ngroups = int(rng.integers(1, 17))
+    ngroups = int(rng.integers(1, 25))  # beyond 16, segments are tabulated as met
     ny, nx = (int(v) for v in rng.integers(1, 9, 2))
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 or ngroups > SPARS.size:
         times = np.concatenate([[0.0], np.cumsum(rng.uniform(0.01, 50.0, ngroups - 1))])
     else:
         times = SPARS[:ngroups]
@@ -371,11 +372,13 @@ class RecordingKernel:
     def __init__(self, module):
         self.module, self.calls = module, []
 
-    def fit(self, inputs, flags, tables, outputs, segments, start):
+    def fit(self, inputs, flags, tables, outputs, segments, pixels):
+        answer = self.module.fit(inputs, flags, tables, outputs, segments, pixels)
         self.calls.append({"optimal": flags[7], "suppress_one_group": flags[8],
                            "npix": inputs[-1], "segments": segments is not None,
-                           "start": start})
-        return self.module.fit(inputs, flags, tables, outputs, segments, start)
+                           "pixels": None if pixels is None else pixels.tolist(),
+                           "failed": answer[0], "missing": answer[1]})
+        return answer
 
 
 @pytest.fixture
@@ -409,18 +412,28 @@ def test_every_parameter_reaches_the_kernel(recording):
         assert recording.calls and received(recording.calls), name
 
 
-def test_new_segments_met_mid_block_restart_the_kernel_there(recording, monkeypatch):
-    """The cache starts empty: the first block stops at pixel 0 and is fitted once its
-    segments are tabulated. A segment first met further on (in the third block of two rows,
-    at pixel 3) stops the kernel there, the cache tabulates it and the fit resumes there."""
-    data, groupdq = ramps(shape=(6, 5), rate=50.0, noise=0.0)
+def test_pixels_with_new_segments_are_fitted_again(recording, monkeypatch):
+    """Beyond 16 reads the cache starts empty: the kernel fits no pixel of the first block,
+    returns their segments, and fits them all again once tabulated. Later, the one pixel whose
+    segment is new (a jump, in the third block of two rows, at pixel 3) is fitted again alone."""
+    times = np.append(SPARS, SPARS[-1] + 7.181375)
+    assert times.size > compiled_module.ALL_SEGMENTS_UP_TO
+    data, groupdq = ramps(times=times, shape=(6, 5), rate=50.0, noise=0.0)
     data[7:, 4, 3] += 900.0
     groupdq[7, 4, 3] |= CR
-    params = RampFitParameters(block_rows=2)
-    result = fit_ramps(data, groupdq, SPARS, GAIN, READ_NOISE, params)
-    assert [call["start"] for call in recording.calls] == [0, 0, 0, 0, 3]
-    reference = fit_with(monkeypatch, "numpy", data, groupdq, SPARS, GAIN, READ_NOISE, params)
+    params = RampFitParameters(block_rows=2, save_segments=True)
+    result = fit_ramps(data, groupdq, times, GAIN, READ_NOISE, params)
+    calls = [(call["pixels"], call["failed"], call["missing"]) for call in recording.calls]
+    assert calls == [(None, 10, 1), (list(range(10)), 0, 0), (None, 0, 0), (None, 1, 2),
+                     ([3], 0, 0)]
+    reference = fit_with(monkeypatch, "numpy", data, groupdq, times, GAIN, READ_NOISE, params)
     assert_same(reference, result)
+
+
+def test_up_to_16_reads_every_segment_is_tabulated_first(recording):
+    data, groupdq = jumps()
+    fit_ramps(data, groupdq, SPARS, GAIN, READ_NOISE, RampFitParameters(block_rows=1))
+    assert [(call["pixels"], call["failed"]) for call in recording.calls] == [(None, 0)] * 4
 
 
 @pytest.mark.parametrize("block_rows", [1, 2, 5, 64])

@@ -8,8 +8,9 @@ call's :class:`~hstramp.core.ramp_fit.fixsen.SegmentCache`. Which path runs is
 :func:`hstramp.core.native.kernel`'s choice (``HSTRAMP_KERNELS``).
 
 This module only prepares buffers: C-contiguous arrays of the kernel's dtypes (views of the
-caller's arrays where they already are, else per-block copies), the flag masks, and the
-restart when the kernel meets segments the cache has not tabulated yet.
+caller's arrays where they already are, else per-block copies) and the flag masks; and when
+the kernel meets segments the cache has not tabulated yet (it then leaves their pixels
+unfitted), it has the cache tabulate them and the kernel fit those pixels again.
 """
 
 from __future__ import annotations
@@ -41,6 +42,19 @@ SEGMENT_COLUMNS = (
 #: The segment tables the kernel reads, in its order.
 TABLES = ("weighted_coefficients", "coefficients", "information", "weighted_rnoise",
           "weighted_poisson", "span", "length", "power")
+
+
+#: Up to this many reads (WFC3/IR has at most 16), the first block tabulates every possible
+#: segment at once (720 for 16 reads, a few ms) rather than those met, block by block.
+ALL_SEGMENTS_UP_TO = 16
+
+
+def every_segment(cache, npowers: int) -> np.ndarray:
+    """The keys of every segment of two or more reads, with every exponent."""
+    first, last, power = np.meshgrid(np.arange(cache.ngroups), np.arange(cache.ngroups),
+                                     np.arange(npowers), indexing="ij")
+    longer = first < last
+    return cache.key(first[longer], last[longer], power[longer])
 
 
 def cube_buffer(array: np.ndarray, dtype, rows: slice) -> tuple[np.ndarray, int, int]:
@@ -116,13 +130,16 @@ def fit_rows(
         bool(params.suppress_one_group),
     )
     missing = np.empty(cache.row_of_key.size, np.int32)
+    failed = np.empty(npix, np.int64)
     outputs = (result.rate, result.err, result.var_poisson, result.var_rnoise, result.dq,
-               result.samp, result.time, rows.start * nx, ny * nx, missing)
+               result.samp, result.time, rows.start * nx, ny * nx, missing, failed)
     segments = None
     if params.save_segments:
         capacity = npix * max(1, ngroups // 2)
         segments = {name: np.empty(capacity, dtype) for name, dtype in SEGMENT_COLUMNS}
-    start, count = 0, 0
+    if rows.start == 0 and ngroups <= ALL_SEGMENTS_UP_TO:
+        cache.tabulate(every_segment(cache, len(snr_edges) + 1))
+    pixels, count = None, 0
     while True:
         store = cache.storage
         tables = (cache.row_of_key,
@@ -131,12 +148,14 @@ def fit_rows(
         lists = None
         if segments is not None:
             lists = (*segments.values(), count, capacity, rows.start * nx)
-        start, nmissing, count = kernel.fit(arguments, flags, tables, outputs, lists, start)
-        if start == npix:
+        nfailed, nmissing, count = kernel.fit(arguments, flags, tables, outputs, lists, pixels)
+        if nfailed == 0:
             break
         if nmissing == 0:
-            raise RuntimeError("rampfit kernel stopped without a missing segment")
+            raise RuntimeError("rampfit kernel: pixels failed without a missing segment")
+        # the segments met for the first time: tabulate them, fit those pixels again
         cache.tabulate(missing[:nmissing])
+        pixels = failed[:nfailed].copy()
     if segments is None:
         return None
     return {name: values[:count] for name, values in segments.items()}

@@ -758,7 +758,7 @@ def fit_block_rows(ngroups: int, nx: int, block_rows: int) -> int:
     """
     if block_rows > 0:
         return block_rows
-    return max(auto_block_rows(ngroups, nx), -(-MIN_BLOCK_PIXELS // nx))
+    return max(auto_block_rows(ngroups, nx), -(-MIN_BLOCK_PIXELS // max(nx, 1)))
 
 
 def fit_ramps(

@@ -11,6 +11,17 @@
  * and of reads after large jumps stays in Python (it works on the list of jumps this
  * returns).
  *
+ * How it is fast: pixels go in chunks of CHUNK side by side ([read][pixel] arrays, loops
+ * over pixels that the compiler vectorises). chunk_first_round reads the chunk once and
+ * makes every pixel's differences and sort keys as if it had no gap, and sorts the keys
+ * with a sorting network; chunk_screen computes each pixel's first round up to its largest
+ * ratio (per distinct interval, as _outliers.largest_by_interval does) and whether it is
+ * above the threshold. Only the pixels with a jump (a few percent) and those with an
+ * unusable read between usable ones go on to search_pixel, the scalar search of one pixel
+ * to the end (the first round again, with every ratio, to find which difference is the
+ * largest). Nothing of this changes a value: each pixel's numbers come from the same
+ * operations on its own data.
+ *
  * One case is not reproduced: a difference rate that overflows to +-inf (reads near
  * 3e38). NumPy's sorting keys then become NaN, whose order depends on its sorting
  * network; the kernel returns None and the caller runs the NumPy path.
@@ -31,13 +42,17 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-#if defined(__SSE__) || defined(_M_X64)
-#include <xmmintrin.h>
-#define HSTRAMP_SSE 1
+/* The loops over pixels are also built for AVX2 and chosen at run time (GCC/Clang on
+ * x86-64 Linux): wider vectors, the same IEEE float32 operations, so the same results
+ * (no fused multiply-add: setup.py builds with -ffp-contract=off). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(HSTRAMP_NO_CLONES)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VECTOR_CLONES
 #endif
 
-/* Pixels processed side by side (a multiple of 4: SSE vectors). */
-#define CHUNK 64
+/* Pixels processed side by side. */
+#define CHUNK 256
 
 /* Sort key of unusable differences: _sorting._LAST. */
 static const float LAST = 3e38f;
@@ -106,13 +121,14 @@ typedef struct {
     Py_ssize_t npairs;
     Py_ssize_t *class_of;      /* [ndiff]: index of each step among the distinct steps */
     float *class_step;         /* [nclasses]: the distinct steps */
+    Py_ssize_t *identity;      /* [ndiff]: 0, 1, 2, ... (each difference its own class) */
     Py_ssize_t nclasses;
 } Setup;
 
 /* Scratch space of one pixel. */
 typedef struct {
     float *values, *rates, *tested, *intervals, *weights, *variance, *sorted_weights, *centres;
-    float *keys;
+    float *keys, *term, *zero, *root;  /* term .. root: per distinct interval */
     unsigned char *usable;
     Py_ssize_t *order;
 } Scratch;
@@ -260,7 +276,8 @@ weighted_median(const Setup *s, Scratch *w, Py_ssize_t kept)
 /* One pixel's search to the end (_search_round repeated). Returns -1 on a failed
  * allocation, else 0. */
 static int
-search_pixel(const Setup *s, Scratch *w, int uniform, int sorted, Py_ssize_t initial_count,
+search_pixel(const Setup *s, Scratch *w, int uniform, int shared, int sorted,
+             Py_ssize_t initial_count,
              float inverse_gain, float read_variance, int64_t pixel, Jumps *jumps)
 {
     const Py_ssize_t ndiff = s->ndiff;
@@ -308,13 +325,26 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int sorted, Py_ssize_t ini
             if (!(largest >= 0.0f)) largest = -INFINITY;
         }
         else {  /* outlier_ratios and the largest of them */
+            /* Every term of a difference depends on its interval only: computed once per
+             * distinct interval (shared ones; for a pixel with gaps, each its own). */
+            const Py_ssize_t *class_of = shared ? s->class_of : s->identity;
+            const float *class_step = shared ? s->class_step : intervals;
+            const Py_ssize_t nclasses = shared ? s->nclasses : ndiff;
             float *weights = w->weights, *variance = w->variance;
+            float *term = w->term, *zero = w->zero, *root = w->root;
+            for (Py_ssize_t k = 0; k < nclasses; k++) {
+                const float dt = class_step[k];
+                variance[k] = (floor + poisson * dt) / (dt * dt);
+                const float sigma = sqrtf(variance[k]);
+                term[k] = dt / sigma;
+                zero[k] = sigma > 0.0f ? 0.0f : NAN;  /* 0 / sigma */
+            }
             float spread = 0.0f, squares = 0.0f;
             for (Py_ssize_t i = 0; i < ndiff; i++) {
                 const float dt = intervals[i];
-                weights[i] = (!isnan(tested[i]) && i != dropped) ? dt : 0.0f;
-                variance[i] = (floor + poisson * dt) / (dt * dt);
-                spread += weights[i] / sqrtf(variance[i]);
+                const int used = !isnan(tested[i]) && i != dropped;
+                weights[i] = used ? dt : 0.0f;
+                spread += used ? term[class_of[i]] : zero[class_of[i]];
                 squares += weights[i] * weights[i];
             }
             const float median_variance = half_pi * squares / (spread * spread);
@@ -322,19 +352,22 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int sorted, Py_ssize_t ini
             const float plain_extra = plain ? median_variance : 0.0f;
             const int uneven = !plain && kept >= 4;
             const double share = (double)half_pi / (double)kept;
+            for (Py_ssize_t k = 0; k < nclasses; k++) {
+                float sigma2 = variance[k] + plain_extra;
+                if (uneven) {
+                    const double excess = maximum_f64(
+                        (double)median_variance - (double)variance[k] * share, 0.0);
+                    sigma2 = (float)((double)variance[k] + excess);
+                }
+                root[k] = sqrtf(sigma2);
+            }
             largest = -INFINITY;
             worst = -1;
             for (Py_ssize_t i = 0; i < ndiff; i++) {
                 if (isnan(tested[i])) continue;
-                float sigma2 = variance[i] + plain_extra;
-                if (uneven) {
-                    const double excess = maximum_f64(
-                        (double)median_variance - (double)variance[i] * share, 0.0);
-                    sigma2 = (float)((double)variance[i] + excess);
-                }
                 float ratio = fabsf(tested[i] - median);
                 ratio += shift * weights[i];
-                ratio /= sqrtf(sigma2);
+                ratio /= root[class_of[i]];
                 if (ratio > largest) {
                     largest = ratio;
                     worst = i;
@@ -353,7 +386,8 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int sorted, Py_ssize_t ini
  * keys computed for all of them at once, as if no pixel had a gap (loops over pixels, which
  * the compiler vectorises). */
 typedef struct {
-    float *values, *rates, *keys;  /* [ngroups][CHUNK], [ndiff][CHUNK], [ndiff][CHUNK] */
+    float *values, *rates;         /* [ngroups][CHUNK], [ndiff][CHUNK] */
+    int32_t *keys;                  /* [ndiff][CHUNK], sorted */
     float *tested, *sorted, *centres;  /* [ndiff][CHUNK] each */
     float *gain, *read_noise;       /* [CHUNK] */
     float *by_class;                /* [4][nclasses][CHUNK] */
@@ -371,7 +405,7 @@ typedef union {
 /* Fill a chunk of n pixels from pixel `first` on; the keys sorted (a sorting network).
  * Loops run over the pixels with loop-invariant locals and restrict pointers, so that the
  * compiler vectorises them. */
-static void
+VECTOR_CLONES static void
 chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
 {
     const Py_ssize_t ngroups = s->ngroups, ndiff = s->ndiff, npix = s->npix;
@@ -433,33 +467,27 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
     }
     for (Py_ssize_t d = 0; d < ndiff; d++) {
         const float *restrict rates = c->rates + d * CHUNK;
-        int32_t *restrict keys = (int32_t *)(c->keys + d * CHUNK);
+        int32_t *restrict keys = c->keys + d * CHUNK;
         for (Py_ssize_t j = 0; j < n; j++) {
             const float rate = rates[j];
             const float tested = count[j] >= plain_median ? rate : fabsf(rate);
             Bits key = {.f = tested != tested ? LAST : tested};
-            keys[j] = (key.i & ~mask) | (int32_t)d;
+            key.i = (key.i & ~mask) | (int32_t)d;
+            keys[j] = key.i ^ ((key.i >> 31) & 0x7fffffff);  /* ordered as the floats */
         }
     }
-    /* The keys of one pixel are distinct (each holds its index), so min and max sort
-     * them whatever the comparison does with equal values; NaN keys (infinite rates) and
-     * the keys of pixels with gaps are never used. */
+    /* The float keys as integers in the same order (the sign bit flips the others), so
+     * that min and max vectorise. The keys of one pixel are distinct (each holds its
+     * index), so any sorting network orders them as NumPy's does; NaN keys (infinite
+     * rates) and the keys of pixels with gaps are never used. */
     for (Py_ssize_t q = 0; q < s->npairs; q++) {
-        float *low = c->keys + s->pairs[2 * q] * CHUNK;
-        float *high = c->keys + s->pairs[2 * q + 1] * CHUNK;
-#ifdef HSTRAMP_SSE
-        for (Py_ssize_t j = 0; j < n; j += 4) {  /* CHUNK is a multiple of 4 */
-            const __m128 a = _mm_loadu_ps(low + j), b = _mm_loadu_ps(high + j);
-            _mm_storeu_ps(low + j, _mm_min_ps(a, b));
-            _mm_storeu_ps(high + j, _mm_max_ps(a, b));
-        }
-#else
+        int32_t *restrict low = c->keys + s->pairs[2 * q] * CHUNK;
+        int32_t *restrict high = c->keys + s->pairs[2 * q + 1] * CHUNK;
         for (Py_ssize_t j = 0; j < n; j++) {
-            const float a = low[j], b = high[j];
+            const int32_t a = low[j], b = high[j];
             low[j] = a < b ? a : b;
             high[j] = a < b ? b : a;
         }
-#endif
     }
 }
 
@@ -469,7 +497,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
  * distinct interval is that of its largest |d_i - m| (the ratio grows with it, as in
  * _outliers.largest_by_interval), so the ratios themselves are computed only for the pixels
  * with a jump, by search_pixel. */
-static void
+VECTOR_CLONES static void
 chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
 {
     const Py_ssize_t ndiff = s->ndiff, nclasses = s->nclasses;
@@ -488,12 +516,12 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
         kept[j] = count[j] - drop;
     }
     for (Py_ssize_t d = 0; d < ndiff; d++) {
-        const int32_t *restrict keys = (const int32_t *)(c->keys + d * CHUNK);
+        const int32_t *restrict keys = c->keys + d * CHUNK;
         const float *restrict rates = c->rates + d * CHUNK;
         int32_t *restrict order = c->order + d * CHUNK;
         float *restrict tested = c->tested + d * CHUNK;
         for (Py_ssize_t j = 0; j < n; j++) {
-            order[j] = keys[j] & mask;
+            order[j] = (keys[j] ^ ((keys[j] >> 31) & 0x7fffffff)) & mask;
             tested[j] = plain[j] ? rates[j] : fabsf(rates[j]);
         }
     }
@@ -589,7 +617,7 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
                 const float root = sqrtf(v);
                 variance[k * CHUNK + j] = v;
                 term[k * CHUNK + j] = dt / root;
-                zero[k * CHUNK + j] = 0.0f / root;
+                zero[k * CHUNK + j] = root > 0.0f ? 0.0f : NAN;  /* 0 / root */
                 deviation[k * CHUNK + j] = -INFINITY;
             }
         }
@@ -665,7 +693,7 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
 {
     const Py_ssize_t ngroups = s->ngroups, ndiff = s->ndiff;
     float *floats = calloc((size_t)(5 * ndiff + ngroups + 4 * s->nclasses + 2) * CHUNK
-                           + 9 * (size_t)ndiff + (size_t)ngroups, sizeof(float));
+                           + 12 * (size_t)ndiff + (size_t)ngroups, sizeof(float));
     unsigned char *bytes = malloc((size_t)(ngroups + 2) * CHUNK + (size_t)ngroups);
     int32_t *ints = malloc((size_t)(4 + ndiff) * CHUNK * sizeof(int32_t));
     Py_ssize_t *order = malloc((size_t)ndiff * sizeof(Py_ssize_t));
@@ -677,8 +705,8 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
     Chunk c;
     c.values = floats;
     c.rates = c.values + ngroups * CHUNK;
-    c.keys = c.rates + ndiff * CHUNK;
-    c.tested = c.keys + ndiff * CHUNK;
+    c.keys = (int32_t *)(c.rates + ndiff * CHUNK);  /* float-sized */
+    c.tested = (float *)(c.keys + ndiff * CHUNK);
     c.sorted = c.tested + ndiff * CHUNK;
     c.centres = c.sorted + ndiff * CHUNK;
     c.by_class = c.centres + ndiff * CHUNK;
@@ -702,6 +730,9 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
     w.sorted_weights = w.variance + ndiff;
     w.centres = w.sorted_weights + ndiff;
     w.keys = w.centres + ndiff;
+    w.term = w.keys + ndiff;
+    w.zero = w.term + ndiff;
+    w.root = w.zero + ndiff;
     w.usable = c.hit + CHUNK;
     w.order = order;
 
@@ -730,13 +761,13 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
                 for (Py_ssize_t d = 0; d < ndiff; d++) {
                     w.rates[d] = c.rates[d * CHUNK + j];
                     w.intervals[d] = s->steps[d];
-                    Bits key = {.f = c.keys[d * CHUNK + j]};
-                    w.order[d] = key.i & s->mask;
+                    const int32_t key = c.keys[d * CHUNK + j];
+                    w.order[d] = (key ^ ((key >> 31) & 0x7fffffff)) & s->mask;
                 }
             }
             if (status) break;
             const float gain = c.gain[j], read_noise = c.read_noise[j];
-            if (search_pixel(s, &w, s->uniform && !gap, !gap, count, 1.0f / gain,
+            if (search_pixel(s, &w, s->uniform && !gap, !gap, !gap, count, 1.0f / gain,
                              2.0f * read_noise * read_noise, pixel_offset + p, jumps) < 0) {
                 status = -1;
             }
@@ -890,7 +921,8 @@ primary_jumps(PyObject *self, PyObject *args)
     sorting_network(s.ndiff, s.pairs);
     s.class_of = malloc((size_t)s.ndiff * sizeof(Py_ssize_t));
     s.class_step = malloc((size_t)s.ndiff * sizeof(float));
-    if (!s.class_of || !s.class_step) {
+    s.identity = malloc((size_t)s.ndiff * sizeof(Py_ssize_t));
+    if (!s.class_of || !s.class_step || !s.identity) {
         PyErr_NoMemory();
         goto release;
     }
@@ -905,6 +937,7 @@ primary_jumps(PyObject *self, PyObject *args)
         while (c < s.nclasses && s.class_step[c] != s.steps[k]) c++;
         if (c == s.nclasses) s.class_step[s.nclasses++] = s.steps[k];
         s.class_of[k] = c;
+        s.identity[k] = k;
     }
 
     int status;
@@ -929,6 +962,7 @@ release:
     free(s.pairs);
     free(s.class_of);
     free(s.class_step);
+    free(s.identity);
     jumps_free(&jumps);
     PyBuffer_Release(&data);
     PyBuffer_Release(&dq);

@@ -22,9 +22,11 @@
  * largest). Nothing of this changes a value: each pixel's numbers come from the same
  * operations on its own data.
  *
- * One case is not reproduced: a difference rate that overflows to +-inf (reads near
- * 3e38). NumPy's sorting keys then become NaN, whose order depends on its sorting
- * network; the kernel returns None and the caller runs the NumPy path.
+ * One case is left to NumPy: a difference rate beyond +-3e38 (reads near the float32
+ * limit). NumPy's sort key of unusable differences is 3e38, so such a rate sorts among
+ * them (or, infinite, makes a NaN key whose place depends on NumPy's sorting network),
+ * and NumPy's median then depends on how the pixel was grouped (shared intervals or
+ * not); the kernel returns None and the caller runs the NumPy path.
  *
  * Buffers come through the buffer protocol (no NumPy headers); the GIL is released
  * while pixels are searched.
@@ -184,7 +186,7 @@ pixel_differences(const Setup *s, Scratch *w, Py_ssize_t *count)
             float rate = NAN;
             if (usable[k] && usable[k - 1]) {
                 rate = (values[k] - values[k - 1]) / s->steps[k - 1];
-                if (isinf(rate)) return -1;
+                if (fabsf(rate) > LAST) return -1;
                 n++;
             }
             w->rates[k - 1] = rate;
@@ -200,7 +202,7 @@ pixel_differences(const Setup *s, Scratch *w, Py_ssize_t *count)
             float rate = NAN;
             if (usable[k] && seen) {
                 rate = (values[k] - previous_value) / interval;
-                if (isinf(rate)) return -1;
+                if (fabsf(rate) > LAST) return -1;
                 n++;
             }
             w->rates[k - 1] = rate;
@@ -292,7 +294,6 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int shared, int sorted,
             count += !isnan(tested[i]);
         }
         if (!sorted) sort_order(s, w);  /* the first round's order may come sorted */
-        sorted = 0;
         const int drop = !plain && (count == 2 || count >= 4);
         const Py_ssize_t kept = count - drop;
         const Py_ssize_t dropped = drop ? order[count - 1] : -1;
@@ -379,6 +380,17 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int shared, int sorted,
         const float amplitude = (rates[worst] - median) * intervals[worst];
         if (jumps_add(jumps, worst + 1, pixel, largest, amplitude) < 0) return -1;
         rates[worst] = NAN;
+        /* The next round's order without sorting: the keys of the other differences do
+         * not change, and the masked one becomes unusable, whose keys (LAST and the index)
+         * sort after every usable one (all are below LAST: see the top), by index. */
+        Py_ssize_t *order_ = w->order;
+        Py_ssize_t p = 0;
+        while (order_[p] != worst) p++;
+        for (; p + 1 < ndiff && (p + 1 < count || order_[p + 1] < worst); p++) {
+            order_[p] = order_[p + 1];
+        }
+        order_[p] = worst;
+        sorted = 1;
     }
 }
 
@@ -460,7 +472,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
                 const int32_t both = usable[j] & before[j];
                 rates[j] = both ? rate : NAN;
                 count[j] += both;
-                infinite[j] |= both & (fabsf(rate) > FLT_MAX);
+                infinite[j] |= both & (fabsf(rate) > LAST);
                 starts[j] += usable[j] & !before[j];
             }
         }

@@ -49,7 +49,8 @@ def primary_jumps(kernel: ModuleType, inputs: RampInputs,
     -------
     PrimaryJumps or None
         With frame pixel indices, in no particular order; None where a difference rate
-        is infinite (reads near the float32 limit), which only the NumPy path decides.
+        is beyond +-3e38 (reads near the float32 limit), which only the NumPy path
+        decides (see ``_native/jump.c``).
     """
     ngroups, ny, nx = inputs.shape
     npix = ny * nx

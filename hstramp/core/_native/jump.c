@@ -44,15 +44,6 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-/* The loops over pixels are also built for AVX2 and chosen at run time (GCC/Clang on
- * x86-64 Linux): wider vectors, the same IEEE float32 operations, so the same results
- * (no fused multiply-add: setup.py builds with -ffp-contract=off). */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(HSTRAMP_NO_CLONES)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
 /* Pixels processed side by side. */
 #define CHUNK 256
 
@@ -400,13 +391,13 @@ search_pixel(const Setup *s, Scratch *w, int uniform, int shared, int sorted,
 typedef struct {
     float *values, *rates;         /* [ngroups][CHUNK], [ndiff][CHUNK] */
     int32_t *keys;                  /* [ndiff][CHUNK], sorted */
-    float *tested, *sorted, *centres;  /* [ndiff][CHUNK] each */
+    float *tested, *centres;        /* [ndiff][CHUNK] each */
     float *gain, *read_noise;       /* [CHUNK] */
     float *by_class;                /* [4][nclasses][CHUNK] */
     int32_t *order;                 /* [ndiff][CHUNK] */
-    unsigned char *usable;          /* [ngroups][CHUNK] */
-    int32_t *count, *nusable, *starts, *infinite;  /* [CHUNK] */
-    unsigned char *valid, *hit;     /* [CHUNK] */
+    int32_t *usable;                /* [ngroups][CHUNK], 0 or 1 (32 bits, as the floats) */
+    int32_t *count, *nusable, *starts, *infinite, *valid;  /* [CHUNK] */
+    unsigned char *hit;             /* [CHUNK] */
 } Chunk;
 
 typedef union {
@@ -417,7 +408,7 @@ typedef union {
 /* Fill a chunk of n pixels from pixel `first` on; the keys sorted (a sorting network).
  * Loops run over the pixels with loop-invariant locals and restrict pointers, so that the
  * compiler vectorises them. */
-VECTOR_CLONES static void
+static void
 chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
 {
     const Py_ssize_t ngroups = s->ngroups, ndiff = s->ndiff, npix = s->npix;
@@ -425,7 +416,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
     const int32_t plain_median = (int32_t)s->plain_median, mask = s->mask;
     float *restrict gain = c->gain, *restrict read_noise = c->read_noise;
     const uint16_t *restrict pixeldq = s->pixeldq ? s->pixeldq + first : NULL;
-    unsigned char *restrict valid = c->valid;
+    int32_t *restrict valid = c->valid;
     int32_t *restrict count = c->count, *restrict nusable = c->nusable;
     int32_t *restrict starts = c->starts, *restrict infinite = c->infinite;
     for (Py_ssize_t j = 0; j < n; j++) {
@@ -433,7 +424,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
         read_noise[j] = s->read_noise[(first + j) * s->read_noise_step];
     }
     for (Py_ssize_t j = 0; j < n; j++) {
-        valid[j] = (unsigned char)((gain[j] > 0.0f) & (fabsf(gain[j]) <= FLT_MAX)
+        valid[j] = ((gain[j] > 0.0f) & (fabsf(gain[j]) <= FLT_MAX)
                                    & (read_noise[j] >= 0.0f) & (fabsf(read_noise[j]) <= FLT_MAX));
         count[j] = nusable[j] = starts[j] = infinite[j] = 0;
     }
@@ -441,7 +432,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
         const float *restrict row = s->data + k * npix + first;
         const uint16_t *restrict dq = s->dq + k * npix + first;
         float *restrict values = c->values + k * CHUNK;
-        unsigned char *restrict usable = c->usable + k * CHUNK;
+        int32_t *restrict usable = c->usable + k * CHUNK;
         if (s->read_scale) {
             const float scale = s->read_scale[k];
             for (Py_ssize_t j = 0; j < n; j++) values[j] = k == 0 ? 0.0f : row[j] * scale;
@@ -451,19 +442,18 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
         }
         if (pixeldq) {
             for (Py_ssize_t j = 0; j < n; j++) {
-                usable[j] = (unsigned char)((((dq[j] | pixeldq[j]) & unusable) == 0)
-                                            & (fabsf(values[j]) <= FLT_MAX) & valid[j]);
+                usable[j] = (((dq[j] | pixeldq[j]) & unusable) == 0)
+                            & (fabsf(values[j]) <= FLT_MAX) & valid[j];
             }
         }
         else {
             for (Py_ssize_t j = 0; j < n; j++) {
-                usable[j] = (unsigned char)(((dq[j] & unusable) == 0)
-                                            & (fabsf(values[j]) <= FLT_MAX) & valid[j]);
+                usable[j] = ((dq[j] & unusable) == 0) & (fabsf(values[j]) <= FLT_MAX) & valid[j];
             }
         }
         for (Py_ssize_t j = 0; j < n; j++) nusable[j] += usable[j];
         if (k > 0) {
-            const unsigned char *restrict before = c->usable + (k - 1) * CHUNK;
+            const int32_t *restrict before = c->usable + (k - 1) * CHUNK;
             const float *restrict previous = c->values + (k - 1) * CHUNK;
             const float step = s->steps[k - 1];
             float *restrict rates = c->rates + (k - 1) * CHUNK;
@@ -473,7 +463,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
                 rates[j] = both ? rate : NAN;
                 count[j] += both;
                 infinite[j] |= both & (fabsf(rate) > LAST);
-                starts[j] += usable[j] & !before[j];
+                starts[j] += usable[j] & (before[j] ^ 1);
             }
         }
     }
@@ -509,7 +499,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
  * distinct interval is that of its largest |d_i - m| (the ratio grows with it, as in
  * _outliers.largest_by_interval), so the ratios themselves are computed only for the pixels
  * with a jump, by search_pixel. */
-VECTOR_CLONES static void
+static void
 chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
 {
     const Py_ssize_t ndiff = s->ndiff, nclasses = s->nclasses;
@@ -517,7 +507,9 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
     const int32_t mask = s->mask, plain_median = (int32_t)s->plain_median;
     const float *restrict steps = s->steps;
     const int32_t *restrict count = c->count;
-    const float *restrict all_tested = c->tested, *restrict all_sorted = c->sorted;
+    const float *restrict all_tested = c->tested;
+    /* the tested value at sorted position p of pixel j */
+#define SORTED(p, j) all_tested[all_order[(p) * CHUNK + (j)] * CHUNK + (j)]
     const float *restrict all_centres = c->centres;
     const int32_t *restrict all_order = c->order;
     int32_t kept[CHUNK], dropped[CHUNK], plain[CHUNK];
@@ -537,11 +529,6 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
             tested[j] = plain[j] ? rates[j] : fabsf(rates[j]);
         }
     }
-    for (Py_ssize_t p = 0; p < ndiff; p++) {
-        const int32_t *restrict order = all_order + p * CHUNK;
-        float *restrict sorted = c->sorted + p * CHUNK;
-        for (Py_ssize_t j = 0; j < n; j++) sorted[j] = all_tested[order[j] * CHUNK + j];
-    }
     for (Py_ssize_t j = 0; j < n; j++) {
         dropped[j] = kept[j] < count[j] ? all_order[(count[j] - 1) * CHUNK + j] : -1;
     }
@@ -550,7 +537,7 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
     if (s->uniform) {
         for (Py_ssize_t j = 0; j < n; j++) {
             const int32_t low = (kept[j] - 1 > 0 ? kept[j] - 1 : 0) / 2, high = kept[j] / 2;
-            median[j] = (all_sorted[low * CHUNK + j] + all_sorted[high * CHUNK + j]) * 0.5f;
+            median[j] = (SORTED(low, j) + SORTED(high, j)) * 0.5f;
         }
     }
     else {  /* weighted_median */
@@ -588,8 +575,8 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
                 if (fraction < 0.0f) fraction = 0.0f;
                 else if (fraction > 1.0f) fraction = 1.0f;
             }
-            const float value_low = all_sorted[low * CHUNK + j];
-            median[j] = value_low + fraction * (all_sorted[high * CHUNK + j] - value_low);
+            const float value_low = SORTED(low, j);
+            median[j] = value_low + fraction * (SORTED(high, j) - value_low);
         }
     }
     {
@@ -608,8 +595,8 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
         for (Py_ssize_t j = 0; j < n; j++) {
             float sigma2 = (floor_[j] + poisson[j] * interval) / (interval * interval);
             const int32_t highest = count[j] - 1 > 0 ? count[j] - 1 : 0;
-            const float below = median[j] - all_sorted[j];
-            const float above = all_sorted[highest * CHUNK + j] - median[j];
+            const float below = median[j] - SORTED(0, j);
+            const float above = SORTED(highest, j) - median[j];
             float deviation = maximum_f32(below, above);
             const double share = plain[j] ? 1.0 / (double)count[j] : 0.0;
             deviation = (float)((double)deviation + (double)sqrtf(half_pi * sigma2) * share);
@@ -696,9 +683,10 @@ chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
             hit[j] = largest[j] > thresholds[count[j] < last ? count[j] : last];
         }
     }
+#undef SORTED
 }
 
-/* Search pixels [start, stop). Returns 0, 1 (an infinite rate: use NumPy) or -1 (memory). */
+/* Search pixels [start, stop). Returns 0, 1 (a rate beyond 3e38: use NumPy) or -1 (memory). */
 static int
 search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_offset,
               Jumps *jumps)
@@ -706,8 +694,8 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
     const Py_ssize_t ngroups = s->ngroups, ndiff = s->ndiff;
     float *floats = calloc((size_t)(5 * ndiff + ngroups + 4 * s->nclasses + 2) * CHUNK
                            + 12 * (size_t)ndiff + (size_t)ngroups, sizeof(float));
-    unsigned char *bytes = malloc((size_t)(ngroups + 2) * CHUNK + (size_t)ngroups);
-    int32_t *ints = malloc((size_t)(4 + ndiff) * CHUNK * sizeof(int32_t));
+    unsigned char *bytes = malloc((size_t)CHUNK + (size_t)ngroups);
+    int32_t *ints = malloc((size_t)(5 + ndiff + ngroups) * CHUNK * sizeof(int32_t));
     Py_ssize_t *order = malloc((size_t)ndiff * sizeof(Py_ssize_t));
     int status = 0;
     if (!floats || !bytes || !ints || !order) {
@@ -719,17 +707,16 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
     c.rates = c.values + ngroups * CHUNK;
     c.keys = (int32_t *)(c.rates + ndiff * CHUNK);  /* float-sized */
     c.tested = (float *)(c.keys + ndiff * CHUNK);
-    c.sorted = c.tested + ndiff * CHUNK;
-    c.centres = c.sorted + ndiff * CHUNK;
+    c.centres = c.tested + ndiff * CHUNK;
     c.by_class = c.centres + ndiff * CHUNK;
-    c.usable = bytes;
-    c.valid = c.usable + ngroups * CHUNK;
-    c.hit = c.valid + CHUNK;
+    c.hit = bytes;
     c.count = ints;
     c.nusable = c.count + CHUNK;
     c.starts = c.nusable + CHUNK;
     c.infinite = c.starts + CHUNK;
     c.order = c.infinite + CHUNK;
+    c.valid = c.order + ndiff * CHUNK;
+    c.usable = c.valid + CHUNK;
     c.gain = c.by_class + 4 * s->nclasses * CHUNK;
     c.read_noise = c.gain + CHUNK;
     Scratch w;
@@ -765,7 +752,7 @@ search_pixels(const Setup *s, Py_ssize_t start, Py_ssize_t stop, int64_t pixel_o
             if (gap) {  /* differences across the gaps, sorted in search_pixel */
                 for (Py_ssize_t k = 0; k < ngroups; k++) {
                     w.values[k] = c.values[k * CHUNK + j];
-                    w.usable[k] = c.usable[k * CHUNK + j];
+                    w.usable[k] = (unsigned char)c.usable[k * CHUNK + j];
                 }
                 if (pixel_differences(s, &w, &count) < 0) status = 1;
             }

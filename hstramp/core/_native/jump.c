@@ -431,6 +431,12 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
     for (Py_ssize_t k = 0; k < ngroups; k++) {
         const float *restrict row = s->data + k * npix + first;
         const uint16_t *restrict dq = s->dq + k * npix + first;
+#if defined(__GNUC__)
+        if (first + 2 * CHUNK <= npix) {  /* the next chunk's reads, while this one works */
+            for (Py_ssize_t j = 0; j < CHUNK; j += 16) __builtin_prefetch(row + CHUNK + j);
+            for (Py_ssize_t j = 0; j < CHUNK; j += 32) __builtin_prefetch(dq + CHUNK + j);
+        }
+#endif
         float *restrict values = c->values + k * CHUNK;
         int32_t *restrict usable = c->usable + k * CHUNK;
         if (s->read_scale) {

@@ -178,6 +178,23 @@ def test_nan_and_inf_reads_are_unusable(monkeypatch):
     same_flags(monkeypatch, data, groupdq, times, params=EAGER)
 
 
+def test_rates_beyond_the_sort_key_of_unusable_differences(monkeypatch):
+    """Finite rates beyond 3e38 sort among NumPy's keys of unusable differences: left to it."""
+    rng = np.random.default_rng(12)
+    values = np.cumsum(rng.normal(10, 3, (12, 40)), axis=0)
+    values[6:, ::4] += 3.2e38  # one difference of 3.2e38 per second
+    values[6:, 1::4] -= 3.2e38
+    values[::2, 2::4] = 1.6e38  # rates of +-3.2e38 all along
+    values[1::2, 2::4] = -1.6e38
+    values[::3, 3::4] += 3.3e38  # two of three rates above 3e38
+    data, groupdq, times = ramps(values, np.arange(12) * 1.0)
+    groupdq[rng.random(groupdq.shape) < 0.1] = 1
+    for params in (JumpParameters(), EAGER):
+        same_flags(monkeypatch, data, groupdq, times, params=params, decided_by_kernel=False)
+        same_flags(monkeypatch, data[:, :, ::2], groupdq[:, :, ::2], times, params=params,
+                   decided_by_kernel=False)
+
+
 def test_an_infinite_rate_is_left_to_the_numpy_path(monkeypatch):
     """Reads near the float32 limit: the difference overflows; the kernel declines."""
     values = np.cumsum(np.full((8, 3), 10.0), axis=0)

@@ -25,6 +25,14 @@ def _flat(array: np.ndarray | None, dtype) -> np.ndarray | None:
     return None if array is None else np.ascontiguousarray(array, dtype).reshape(-1)
 
 
+def _pixel_map(array: np.ndarray) -> np.ndarray:
+    """A gain or read-noise map for the kernel: one value when it is the same for every
+    pixel (a scalar's broadcast view), else the flat map."""
+    if array.size and not any(array.strides):
+        return np.ascontiguousarray(array.reshape(-1)[:1], np.float32)
+    return _flat(array, np.float32)
+
+
 def primary_jumps(kernel: ModuleType, inputs: RampInputs,
                   params: JumpParameters) -> PrimaryJumps | None:
     """Every jump of the two-point search, found by the compiled kernel.
@@ -41,7 +49,8 @@ def primary_jumps(kernel: ModuleType, inputs: RampInputs,
     -------
     PrimaryJumps or None
         With frame pixel indices, in no particular order; None where a difference rate
-        is infinite (reads near the float32 limit), which only the NumPy path decides.
+        is beyond +-3e38 (reads near the float32 limit), which only the NumPy path
+        decides (see ``_native/jump.c``).
     """
     ngroups, ny, nx = inputs.shape
     npix = ny * nx
@@ -55,7 +64,7 @@ def primary_jumps(kernel: ModuleType, inputs: RampInputs,
     if data.dtype == np.float32 and data.flags.c_contiguous and groupdq.flags.c_contiguous:
         parts = [kernel.primary_jumps(
             data, groupdq, _flat(inputs.pixeldq, np.uint16), *common,
-            _flat(inputs.gain, np.float32), _flat(inputs.read_noise, np.float32), thresholds,
+            _pixel_map(inputs.gain), _pixel_map(inputs.read_noise), thresholds,
             ngroups, npix, 0, npix, 0, *tail,
         )]
     else:
@@ -66,7 +75,7 @@ def primary_jumps(kernel: ModuleType, inputs: RampInputs,
             parts.append(kernel.primary_jumps(
                 block, np.ascontiguousarray(block_view(groupdq, rows)),
                 None if inputs.pixeldq is None else plane_view(inputs.pixeldq, rows), *common,
-                plane_view(inputs.gain, rows), plane_view(inputs.read_noise, rows), thresholds,
+                _pixel_map(inputs.gain[rows]), _pixel_map(inputs.read_noise[rows]), thresholds,
                 ngroups, pixels, 0, pixels, rows.start * nx, *tail,
             ))
     if any(part is None for part in parts):

@@ -116,15 +116,16 @@ def _primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJumps:
     """Every jump found by the two-point test: by the compiled kernel where it is used
     (:mod:`hstramp.core.native`, ``HSTRAMP_KERNELS``), else by :func:`_find_primary_jumps`.
 
-    The kernel gives the same jumps (``tests/core/test_jump_native.py``); it leaves the
-    rare ramps with an infinite difference rate to this path.
+    The kernel gives the same jumps (``tests/core/test_jump_native.py``); it leaves
+    ramps with a difference rate beyond +-3e38 (reads near the float32 limit) to this
+    path.
     """
     kernel = native.kernel("jump")
     if kernel is not None:
         jumps = _compiled.primary_jumps(kernel, inputs, params)
         if jumps is not None:
             return jumps
-        log.debug("an infinite difference rate: the NumPy search decides")
+        log.debug("a difference rate beyond 3e38: the NumPy search decides")
     return _find_primary_jumps(inputs, params)
 
 
@@ -199,7 +200,8 @@ def _search_round(
     largest = outliers.largest
     hit = np.flatnonzero(largest > thresholds[np.minimum(rate.count, thresholds.size - 1)])
     worst = outliers.worst(hit)
-    amplitude = (signed[worst, hit] - rate.median[hit]) * differences.interval(worst, hit)
+    with np.errstate(over="ignore"):  # rates near the float32 limit
+        amplitude = (signed[worst, hit] - rate.median[hit]) * differences.interval(worst, hit)
     jumps = PrimaryJumps(worst + 1, search.pixels[hit], largest[hit], amplitude)
     remaining = search.select(hit)
     remaining.differences.rates[worst, np.arange(hit.size)] = np.nan

@@ -46,6 +46,7 @@ __all__ = [
     "EXTENSION_KEYWORDS",
     "STATISTICS_KEYWORDS",
     "UncalibratedImset",
+    "calstis_history",
     "is_stis",
     "read_stis",
     "read_stis_crj",
@@ -278,6 +279,89 @@ class UncalibratedImset:
     keywords: dict = field(default_factory=dict)
 
 
+#: calstis's CCD HISTORY per switch (``cs1/history1.c``): the lines after "<SWITCH> complete
+#: ..." and the reference files named; BLEVCORR is written apart (:func:`_switch_lines`)
+CALSTIS_HISTORY = {
+    "DQICORR": (("  values checked for saturation", "  DQ array initialized ..."),
+                ("BPIXTAB",)),
+    "ATODCORR": ((), ("ATODTAB",)),
+    "BIASCORR": ((), ("BIASFILE",)),
+    "DARKCORR": ((), ("DARKFILE",)),
+    "FLATCORR": ((), ("PFLTFILE", "DFLTFILE", "LFLTFILE")),
+    "SHADCORR": ((), ("SHADFILE",)),
+    "PHOTCORR": ((), ("IMPHTTAB", "TDSTAB")),
+}
+#: the switches of calstis's first calstis1 pass, before CR rejection (``cs0``)
+_BEFORE_CR = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
+_TABLES = frozenset({"CCDTAB", "BPIXTAB", "ATODTAB", "IMPHTTAB", "TDSTAB", "CRREJTAB"})
+
+
+def _reference_lines(reference):
+    """calstis's ``TabHistory`` / ``ImgHistory``: the name, PEDIGREE and DESCRIP."""
+    kind = "table" if reference["keyword"] in _TABLES else "image"
+    return [f"  reference {kind} {reference['name']}",
+            *(f"    {reference[key]}" for key in ("pedigree", "descrip") if reference[key])]
+
+
+def _switch_lines(record):
+    """The HISTORY lines of one step record, as calstis's ``UpdateSwitch`` and the
+    switch's history routine write them (a SKIPPED step: only when its reference is a
+    dummy)."""
+    switch, status = record["switch"], record["status"]
+    if switch == "BLEVCORR":
+        return ["BLEVCORR complete; bias level from overscan was subtracted.",
+                "Uncertainty array initialized."] if status == "COMPLETE" else []
+    if switch not in CALSTIS_HISTORY:
+        return []                                  # CRCORR, RPTCORR: calstis writes none
+    after, keywords = CALSTIS_HISTORY[switch]
+    named = [ref for keyword in keywords for ref in record["references"]
+             if ref["keyword"] == keyword and ref["name"].upper() != "N/A"]
+    if status == "COMPLETE":
+        lines = [f"{switch} complete ..."]
+    elif any(ref["pedigree"].upper().startswith("DUMMY") for ref in record["references"]):
+        lines = [f"{switch} skipped due to dummy reference file ..."]
+    else:
+        return []
+    lines += after
+    for reference in named:
+        lines += _reference_lines(reference)
+    if switch == "PHOTCORR" and not any(ref["keyword"] == "TDSTAB" for ref in named):
+        lines.append("  Note:  Time-dependent sensitivity was not included with PHOTCORR")
+    return lines
+
+
+def calstis_history(model):
+    """The HISTORY lines calstis would write for the steps recorded in ``meta.provenance``.
+
+    As calstis's ``cs0``, the 2-D steps run in one calstis1 pass, or in two around CR
+    rejection (when a CRCORR or RPTCORR step completed): each pass begins with the CCD
+    parameters table. Then each step's lines in the order the steps ran.
+
+    Parameters
+    ----------
+    model : STISCCDModel or STISImageModel
+
+    Returns
+    -------
+    list of str
+    """
+    records = list(model.meta.instance.get("provenance") or [])
+    ccdtabs = [ref for record in records for ref in record["references"]
+               if ref["keyword"] == "CCDTAB" and ref["name"].upper() != "N/A"]
+    ccd_block = ["CCD parameters table ...", *_reference_lines(ccdtabs[0])] if ccdtabs else []
+    two_passes = any(record["switch"] in ("CRCORR", "RPTCORR")
+                     and record["status"] == "COMPLETE" for record in records)
+    passes = ([[r for r in records if r["switch"] in _BEFORE_CR],
+               [r for r in records if r["switch"] not in _BEFORE_CR]] if two_passes
+              else [records])
+    lines = []
+    for records_of_pass in passes:
+        written = [line for record in records_of_pass for line in _switch_lines(record)]
+        if written:
+            lines += ccd_block + written
+    return lines
+
+
 def _extension_template(model, skip):
     """The extensions' common header: the input's SCI cards less ``skip``, with INHERIT = T
     after the structural cards, as calstis (hstio) writes it in every extension."""
@@ -351,7 +435,7 @@ def stis_crj_hdulist(model, filename):
     sci = {"EXPTIME": exposure.exptime, "EXPSTART": exposure.expstart,
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
            "MEANDARK": stis.meandark, "OCCDHTAV": stis.occdhtav}
-    hdus = [primary_hdu(model, 3, filename)]
+    hdus = [primary_hdu(model, 3, filename, calstis_history(model))]
     hdus += _imset_hdus(model, _extension_template(model, EXTENSION_KEYWORDS), 1, model.data,
                         model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
     return fits.HDUList(hdus)
@@ -395,7 +479,7 @@ def stis_flt_hdulist(model, filename, uncalibrated=()):
     """
     model.check_arrays()
     nimsets = model.nexp + len(uncalibrated)
-    hdus = [primary_hdu(model, 3 * nimsets, filename)]
+    hdus = [primary_hdu(model, 3 * nimsets, filename, calstis_history(model))]
     template = _extension_template(model, EXTENSION_KEYWORDS | {"IMSET_OK"})
     bad = {imset.position: imset for imset in uncalibrated}
     calibrated = iter(range(model.nexp))

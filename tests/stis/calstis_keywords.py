@@ -5,10 +5,10 @@ same on every machine): a 64-row unbinned subarray CR-SPLIT=2 exposure (seed 3, 
 and 21 deg C) with every 2-D switch PERFORM (DQICORR ATODCORR BLEVCORR BIASCORR CRCORR
 DARKCORR FLATCORR SHADCORR PHOTCORR EXPSCORR; the references of ``side_by_side``).
 ``record`` runs ``oref=DIR/ cs0.e raw.fits`` on it and writes ``calstis_keywords.json``:
-the keywords of every header of the flt (imset 1) and the crj in calstis's order, and the
-statistics keywords (NGOODPIX, GOODMIN ...) of every imset. ``test_headers.py`` checks
-hstramp's products of the same input against it; with ``CALSTIS`` set it also checks that
-the fixture is still what cs0.e writes.
+the keywords of every header of the flt (imset 1) and the crj in calstis's order, the
+statistics keywords (NGOODPIX, GOODMIN ...) of every imset and the primary HISTORY lines.
+``test_headers.py`` checks hstramp's products of the same input against it; with
+``CALSTIS`` set it also checks that the fixture is still what cs0.e writes.
 
 Usage::
 
@@ -61,9 +61,10 @@ def header_keywords(header) -> list:
 
 def describe(products: dict) -> dict:
     """What the fixture holds for products ``{"flt": path, "crj": path}``."""
-    keywords, statistics = {}, {}
+    keywords, statistics, history = {}, {}, {}
     for suffix, path in products.items():
         with fits.open(path) as hdul:
+            history[suffix] = [str(line).rstrip() for line in hdul[0].header.get("HISTORY", [])]
             keywords[suffix] = {"PRIMARY": header_keywords(hdul[0].header),
                                 **{name: header_keywords(hdul[name, 1].header)
                                    for name in HEADERS[1:]}}
@@ -72,7 +73,8 @@ def describe(products: dict) -> dict:
                     name: {k: hdul[name, ver].header[k] for k in STATISTICS
                            if k in hdul[name, ver].header} for name in ("SCI", "ERR")}
             version = hdul[0].header["CAL_VER"]
-    return {"calstis": version, "keywords": keywords, "statistics": statistics}
+    return {"calstis": version, "keywords": keywords, "statistics": statistics,
+            "history": history}
 
 
 def run_calstis(calstis: str, raw: Path, oref: Path, out: Path) -> dict:

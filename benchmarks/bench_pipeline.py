@@ -10,6 +10,10 @@
     writing the products) it gives wall and CPU time, and the step's own timing and peak
     memory from ``pipeline.timings``. ``--profile`` adds a cProfile of the warm run.
 
+With ``--baseline TREE`` (another hstramp source tree, e.g. a checkout of main), its
+``strun`` joins the rounds of (a) (``PYTHONPATH=TREE``), and (b) runs in two children per
+tree, alternated, reporting each tree's child with the faster warm run.
+
 With ``--calwf3 PATH`` (or the environment variable ``CALWF3``), (a) also runs
 ``calwf3.e raw.fits`` on the same exposure and references, alternating with ``strun`` (the
 order flips every round), each run in a fresh output directory, and gives the ratios of the
@@ -26,6 +30,7 @@ Usage::
     python benchmarks/bench_pipeline.py                     # full frame, 16 reads, 3 runs
     python benchmarks/bench_pipeline.py --calwf3 /work/hstcal-build/pkg/wfc3/calwf3.e --repeat 5
     python benchmarks/bench_pipeline.py --repeat 5 --profile
+    python benchmarks/bench_pipeline.py --baseline /work/main --calwf3 ...  # a branch vs main
     python benchmarks/bench_pipeline.py --size 256 --nsamp 9 --output small.json
 """
 
@@ -61,6 +66,8 @@ from _measure import (
 )
 
 DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "hstramp_bench"
+#: the row of ``--baseline``'s strun
+BASELINE = "strun (baseline)"
 
 
 # ------------------------------------------------------------------ (b): in a child process
@@ -121,8 +128,9 @@ def in_process(raw: Path, output_dir: Path, profile: bool) -> dict:
 
 
 def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
-                  calwf3: Path | None) -> dict:
-    """``strun`` on the raw (and calwf3), and the bare imports, ``repeat`` rounds (median)."""
+                  calwf3: Path | None, baseline: Path | None = None) -> dict:
+    """``strun`` on the raw (and calwf3, and a baseline tree's strun), and the bare imports,
+    ``repeat`` rounds (median)."""
     strun = shutil.which("strun") or "strun"
     root = raw.name.removesuffix("_raw.fits")
     products = (f"{root}_ima.fits", f"{root}_flt.fits")
@@ -136,6 +144,10 @@ def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
                   lambda where: [strun, "wfc3ir_pipeline", str(raw), f"--output_dir={where}"],
                   env={"iref": str(iref)}, products=products),
     ]
+    if baseline is not None:
+        contenders.append(Contender(
+            BASELINE, lambda where: [strun, "wfc3ir_pipeline", str(raw), f"--output_dir={where}"],
+            env={"iref": str(iref), "PYTHONPATH": str(baseline)}, products=products))
     if calwf3 is not None:
         contenders.append(anchor_contender("calwf3.e", calwf3, [raw],
                                            lambda name: products, {"iref": f"{iref}/"}))
@@ -150,6 +162,12 @@ def whole_process_table(rows: dict) -> str:
                                 ("cpu_seconds", "cpu s", ">.2f"), ("peak_mb", "peak MB", ">.0f")])
     text += (f"\nimports {rows['import stpipe+stdatamodels']['seconds']:.2f} s "
              f"(issue: {ISSUE_IMPORT_SECONDS} s)")
+    base = rows.get(BASELINE)
+    if base is not None:
+        text += (f"\nstrun / baseline strun, side by side: wall "
+                 f"{ratio(strun['seconds'], base['seconds']):.2f}x, cpu "
+                 f"{ratio(strun['cpu_seconds'], base['cpu_seconds']):.2f}x, peak RSS "
+                 f"{ratio(strun['peak_mb'], base['peak_mb']):.2f}x")
     anchor = rows.get("calwf3.e")
     if anchor is None:
         return text + "\ncalwf3 not run (--calwf3): no ratio"
@@ -179,6 +197,8 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile a warm run")
     parser.add_argument("--no-strun", action="store_true", help="skip (a)")
     parser.add_argument("--calwf3", help="calwf3.e to run side by side in (a) [$CALWF3]")
+    parser.add_argument("--baseline", help="another hstramp source tree (e.g. a checkout of "
+                        "main) run side by side: its strun in (a), its in-process runs in (b)")
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="simulated inputs (kept and reused) [%(default)s]")
     parser.add_argument("--output", default="bench_pipeline.json", help="JSON [%(default)s]")
@@ -191,8 +211,10 @@ def main(argv=None) -> None:
         print(json.dumps(in_process(Path(raw), Path(output_dir), profile == "1")))
         return
     calwf3 = anchor_executable(args.calwf3, "CALWF3")
+    baseline = Path(args.baseline).resolve() if args.baseline else None
     report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
-              "calwf3": str(calwf3) if calwf3 else None}
+              "calwf3": str(calwf3) if calwf3 else None,
+              "baseline": str(baseline) if baseline else None}
     raw, iref = simulated_exposure(args.workdir, size=args.size, nsamp=args.nsamp)
     if calwf3 is not None:
         iref, report["reference_changes"] = calwf3_references(
@@ -203,16 +225,24 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as output_dir:
         if not args.no_strun:
             report["whole_process"] = whole_process(raw, iref, Path(output_dir), args.repeat,
-                                                    calwf3)
+                                                    calwf3, baseline)
             print("\n(a) whole process\n" + whole_process_table(report["whole_process"]))
-        report["in_process"] = run_json_child(__file__, [raw, output_dir, int(args.profile)],
-                                              env={"iref": str(iref)})
+        trees = {"in_process": None, **({"baseline_in_process": baseline} if baseline else {})}
+        for key in (list(trees) if len(trees) == 1 else [*trees, *trees]):  # alternated
+            env = {"iref": str(iref), **({"PYTHONPATH": str(trees[key])} if trees[key] else {})}
+            child = run_json_child(__file__, [raw, output_dir, int(args.profile)], env=env)
+            report.setdefault(f"{key}_runs", []).append(child)
+        for key in trees:  # the faster of the two children (both when alternated)
+            report[key] = min(report[f"{key}_runs"], key=lambda run: run["warm"]["cpu_seconds"])
+    for key in trees:
+        result = report[key]
+        label = "this tree" if key == "in_process" else f"baseline {baseline}"
+        print(f"\n(b) in process, {label}: import {result['import_seconds']:.2f} s")
+        for which in ("cold", "warm"):
+            run = result[which]
+            print(f"\n{which} run (load {run['load']}; resident {run['rss_before_mb']:.0f} MB "
+                  f"before, {run['rss_after_mb']:.0f} MB after)\n{stage_table(run)}")
     result = report["in_process"]
-    print(f"\n(b) in process: import {result['import_seconds']:.2f} s")
-    for which in ("cold", "warm"):
-        run = result[which]
-        print(f"\n{which} run (load {run['load']}; resident {run['rss_before_mb']:.0f} MB "
-              f"before, {run['rss_after_mb']:.0f} MB after)\n{stage_table(run)}")
     if args.profile:
         print("\nwarm run, top functions by own time\n" + format_table(
             result["profile"][:15], [("function", "function", "<60"), ("calls", "calls", ">d"),

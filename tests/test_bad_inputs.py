@@ -185,15 +185,19 @@ def _read_only_output(ws):
 def _failing_write(ws, suffix):
     """Writing the ``suffix`` product fails half way: some bytes reach the temporary file,
     then the disk is full."""
-    real_writeto = fits.HDUList.writeto
+    from hstramp.datamodels.fits_writer import FitsProduct
 
-    def writeto(self, name, *args, **kwargs):
-        if f"_{suffix}.fits" not in Path(name).name:
-            return real_writeto(self, name, *args, **kwargs)
-        Path(name).write_bytes(b"SIMPLE  =                    T" + b" " * 2000)
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def failing(real):
+        def write(self, name, *args, **kwargs):
+            if f"_{suffix}.fits" not in Path(name).name:
+                return real(self, name, *args, **kwargs)
+            Path(name).write_bytes(b"SIMPLE  =                    T" + b" " * 2000)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write
 
-    ws.monkeypatch.setattr(fits.HDUList, "writeto", writeto)
+    # astropy's writeto (STIS, fallbacks) and the direct writer of the WFC3 products
+    ws.monkeypatch.setattr(fits.HDUList, "writeto", failing(fits.HDUList.writeto))
+    ws.monkeypatch.setattr(FitsProduct, "write", failing(FitsProduct.write))
 
 
 def _existing_product(ws):

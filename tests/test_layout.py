@@ -37,6 +37,7 @@ NEUTRAL = {
     "hstramp.core.stats", "hstramp.core.phot",
     # datamodels: the model base, the FITS plumbing, header edits, atomic writes, dispatch
     "hstramp.datamodels", "hstramp.datamodels.models", "hstramp.datamodels.fits_io",
+    "hstramp.datamodels.fits_writer",
     "hstramp.datamodels.headers", "hstramp.datamodels.atomic", "hstramp.datamodels.io",
     "hstramp.datamodels.dqflags", "hstramp.datamodels.asn", "hstramp.datamodels.products",
     # reference: reading, typed columns, image planes, iref$/oref$, CRDS, the IMPHTTAB format

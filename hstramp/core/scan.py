@@ -23,8 +23,10 @@ The detector (:func:`detect_scan`) works on those differences:
    pixels whose burst reads span at least two reads is a stretch of a moving source.
 3. **Verdict.** A scan when the tracks hold at least ``min_pixels`` (100) pixels.
 
-Cost: one pass over the ramp in blocks of rows (float32 temporaries of one block), then
-integer work on two ``[ny, nx]`` maps; about the cost of one ramp step.
+Cost: one pass over the ramp in blocks of rows (each read converted to counts once; the
+excesses and ratios of all intervals of one block, float32, 2 x 15 x 64 x 1014 values for a
+16-read full frame, 8 MB), then integer work on two ``[ny, nx]`` maps; about the cost of one
+ramp step (0.15 s CPU on a 16-read full frame).
 
 :func:`scan_verdict` puts the header first: SCAN_TYP 'C' (continuous) or 'D' (discrete, with
 dwells) is a scan, 'N' is not; only a file without SCAN_TYP (OPUS headers before 2013) is
@@ -270,7 +272,9 @@ class _Block:
             self.usable = np.full(science[0, rows].shape, ngroups - 1, np.int16)
         else:
             flagged = (dq[:, rows] & saturated) != 0
-            first = np.where(flagged.any(axis=0), flagged.argmax(axis=0), ngroups)
+            first = np.full(flagged.shape[1:], ngroups, np.intp)  # the first flagged read
+            for k in range(ngroups - 1, -1, -1):
+                np.copyto(first, k, where=flagged[k])
             self.usable = (first - 1).clip(0).astype(np.int16)  # intervals 0 .. usable - 1
         last = np.take_along_axis(science[:, rows], self.usable[None].astype(np.intp), 0)[0]
         self.signal = (last.astype(np.float32) * scale[self.usable]
@@ -278,11 +282,21 @@ class _Block:
         elapsed = np.concatenate(([0.0], np.cumsum(intervals)))[self.usable].astype(np.float32)
         self.rate = np.divide(self.signal, elapsed, out=np.zeros_like(elapsed),
                               where=elapsed > 0)
+        self._read = (-1, None)  # the last read converted, kept for the next interval
 
-    def excess(self, k) -> np.ndarray:
-        """Interval ``k``'s counts less the mean rate's; NaN where the interval is unusable."""
-        later = self.science[k + 1, self.rows].astype(np.float32) * self.scale[k + 1]
-        value = later - self.science[k, self.rows].astype(np.float32) * self.scale[k]
+    def counts(self, k) -> np.ndarray:
+        """Read ``k`` of the block in counts (float32); intervals in turn reuse their reads."""
+        index, counts = self._read
+        if index != k:
+            counts = np.multiply(self.science[k, self.rows], self.scale[k], dtype=np.float32)
+            self._read = (k, counts)
+        return counts
+
+    def excess(self, k, out=None) -> np.ndarray:
+        """Interval ``k``'s counts less the mean rate's; NaN where the interval is unusable
+        (into ``out`` if given)."""
+        earlier = self.counts(k)
+        value = np.subtract(self.counts(k + 1), earlier, out=out)
         value -= self.rate * self.intervals[k]
         np.copyto(value, np.float32(np.nan), where=self.usable <= k)
         return value
@@ -306,23 +320,29 @@ def _interval_spread(science, scale, intervals, dq, params):
 
 
 def _burst_reads(science, scale, intervals, dq, centre, spread, params) -> np.ndarray:
-    """The read ending each pixel's burst interval (int16 ``[ny, nx]``; -1: no burst)."""
+    """The read ending each pixel's burst interval (int16 ``[ny, nx]``; -1: no burst).
+
+    A pixel's burst interval is its first interval of largest ratio (excess less the
+    interval's centre, over its spread); unusable intervals (NaN) are never chosen, and a
+    pixel without a usable interval has no burst.
+    """
     ny, nx = science.shape[1:]
     burst = np.full((ny, nx), -1, np.int16)
     for start in range(0, ny, params.block_rows):
         rows = slice(start, min(ny, start + params.block_rows))
         block = _Block(science, scale, intervals, dq, rows, params.saturated)
-        peak = np.full(block.signal.shape, -np.inf, np.float32)
-        peak_excess = np.zeros_like(peak)
-        largest = np.zeros(peak.shape, np.int16)
+        excess = np.empty((intervals.size, *block.signal.shape), np.float32)
+        ratio = np.empty_like(excess)
         for k in range(intervals.size):
-            excess = block.excess(k)
-            ratio = (excess - centre[k]) / spread[k]
-            higher = ratio > peak  # NaN (unusable) is never higher
-            np.copyto(peak, ratio, where=higher)
-            np.copyto(peak_excess, excess, where=higher)
-            np.copyto(largest, np.int16(k), where=higher)
-        share = peak_excess >= params.min_share * np.abs(block.signal)
+            block.excess(k, out=excess[k])
+            np.subtract(excess[k], centre[k], out=ratio[k])
+            ratio[k] /= spread[k]
+        peak = np.fmax.reduce(ratio, axis=0)  # NaN only where no interval is usable
+        largest = np.zeros(peak.shape, np.intp)
+        for k in range(intervals.size - 1, -1, -1):  # the first of equal ratios
+            np.copyto(largest, k, where=ratio[k] == peak)
+        share = (np.take_along_axis(excess, largest[None], 0)[0]
+                 >= params.min_share * np.abs(block.signal))
         burst[rows] = np.where((peak > params.burst_sigma) & share, largest + 1, -1)
     return burst
 

@@ -39,13 +39,18 @@ __all__ = [
     "SWITCH_VALUES",
     "WRITER_KEYWORDS",
     "MetaKeyword",
+    "add_checksums",
     "calibration_version",
     "cards_to_header",
     "check_same_keywords",
+    "checksum_stamp",
     "constant_hdu",
+    "constant_keywords",
     "dq_as_int16",
     "extension_array",
     "extension_template",
+    "fits_datasum",
+    "header_checksum",
     "header_to_cards",
     "header_value",
     "image_hdu",
@@ -623,10 +628,15 @@ def image_hdu(template, name, ver, data, extra=None):
     return hdu
 
 
+def constant_keywords(shape, value, bunit):
+    """The keywords of a constant extension of ``shape`` [ny, nx]: BUNIT, NPIX1, NPIX2,
+    PIXVALUE, in that order."""
+    return {"BUNIT": bunit, "NPIX1": shape[1], "NPIX2": shape[0], "PIXVALUE": value}
+
+
 def constant_hdu(template, name, ver, shape, value, bunit):
     """A constant extension (no data; NPIX1, NPIX2 and PIXVALUE) of ``shape`` [ny, nx]."""
-    return image_hdu(template, name, ver, None,
-                     {"BUNIT": bunit, "NPIX1": shape[1], "NPIX2": shape[0], "PIXVALUE": value})
+    return image_hdu(template, name, ver, None, constant_keywords(shape, value, bunit))
 
 
 def dq_as_int16(dq):
@@ -639,7 +649,9 @@ def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
 
     Parameters
     ----------
-    products : list of (HDUList, path)
+    products : list of (HDUList or FitsProduct, path)
+        A :class:`~hstramp.datamodels.fits_writer.FitsProduct` is written by its own
+        ``write`` (the same bytes as its HDUList, without astropy's copies).
     overwrite : bool
         Replace existing files (refused otherwise, before anything is written).
     output_verify : str
@@ -651,6 +663,9 @@ def write_hdulists(products, overwrite=False, output_verify="fix+ignore"):
             long_values_allowed():
         for (hdulist, path), tmp in zip(products, temporaries, strict=True):
             try:
+                if hasattr(hdulist, "to_hdulist"):  # a FitsProduct
+                    hdulist.write(tmp, output_verify=output_verify)
+                    continue
                 # DATASUM/CHECKSUM let a later run verify the product by content
                 hdulist.verify(option=output_verify)
                 hdulist.update_extend()
@@ -669,7 +684,12 @@ _WORD = 0xFFFFFFFF
 _PUNCTUATION = frozenset(range(0x3A, 0x41)) | frozenset(range(0x5B, 0x61))
 
 
-def add_checksums(hdulist) -> None:
+def checksum_stamp() -> str:
+    """The time in the DATASUM and CHECKSUM comments (local time, to the second, as astropy)."""
+    return datetime.now().isoformat()[:19]
+
+
+def add_checksums(hdulist, stamp=None) -> None:
     """Set every HDU's DATASUM and CHECKSUM cards as ``writeto(checksum=True)`` would.
 
     The values, comments and card positions are astropy's; only the data sum is computed
@@ -678,8 +698,14 @@ def add_checksums(hdulist) -> None:
     sum does not cover (tables, scaled or unsigned data) gets astropy's own
     ``add_checksum``. Call it after the headers are final (verified, ``update_extend``):
     the CHECKSUM covers every header byte.
+
+    Parameters
+    ----------
+    hdulist : iterable of astropy HDUs
+    stamp : str, optional
+        The time in the comments (default :func:`checksum_stamp`).
     """
-    stamp = datetime.now().isoformat()[:19]
+    stamp = stamp or checksum_stamp()
     for hdu in hdulist:
         datasum = _image_datasum(hdu)
         if datasum is None:
@@ -688,9 +714,15 @@ def add_checksums(hdulist) -> None:
         header = hdu.header
         header["DATASUM"] = (str(datasum), f"data unit checksum updated {stamp}")
         header.set("CHECKSUM", "0" * 16, f"HDU checksum updated {stamp}", before="DATASUM")
-        header_sum = _ones_complement_sum(np.frombuffer(header.tostring().encode("ascii"),
-                                                        dtype=">u4"))
-        header["CHECKSUM"] = checksum_string(~_add32(header_sum, datasum) & _WORD)
+        header["CHECKSUM"] = header_checksum(header.tostring(), datasum)
+
+
+def header_checksum(text, datasum) -> str:
+    """The CHECKSUM value of a header whose text (CHECKSUM = 16 zeros, END, padding) is
+    ``text`` (str or ASCII bytes), for data whose DATASUM is ``datasum``."""
+    raw = text.encode("ascii") if isinstance(text, str) else text
+    header_sum = _ones_complement_sum(np.frombuffer(raw, dtype=">u4"))
+    return checksum_string(~_add32(header_sum, datasum) & _WORD)
 
 
 def _image_datasum(hdu):

@@ -20,11 +20,9 @@ from astropy.io import fits
 
 from hstramp.datamodels.fits_io import (
     check_same_keywords,
-    constant_hdu,
     dq_as_int16,
     extension_array,
     extension_template,
-    image_hdu,
     imset_index,
     meta_keywords,
     meta_value,
@@ -36,6 +34,7 @@ from hstramp.datamodels.fits_io import (
     set_meta,
     write_hdulists,
 )
+from hstramp.datamodels.fits_writer import FitsProduct
 from hstramp.datamodels.models import ImageModel, RampModel
 from hstramp.errors import InputFileError
 
@@ -46,7 +45,9 @@ __all__ = [
     "STATISTICS_KEYWORDS",
     "calwf3_history",
     "flt_hdulist",
+    "flt_product",
     "ima_hdulist",
+    "ima_product",
     "is_multiaccum",
     "keep_last_read",
     "per_read_arrays",
@@ -141,12 +142,16 @@ def _read_times(index, nsamp, path):
     return times
 
 
-def _check_science_values(data, nsamp, path):
+def _check_science_values(data, nsamp, path, stored_as_float):
     """Refuse SCI arrays holding NaN or infinity, and an exposure whose reads are all zero.
 
-    ``data`` is in time order, so read ``t`` is extension ``SCI,nsamp - t``.
+    ``data`` is in time order, so read ``t`` is extension ``SCI,nsamp - t``;
+    ``stored_as_float[t]`` is False for a read the file stores as integers (a raw's), which
+    cannot hold NaN or infinity and is not searched for them.
     """
     for t in range(nsamp):
+        if not stored_as_float[t]:
+            continue
         bad = ~np.isfinite(data[t])
         if bad.any():
             y, x = (int(i) for i in np.argwhere(bad)[0])
@@ -222,12 +227,16 @@ def read_multiaccum(path):
         data = np.empty((nsamp, *shape), dtype=np.float32)
         err = np.empty_like(data)
         groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
+        stored_as_float = []
         for t in range(nsamp):
             ver = nsamp - t
-            read_extension_into(index[("SCI", ver)], data[t], path)
+            sci = index[("SCI", ver)]
+            # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
+            stored_as_float.append(sci.data is not None and sci.data.dtype.kind not in "iub")
+            read_extension_into(sci, data[t], path)
             read_extension_into(index[("ERR", ver)], err[t], path)
             read_extension_into(index[("DQ", ver)], groupdq[t], path)
-        _check_science_values(data, nsamp, path)
+        _check_science_values(data, nsamp, path, stored_as_float)
         model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
         model.meta.filename = path.name
         for name, keyword in per_read_arrays():
@@ -310,16 +319,24 @@ def ima_hdulist(model, filename, statistics=None):
     Returns
     -------
     astropy.io.fits.HDUList
+        :func:`ima_product` as an HDUList (what is written is the same, byte for byte).
     """
+    return ima_product(model, filename, statistics).to_hdulist()
+
+
+def ima_product(model, filename, statistics=None):
+    """The calwf3-layout ima of a :class:`RampModel` as a :class:`FitsProduct` (arguments of
+    :func:`ima_hdulist`); its arrays are the model's own (the DQ as int16 views)."""
     model.check_arrays()
     nsamp, _ny, _nx = model.data.shape
     bunit = model.meta.bunit_data or "COUNTS"
-    hdus = [primary_hdu(model, 5 * nsamp, filename, history=calwf3_history(model))]
-    hdus[0].header["NSAMP"] = nsamp
+    product = FitsProduct(primary_hdu(model, 5 * nsamp, filename,
+                                      history=calwf3_history(model)))
+    product.primary.header["NSAMP"] = nsamp
     template = _extension_template(model)
     for ver in range(1, nsamp + 1):
-        hdus.extend(_imset_hdus(model, template, ver, bunit, statistics))
-    return fits.HDUList(hdus)
+        _add_imset(product, model, template, ver, bunit, statistics)
+    return product
 
 
 def read_keywords(model, t):
@@ -433,8 +450,8 @@ def _extension_template(model):
     return template
 
 
-def _imset_hdus(model, template, ver, bunit, statistics):
-    """The five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
+def _add_imset(product, model, template, ver, bunit, statistics):
+    """Add the five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
     nsamp, ny, nx = model.data.shape
     t = nsamp - ver
     sci_keywords = {"BUNIT": bunit, **read_keywords(model, t)}
@@ -442,13 +459,11 @@ def _imset_hdus(model, template, ver, bunit, statistics):
     sci_keywords.update(read_stats.get("SCI", {}))
     dq = dq_as_int16(read_dq(model, t))
     err_keywords = {"BUNIT": bunit, **read_stats.get("ERR", {})}
-    return [
-        image_hdu(template, "SCI", ver, model.data[t], sci_keywords),
-        image_hdu(template, "ERR", ver, model.err[t], err_keywords),
-        image_hdu(template, "DQ", ver, dq, {"BUNIT": "UNITLESS"}),
-        constant_hdu(template, "SAMP", ver, (ny, nx), t + 1, "SAMPLES"),
-        constant_hdu(template, "TIME", ver, (ny, nx), float(model.times[t]), "SECONDS"),
-    ]
+    product.add_image(template, "SCI", ver, model.data[t], sci_keywords)
+    product.add_image(template, "ERR", ver, model.err[t], err_keywords)
+    product.add_image(template, "DQ", ver, dq, {"BUNIT": "UNITLESS"})
+    product.add_constant(template, "SAMP", ver, (ny, nx), t + 1, "SAMPLES")
+    product.add_constant(template, "TIME", ver, (ny, nx), float(model.times[t]), "SECONDS")
 
 
 def write_ima(model, path, overwrite=False, statistics=None):
@@ -471,7 +486,7 @@ def write_ima(model, path, overwrite=False, statistics=None):
         The path written.
     """
     path = Path(path)
-    write_hdulists([(ima_hdulist(model, path.name, statistics), path)], overwrite,
+    write_hdulists([(ima_product(model, path.name, statistics), path)], overwrite,
                    output_verify="ignore")
     return path
 
@@ -500,8 +515,8 @@ def write_flt(model, path, overwrite=False, include_variances=False, statistics=
     Path
     """
     path = Path(path)
-    hdulist = flt_hdulist(model, path.name, include_variances, statistics)
-    write_hdulists([(hdulist, path)], overwrite, output_verify="ignore")
+    product = flt_product(model, path.name, include_variances, statistics)
+    write_hdulists([(product, path)], overwrite, output_verify="ignore")
     return path
 
 
@@ -521,7 +536,14 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
     Returns
     -------
     astropy.io.fits.HDUList
+        :func:`flt_product` as an HDUList (what is written is the same, byte for byte).
     """
+    return flt_product(model, filename, include_variances, statistics).to_hdulist()
+
+
+def flt_product(model, filename, include_variances=False, statistics=None):
+    """The calwf3-layout flt of an :class:`ImageModel` as a :class:`FitsProduct` (arguments
+    of :func:`flt_hdulist`)."""
     model.check_arrays()
     bunit = model.meta.bunit_data or "ELECTRONS/S"
     statistics = statistics or {}
@@ -533,7 +555,9 @@ def flt_hdulist(model, filename, include_variances=False, statistics=None):
               ("TIME", model.time, {"BUNIT": "SECONDS"})]
     if include_variances:
         arrays += [("VAR_POISSON", model.var_poisson, {}), ("VAR_RNOISE", model.var_rnoise, {})]
-    hdus = [primary_hdu(model, len(arrays), filename, history=calwf3_history(model))]
+    product = FitsProduct(primary_hdu(model, len(arrays), filename,
+                                      history=calwf3_history(model)))
     template = _extension_template(model)
-    hdus += [image_hdu(template, name, 1, data, extra) for name, data, extra in arrays]
-    return fits.HDUList(hdus)
+    for name, data, extra in arrays:
+        product.add_image(template, name, 1, data, extra)
+    return product

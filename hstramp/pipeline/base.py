@@ -167,7 +167,8 @@ class HstrampPipeline(HstrampPlumbing, Pipeline):
 
         Returns
         -------
-        astropy.io.fits.HDUList
+        astropy.io.fits.HDUList or hstramp.datamodels.fits_writer.FitsProduct
+            Anything :func:`~hstramp.datamodels.fits_io.write_hdulists` writes.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement product_hdulist()")
 

@@ -126,16 +126,16 @@ class WFC3IRPipeline(HstrampPipeline):
         """The ima (every read) or the flt, with calwf3's statistics keywords."""
         from hstramp.core.flt import calwf3_cr_flags
         from hstramp.core.geometry import REFERENCE_BORDER
-        from hstramp.datamodels.wfc3_fits import flt_hdulist, ima_hdulist, keep_last_read
+        from hstramp.datamodels.wfc3_fits import flt_product, ima_product, keep_last_read
 
         if suffix == "ima":
             ramp = made["ima"]
             ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
             calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4, out=ramp.groupdq)
-            return ima_hdulist(ramp, filename, read_statistics(ramp))
+            return ima_product(ramp, filename, read_statistics(ramp))
         image, ramp = made["flt"], made["ima"]
         keep_last_read(image, ramp)
-        return flt_hdulist(image, filename, statistics=image_statistics(image))
+        return flt_product(image, filename, statistics=image_statistics(image))
 
 
 def read_statistics(ramp):

@@ -329,7 +329,8 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
                       rootname: str | None = None, cosmic_rays: bool = True,
                       noise: bool = True, sky_rate: float = 1.0, n_stars: int | None = None,
                       delta_flat: bool = False, expstart: float = 55834.3928,
-                      scan: ScanProfile | None = None) -> SimulatedExposure:
+                      scan: ScanProfile | None = None,
+                      staring_scan_type: str | None = "N") -> SimulatedExposure:
     """Write a raw WFC3/IR exposure, its ten reference files and a truth file.
 
     Parameters
@@ -364,8 +365,11 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
     expstart : float
         EXPSTART, MJD.
     scan : ScanProfile, optional
-        A spatial scan added to the scene (and its SCAN_TYP to the header); None: none, and
-        the files are as without this option.
+        A spatial scan added to the scene (and its SCAN_TYP to the header); None: none.
+    staring_scan_type : str or None
+        SCAN_TYP of an exposure without ``scan``: 'N', the archive's value for a staring
+        exposure (the steps then skip the search for a scan in the ramps); None writes no
+        SCAN_TYP (as OPUS headers before 2013; the steps search the ramps).
 
     Returns
     -------
@@ -412,7 +416,7 @@ def simulate_exposure(out_dir, *, size: int = 64, samp_seq: str = "SPARS10", nsa
         geometry=geometry, rootname=rootname, filter=filter,
         samp_seq=samp_seq, subtype=subtype, aperture=aperture_for_size(size),
         expstart=expstart, sampzero=t_reset, references=references, seed=seed,
-        scan_type=scan.scan_type if scan is not None else None))
+        scan_type=scan.scan_type if scan is not None else staring_scan_type))
     truth = Truth(
         images={
             "RATE_E": scene.rate.astype(np.float32), "RATE_DN": rate_dn.astype(np.float32),

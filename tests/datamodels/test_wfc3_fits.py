@@ -8,6 +8,7 @@ from astropy.io import fits
 
 from hstramp.datamodels import ImageModel, dqflags, read_flt, read_multiaccum, write_flt, write_ima
 from hstramp.datamodels import open as open_model
+from hstramp.datamodels.fits_writer import FitsProduct
 from hstramp.errors import InputFileError, OutputFileError
 from tests.bad_files import BAD_FILES
 from tests.conftest import sha256
@@ -141,6 +142,7 @@ def test_failed_write_leaves_nothing(tmp_path, real_file, monkeypatch):
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(fits.HDUList, "writeto", explode)
+    monkeypatch.setattr(FitsProduct, "write", explode)  # the direct writer of the ima
     with pytest.raises(OSError, match="disk full"):
         write_ima(model, tmp_path / "x_ima.fits")
     assert list(tmp_path.iterdir()) == []

@@ -247,3 +247,15 @@ def test_a_simulated_scan_through_the_pipeline(scans, label, monkeypatch, tmp_pa
                 if r.levelno == logging.WARNING and "is a spatial scan" in r.getMessage()]
     assert len(warnings) == 1
     assert "auto mode never flattens a scan" in caplog.text
+
+
+def test_simulated_staring_exposures_carry_scan_typ_n_unless_asked(tmp_path):
+    from hstramp.simulate import simulate_exposure
+
+    default = simulate_exposure(tmp_path / "n", size=64, nsamp=4, seed=2)
+    without = simulate_exposure(tmp_path / "none", size=64, nsamp=4, seed=2,
+                                staring_scan_type=None)
+    assert read_multiaccum(default.raw_path).meta.exposure.scan_type == "N"
+    ramp = read_multiaccum(without.raw_path)
+    assert ramp.meta.exposure.scan_type is None
+    assert scan_verdict(ramp.meta.exposure.scan_type, ramp.data, ramp.times).detection

@@ -7,7 +7,6 @@ import logging
 import numpy as np
 
 from hstramp.core.stis.darktemp import housing_temperature
-from hstramp.core.stis.dqflags import SDQFLAGS_DEFAULT
 from hstramp.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -60,9 +59,8 @@ def ccd_parameters(model, path):
 
 
 def sdqflags(model):
-    """SDQFLAGS of the exposure (31743 when the header has none)."""
-    value = model.meta.exposure.sdqflags
-    return SDQFLAGS_DEFAULT if value is None else int(value)
+    """SDQFLAGS of the exposure (``model.sdqflags``: calstis's 32767 when the header has none)."""
+    return model.sdqflags
 
 
 def imset_temperatures(model):

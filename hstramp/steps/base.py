@@ -150,11 +150,11 @@ def _pedigree_and_descrip(path):
     both '' for 'N/A'), as calwf3's ``TabPedigree`` and ``ImgPedigree`` read them."""
     if path is None:
         return "", ""
-    from astropy.io import fits
+    from hstramp.reference.common import ReferenceFileError, primary_header
 
     try:
-        header = fits.getheader(path, 0)
-    except (OSError, ValueError) as exc:  # the step has read it: only a race gets here
+        header = primary_header(path)  # read once per file version (is_dummy read it)
+    except (OSError, ValueError, ReferenceFileError) as exc:  # the step read it: a race
         log.warning("cannot read PEDIGREE and DESCRIP of %s for HISTORY: %s", path, exc)
         return "", ""
     return tuple(str(header.get(key, "")).strip() for key in ("PEDIGREE", "DESCRIP"))

@@ -16,6 +16,12 @@ The imsets (bias-subtracted, DN) are combined pixel by pixel:
    ``sqrt(sum(rn^2 + val/gain + (SCALENSE/100 val)^2)) / sum(t_used) * sum(t)``; the output
    DQ is the OR of the inputs with 8192 only where every imset was rejected, and (CRMASK)
    each input gets 8192 where it was rejected.
+
+The NumPy code here is the reference. For float32 data and uint16 DQ, steps 2-4 and the
+sky's statistics and histogram run in the compiled kernel ``crreject``
+(``hstramp/core/_native/crreject.c``; :mod:`hstramp.core.native` chooses), which repeats
+these operations in the same order and precision: the same results bit for bit, signed
+zeros aside (``tests/core/test_stis_crreject_native.py``).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from hstramp.datamodels.fits_io import (
     add_checksums,
     checksum_stamp,
     constant_keywords,
+    datasum_covers,
     fits_datasum,
     header_checksum,
     image_hdu,
@@ -173,11 +174,10 @@ class FitsProduct:
 def _writes_directly(data):
     """True for what :meth:`FitsProduct.write` writes itself: no data, or an array FITS
     stores as it is (signed integers of 2, 4, 8 bytes, floats of 4 or 8) with a DATASUM
-    :func:`fits_datasum` computes."""
+    :func:`fits_datasum` computes (:func:`datasum_covers`)."""
     if data is None:
         return True
-    return (isinstance(data, np.ndarray) and data.dtype.kind in "if" and data.size > 0
-            and data.dtype.itemsize in (2, 4, 8) and fits_datasum(data) is not None)
+    return isinstance(data, np.ndarray) and data.size > 0 and datasum_covers(data)
 
 
 class _Headers:

@@ -17,12 +17,18 @@ Usage::
     python benchmarks/bench_jump_rampfit.py --quick    # 16 x 256^2
     python benchmarks/bench_jump_rampfit.py --output results.json --repeat 3
     python benchmarks/bench_jump_rampfit.py --shape 16x1024 --no-spars
+    python benchmarks/bench_jump_rampfit.py --numpy    # also the NumPy path, same run
+
+``hstramp`` is the default implementation (the compiled kernels where they are built,
+``HSTRAMP_KERNELS=auto``); ``--numpy`` adds ``hstramp-numpy``, the NumPy reference path
+(``HSTRAMP_KERNELS=numpy``), interleaved with the others.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -119,7 +125,11 @@ def stcal_call(step: str, case: Path):
 
 def measure(implementation: str, step: str, case: Path) -> dict:
     """Time one call and its peak extra RSS (run in a fresh child process)."""
-    call = (hstramp_call if implementation == "hstramp" else stcal_call)(step, case)
+    if implementation == "hstramp-numpy":
+        from hstramp.core import native
+
+        os.environ[native.ENV_VAR] = "numpy"
+    call = (stcal_call if implementation == "stcal" else hstramp_call)(step, case)
     resettable = reset_peak()
     before = resident_mb("VmRSS")
     before_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -188,7 +198,23 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def benchmark(shapes, repeat: int, with_stcal: bool, with_spars: bool) -> list[dict]:
+def kernel_table(rows: list[dict]) -> str:
+    """Text table of hstramp (compiled kernels where built) against its NumPy path."""
+    header = (f"{'case':<14}{'step':<10}{'hstramp s':>10}{'numpy s':>9}{'speed-up':>9}"
+              f"{'hstramp MB':>11}{'numpy MB':>9}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        wall, numpy_wall = row["hstramp_seconds"], row["hstramp-numpy_seconds"]
+        lines.append(
+            f"{row['case']:<14}{row['step']:<10}{wall:>10.3f}{numpy_wall:>9.3f}"
+            f"{ratio(numpy_wall, wall):>9.2f}{row['hstramp_extra_mb']:>11.1f}"
+            f"{row['hstramp-numpy_extra_mb']:>9.1f}"
+        )
+    return "\n".join(lines)
+
+
+def benchmark(shapes, repeat: int, with_stcal: bool, with_spars: bool,
+              with_numpy: bool = False) -> list[dict]:
     """Run every case; return one row per (case, step) plus jump+fit totals."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_jump_rampfit_") as directory:
@@ -199,7 +225,8 @@ def benchmark(shapes, repeat: int, with_stcal: bool, with_spars: bool) -> list[d
             case = prepare(Path(directory), ngroups, side, timing)
             name = f"{timing} {ngroups}x{side}"
             steps = {}
-            implementations = ["hstramp"] + (["stcal"] if with_stcal and timing == "even" else [])
+            implementations = ["hstramp"] + (["hstramp-numpy"] if with_numpy else [])
+            implementations += ["stcal"] if with_stcal and timing == "even" else []
             for step in ("jump", "fit"):
                 row = {"case": name, "step": step}
                 row.update(measure_step(repeat, implementations, step, case))
@@ -223,6 +250,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (best)")
     parser.add_argument("--no-stcal", action="store_true", help="time hstramp only")
     parser.add_argument("--no-spars", action="store_true", help="skip the uneven SPARS case")
+    parser.add_argument("--numpy", action="store_true",
+                        help="also time the NumPy reference path (HSTRAMP_KERNELS=numpy)")
     parser.add_argument(
         "--output", default="bench_jump_rampfit.json", help="JSON results (default: %(default)s)"
     )
@@ -235,10 +264,15 @@ def main(argv=None) -> None:
     shapes = QUICK if args.quick else FULL
     if args.shape:
         shapes = [tuple(int(n) for n in shape.lower().split("x")) for shape in args.shape]
-    rows = benchmark(shapes, args.repeat, not args.no_stcal, not args.no_spars)
+    rows = benchmark(shapes, args.repeat, not args.no_stcal, not args.no_spars, args.numpy)
     print()
     print(table(rows))
-    report = {"machine": machine(), "rows": rows}
+    if args.numpy:
+        print()
+        print(kernel_table(rows))
+    from hstramp.core import native
+
+    report = {"machine": machine(), "rows": rows, "kernels": native.kernels_used()}
     try:
         import stcal
 

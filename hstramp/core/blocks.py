@@ -100,8 +100,12 @@ class RampInputs:
         block = block_view(self.data, rows, np.float32)
         if self.read_scale is None:
             return block
-        scaled = block * self.read_scale[:, None]
+        scaled = np.empty(block.shape, np.float32)
         scaled[0] = 0.0
+        # read 0 is not multiplied (its scale is a time of 0: inf * 0 would warn); a product
+        # too large for float32 is inf, an unusable read like any other
+        with np.errstate(over="ignore"):
+            np.multiply(block[1:], self.read_scale[1:, None], out=scaled[1:])
         return scaled
 
     def dq_block(self, rows: slice) -> np.ndarray:
@@ -117,9 +121,12 @@ class RampInputs:
         if self.read_scale is None:
             return values
         read = index // (self.shape[1] * self.shape[2])
-        values = values * self.read_scale[read]
-        values[read == 0] = 0.0
-        return values
+        scale = self.read_scale[read]
+        later = read > 0
+        scaled = np.zeros(values.shape, np.float32)
+        with np.errstate(over="ignore"):
+            np.multiply(values, scale, out=scaled, where=later)
+        return scaled
 
     def dq_at(self, index: np.ndarray) -> np.ndarray:
         """DQ (as :meth:`dq_block` gives it) at flat cube indices."""

@@ -17,8 +17,9 @@ from hstramp.core.dqflags import (
     SATURATED,
     UNSTABLE,
 )
+from hstramp.core.noise import calib_area, calib_kernel
 from hstramp.core.outputs import output_arrays
-from hstramp.core.stats import masked_mean, science_slices
+from hstramp.core.stats import _mean32, masked_mean, science_slices
 
 __all__ = ["MEANDARK_DQ_MASK", "DarkSubtracted", "add_in_quadrature", "dark_subtract"]
 
@@ -124,18 +125,53 @@ def dark_subtract(
         ("data", "err", "groupdq"))
     rows, cols = science_slices(shape, trim)
     meandark = np.zeros(shape[0], dtype=np.float64)
+    native_path = calib_kernel((out_data, out_err, out_dq)) is not None
+    kept = np.empty(shape[1] * shape[2], np.float32) if native_path else None
     for k in range(shape[0]):  # one read at a time keeps the temporaries frame-sized
         dark_k = _frame(dark, k, shape[1:], "dark", np.float32)
+        dq_k = None if dark_dq is None else _frame(dark_dq, k, shape[1:], "dark_dq")
+        if native_path and (dq_k is None or _native_dq(dq_k)):
+            err_k = None if dark_err is None else _frame(dark_err, k, shape[1:], "dark_err",
+                                                         np.float32)
+            mean = _subtract_native(out_data[k], out_err[k], out_dq[k], dark_k, err_k, dq_k,
+                                    kept, trim)
+            if mean is not None:
+                meandark[k] = mean
+                continue
         out_data[k, rows, cols] -= dark_k[rows, cols]
         if dark_err is not None:
             add_in_quadrature(out_err[k, rows, cols],
                               _frame(dark_err, k, shape[1:], "dark_err", np.float32)[rows, cols])
-        dq_k = None if dark_dq is None else _frame(dark_dq, k, shape[1:], "dark_dq")
         if dq_k is not None:
             out_dq[k, rows, cols] |= dq_k[rows, cols].astype(out_dq.dtype, copy=False)
         meandark[k] = masked_mean(dark_k, dq_k, MEANDARK_DQ_MASK, trim=trim)
     log.debug("MEANDARK per read: %s", meandark)
     return DarkSubtracted(data=out_data, err=out_err, groupdq=out_dq, meandark=meandark)
+
+
+def _native_dq(dq: np.ndarray) -> bool:
+    """Whether the compiled kernel takes this dark DQ: integers of 16 bits or more, whose cast
+    to the ramp's DQ dtype keeps every MEANDARK mask bit (the NumPy path tests the uncast DQ)."""
+    return dq.dtype.kind in "ui" and dq.dtype.itemsize >= 2
+
+
+def _subtract_native(data, err, dq, dark, dark_err, dark_dq, kept, trim) -> float | None:
+    """One read of :func:`dark_subtract` by the compiled kernel, in one pass; its MEANDARK.
+
+    ``data``, ``err`` and ``dq`` are the read's output frames, updated in place. The kernel
+    copies the dark values that count into ``kept`` in row order, so MEANDARK is the sum of
+    the same values in the same order as :func:`hstramp.core.stats.masked_mean` (same bits).
+    None: the kernel is not to be used for these frames, nothing done.
+    """
+    inputs = (np.ascontiguousarray(dark),
+              None if dark_err is None else np.ascontiguousarray(dark_err),
+              None if dark_dq is None else np.ascontiguousarray(dark_dq, dq.dtype))
+    calib = calib_kernel((data, err, dq, kept), inputs)
+    if calib is None:
+        return None
+    count = calib.dark(data, err, dq, dq.itemsize, *inputs, MEANDARK_DQ_MASK, kept,
+                       *calib_area(data.shape, trim))
+    return 0.0 if count == 0 else float(_mean32(kept[:count]))
 
 
 def add_in_quadrature(err: np.ndarray, other: np.ndarray) -> None:

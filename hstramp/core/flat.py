@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hstramp.core.noise import pixel_map
+from hstramp.core.noise import calib_area, calib_kernel, pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
@@ -154,6 +154,17 @@ def flat_field(
     out, out_err, out_dq = output_arrays(
         (data, err, dq), (np.float32, np.float32, np.asarray(dq).dtype), out,
         ("data", "err", "dq"))
+    inputs = (np.ascontiguousarray(pixel_map(flat, frame, "flat")),
+              None if flat_err is None else np.ascontiguousarray(
+                  pixel_map(flat_err, frame, "flat_err")),
+              None if flat_dq is None else np.ascontiguousarray(
+                  pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype)))
+    calib = calib_kernel((out, out_err, out_dq), inputs)
+    if calib is not None:  # one pass over every image (same bits)
+        calib.flat(out, out_err, out_dq, out_dq.itemsize, int(np.prod(data.shape[:-2])), *inputs,
+                   int(np.asarray(zero_flat_dq).astype(out_dq.dtype)), amp_gains is not None,
+                   0.0 if amp_gains is None else mean_gain(amp_gains), *calib_area(frame, trim))
+        return FlatFielded(data=out, err=out_err, dq=out_dq, bunit=new_unit)
     f2 = f * f
     terms = (f, ef, f2, f2 * f2, f == 0)
     for image, error in zip(out.reshape(-1, *frame), out_err.reshape(-1, *frame), strict=True):

@@ -30,7 +30,11 @@ ENV_VAR = "HSTRAMP_KERNELS"
 #: Every compiled kernel hstramp has: kernel ``name`` is built from ``_native/<name>.c`` as
 #: the module ``hstramp.core._native._<name>`` (setup.py builds every C file there).
 KERNELS = (
+    "calib",
+    "crreject",
+    "jump",
     "probe",
+    "rampfit",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.dqflags import SATURATED, ZERO_READ_SIGNAL
-from hstramp.core.noise import pixel_map
+from hstramp.core.noise import calib_area, calib_kernel, pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
@@ -159,6 +159,14 @@ def nonlinearity_correct(
         zsig_bits = pixel_map(zsig_dq, frame, "zsig_dq", out_dq.dtype) & out_dq.dtype.type(
             ZERO_READ_SIGNAL)
     rows, cols = science_slices(frame, trim)
+    inputs = (np.ascontiguousarray(coeffs), np.ascontiguousarray(node), extra_dq,
+              None if zsig is None else np.ascontiguousarray(zsig),
+              None if zsig_bits is None else np.ascontiguousarray(zsig_bits))
+    calib = calib_kernel((out, out_dq), inputs)
+    if calib is not None:  # one pass: row by row, every read of the row (same bits)
+        calib.nlin(out, out_dq, out_dq.itemsize, inputs[0], coeffs.shape[0], *inputs[1:],
+                   data.shape[0], *calib_area(frame, trim))
+        return NonlinearityCorrected(data=out, groupdq=out_dq)
     for block in range(0, frame[0], _BLOCK_ROWS):  # whole rows; the cut keeps temporaries small
         band = slice(block, min(block + _BLOCK_ROWS, frame[0]))
         inside = slice(max(band.start, rows.start), min(band.stop, rows.stop))

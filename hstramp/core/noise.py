@@ -8,16 +8,78 @@ builds the maps); a scalar stands for a uniform map.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from hstramp.core import native
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
-__all__ = ["InitialError", "initial_error", "pixel_error", "pixel_map"]
+__all__ = ["InitialError", "calib_area", "calib_kernel", "initial_error", "pixel_error",
+           "pixel_map"]
 
 log = logging.getLogger(__name__)
+
+#: DQ dtypes the compiled ``calib`` kernel handles (any other takes the NumPy path)
+_CALIB_DQ = (np.dtype(np.uint16), np.dtype(np.uint32))
+
+
+def calib_kernel(outputs: Sequence[np.ndarray],
+                 inputs: Sequence[np.ndarray | None] = ()) -> ModuleType | None:
+    """The compiled ``calib`` kernel, when it is to be used and can write these outputs.
+
+    The per-read calibration arithmetic of :mod:`hstramp.core.noise`, ``zsig``, ``nlin``,
+    ``dark`` and ``flat`` has a fused compiled form (``hstramp/core/_native/calib.c``) that
+    gives the same bits as the NumPy code; this is the one place that decides which runs.
+
+    Parameters
+    ----------
+    outputs : sequence of ndarray
+        The arrays the kernel would write. It writes C-contiguous arrays only (a given ``out``
+        always is; the copy of a non-contiguous input may not be), and DQ (any integer
+        output) of native uint16 or uint32.
+    inputs : sequence of ndarray or None
+        The arrays it would read besides the outputs (None: not given). No output may share
+        memory with another output or with an input (the NumPy path reads and writes in
+        another order, so overlapping arrays would give other results).
+
+    Returns
+    -------
+    module or None
+        The kernel, or None for the NumPy reference path (``HSTRAMP_KERNELS=numpy``, not
+        built, or arrays it does not handle).
+
+    Raises
+    ------
+    hstramp.core.native.NativeKernelMissing
+        ``HSTRAMP_KERNELS=native`` and the kernel is not built.
+    """
+    calib = native.kernel("calib")
+    if calib is None or not all(
+            a.flags.c_contiguous and (a.dtype.kind == "f" or a.dtype in _CALIB_DQ)
+            for a in outputs):
+        return None
+    others = [*outputs, *(a for a in inputs if a is not None)]
+    for i, output in enumerate(outputs):
+        if any(np.may_share_memory(output, other) for other in others[i + 1:]):
+            return None
+    return calib
+
+
+def calib_area(shape: tuple[int, ...], trim: tuple[int, int, int, int]) -> tuple[int, ...]:
+    """``(ny, nx, x1, x2, y1, y2)``: a frame and its trim as the ``calib`` kernel takes them.
+
+    Raises
+    ------
+    hstramp.errors.ParameterError
+        As :func:`hstramp.core.stats.science_slices` (a bad trim).
+    """
+    rows, cols = science_slices(shape, trim)
+    ny, nx = shape[-2], shape[-1]
+    return ny, nx, cols.start, nx - cols.stop, rows.start, ny - rows.stop
 
 
 def pixel_map(
@@ -160,16 +222,24 @@ def initial_error(
     data = np.asarray(data)
     rows, cols = science_slices(data.shape, trim)
     frame = data.shape[-2:]
-    gain = pixel_map(gain, frame, "gain", positive=True)[rows, cols]
-    readnoise = pixel_map(readnoise, frame, "readnoise")[rows, cols]
+    gain_map = pixel_map(gain, frame, "gain", positive=True)
+    readnoise_map = pixel_map(readnoise, frame, "readnoise")
+    gain, readnoise = gain_map[rows, cols], readnoise_map[rows, cols]
     if err is not None and np.shape(err) != data.shape:
         raise ValueError(f"err has shape {np.shape(err)}, expected {data.shape}")
     start = np.broadcast_to(np.float32(0.0), data.shape) if err is None else err
     (out,) = output_arrays((start,), (np.float32,), None if out is None else (out,), ("err",))
-    populated = [k for k in range(data.shape[0]) if np.any(out[k, rows, cols])]
-    ncomputed = populated[0] if populated else data.shape[0]
+    inputs = (np.ascontiguousarray(data, np.float32), np.ascontiguousarray(gain_map),
+              np.ascontiguousarray(readnoise_map))
+    calib = calib_kernel((out,), inputs)
+    if calib is not None:  # one pass per read, the zero check first (same bits)
+        ncomputed = calib.noise(inputs[0], out, *inputs[1:], data.shape[0],
+                                *calib_area(frame, trim))
+    else:
+        populated = [k for k in range(data.shape[0]) if np.any(out[k, rows, cols])]
+        ncomputed = populated[0] if populated else data.shape[0]
+        for k in range(ncomputed):  # one read at a time keeps the temporaries frame-sized
+            pixel_error(data[k, rows, cols], gain, readnoise, out=out[k, rows, cols])
     if ncomputed < data.shape[0]:
         log.debug("ERR of read %d already populated: noise skipped from there on", ncomputed)
-    for k in range(ncomputed):  # one read at a time keeps the temporaries frame-sized
-        pixel_error(data[k, rows, cols], gain, readnoise, out=out[k, rows, cols])
     return InitialError(err=out, ncomputed=ncomputed)

@@ -1,5 +1,10 @@
 """Science-area regions, the calwf3 resistant mean, and image statistics keywords.
 
+The statistics keywords (NGOODPIX, GOODMEAN, GOODMIN, GOODMAX, SNRMEAN ...) come in two
+flavours over one summary of the good pixels: calwf3's (``qstats``: science area only,
+ERR > 0) in :func:`statistics_keywords`, calstis's (``doStat``: the whole image, a pixel
+with ERR <= 0 counts when its SCI <= 0, with S/N 0) in :func:`calstis_statistics_keywords`.
+
 calwf3 restricts most IR stages to the *science area*: the image without its
 reference-pixel border, whose widths come from the OSCNTAB trim columns. Here a
 trim is the tuple ``(x1, x2, y1, y2)`` of border widths: columns trimmed at the
@@ -21,6 +26,8 @@ from hstramp.errors import ParameterError
 __all__ = [
     "ImageStatistics",
     "ResistantMean",
+    "calstis_statistics",
+    "calstis_statistics_keywords",
     "image_statistics",
     "masked_mean",
     "resistant_mean",
@@ -297,19 +304,134 @@ def image_statistics(
         log.debug("no good pixel for image statistics")
         return ImageStatistics(ngoodpix=0)
     sci, errs = sci[good], errs[good]
+    return _good_statistics(sci, errs, np.divide(sci, errs, dtype=np.float64))
 
-    def summary(values: np.ndarray) -> tuple[float, float, float]:
-        # the sum in float64 (pairwise over the whole array); the extremes of float32 values
-        # are float32 already, so they need no float64 copy
-        mean = float(np.float32(values.astype(np.float64, copy=False).sum() / npix))
-        return mean, float(np.float32(values.min())), float(np.float32(values.max()))
 
-    goodmean, goodmin, goodmax = summary(sci)
-    errmean, errmin, errmax = summary(errs)
-    snrmean, snrmin, snrmax = summary(np.divide(sci, errs, dtype=np.float64))
-    return ImageStatistics(
-        npix, goodmean, goodmin, goodmax, errmean, errmin, errmax, snrmean, snrmin, snrmax
-    )
+def _mean_min_max(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean, minimum and maximum of a non-empty 1-D array, each rounded to float32.
+
+    The sum is in float64 (pairwise over the whole array; calwf3 and calstis sum in
+    double one value at a time, which can differ in the last bits of the double, not in
+    the float32 the keywords hold); the extremes of float32 values are float32 already,
+    so they need no float64 copy.
+    """
+    mean = float(np.float32(values.astype(np.float64, copy=False).sum() / values.size))
+    return mean, float(np.float32(values.min())), float(np.float32(values.max()))
+
+
+def _good_statistics(sci: np.ndarray, errs: np.ndarray, snr: np.ndarray) -> ImageStatistics:
+    """:class:`ImageStatistics` of the good pixels' SCI, ERR and S/N values (1-D, not empty)."""
+    return ImageStatistics(sci.size, *_mean_min_max(sci), *_mean_min_max(errs),
+                           *_mean_min_max(snr))
+
+
+def calstis_statistics(
+    data: np.ndarray, err: np.ndarray, dq: np.ndarray, *, sdqflags: int
+) -> ImageStatistics:
+    """Statistics of the good pixels of one image, as calstis ``doStat``.
+
+    calstis's rule (hstcal ``pkg/stis/lib/dostat.c``) differs from calwf3's: it takes
+    the whole image (a STIS flt or crj holds no overscan), and a pixel with no
+    ``sdqflags`` bit counts
+
+    * with S/N = SCI / ERR where ERR > 0;
+    * with S/N = 0 where ERR <= 0 and SCI <= 0 (its ERR counts in the ERR statistics);
+    * not at all where ERR <= 0 and SCI > 0.
+
+    A pixel whose SCI or ERR is NaN or infinite does not count either: calstis would sum it
+    into a NaN mean, which a FITS header cannot hold. calstis holds SDQFLAGS in a C
+    ``short``, so only its low 16 bits matter.
+
+    Parameters
+    ----------
+    data, err : ndarray [ny, nx]
+        Science and error values.
+    dq : ndarray [ny, nx]
+        Data quality.
+    sdqflags : int
+        Serious-DQ bits (SDQFLAGS).
+
+    Returns
+    -------
+    ImageStatistics
+        Count, mean, minimum and maximum of SCI, ERR and S/N (values None when no pixel
+        counts; a warning then says why, in calstis's words).
+    """
+    sci = np.asarray(data, dtype=np.float32)
+    errs = np.asarray(err, dtype=np.float32)
+    unflagged = (np.asarray(dq) & (int(sdqflags) & 0xFFFF)) == 0
+    finite = np.isfinite(sci) & np.isfinite(errs)
+    positive_err = errs > 0.0
+    good = unflagged & finite & (positive_err | (sci <= 0.0))
+    npix = int(np.count_nonzero(good))
+    if npix == 0:
+        _warn_no_good_pixel(sci.size, np.count_nonzero(unflagged & finite & ~positive_err))
+        return ImageStatistics(ngoodpix=0)
+    sci, errs, positive_err = sci[good], errs[good], positive_err[good]
+    snr = np.divide(sci, errs, out=np.zeros(npix, np.float64), where=positive_err,
+                    dtype=np.float64)
+    return _good_statistics(sci, errs, snr)
+
+
+def _warn_no_good_pixel(area: int, bad_err: int) -> None:
+    """calstis's warning when no pixel is good (``doStat``)."""
+    if area == 0:
+        log.warning("Output image size is zero.")
+    elif bad_err == area:
+        log.warning("No ERR values > 0.")
+    elif bad_err > 0:
+        log.warning("All output pixels either flagged as bad or ERR <= 0.")
+    else:
+        log.warning("All output pixels flagged as bad.")
+
+
+def calstis_statistics_keywords(
+    data: np.ndarray, err: np.ndarray, dq: np.ndarray, *, sdqflags: int
+) -> dict[str, dict[str, Any]]:
+    """The statistics keywords calstis writes on the SCI and ERR headers of one imset.
+
+    SCI: NGOODPIX, GOODMIN, GOODMAX, GOODMEAN of the science values and SNRMIN, SNRMAX,
+    SNRMEAN of S/N; ERR: NGOODPIX and GOODMIN, GOODMAX, GOODMEAN of the errors (each under
+    its documented name: calstis has no calwf3's swap). When no pixel counts only NGOODPIX
+    = 0 is written, as calstis. See :func:`calstis_statistics` for which pixels count.
+
+    Parameters
+    ----------
+    data, err : ndarray [ny, nx]
+        Science and error values.
+    dq : ndarray [ny, nx]
+        Data quality.
+    sdqflags : int
+        Serious-DQ bits (SDQFLAGS).
+
+    Returns
+    -------
+    dict
+        ``{"SCI": {keyword: value}, "ERR": {keyword: value}}``.
+    """
+    st = calstis_statistics(data, err, dq, sdqflags=sdqflags)
+    return _keywords(st, snr=(st.snrmean, st.snrmin, st.snrmax),
+                     err_good=(st.errmean, st.errmin, st.errmax))
+
+
+def _keywords(st: ImageStatistics, *, snr: tuple, err_good: tuple) -> dict[str, dict[str, Any]]:
+    """The SCI and ERR statistics keywords: SNR* of the SCI header and GOOD* of the ERR
+    header from ``snr`` and ``err_good`` (mean, min, max); only NGOODPIX when it is 0."""
+    if st.ngoodpix == 0:
+        return {"SCI": {"NGOODPIX": 0}, "ERR": {"NGOODPIX": 0}}
+    return {
+        "SCI": {
+            "NGOODPIX": st.ngoodpix,
+            "GOODMEAN": st.goodmean,
+            "GOODMIN": st.goodmin,
+            "GOODMAX": st.goodmax,
+            **dict(zip(("SNRMEAN", "SNRMIN", "SNRMAX"), snr, strict=True)),
+        },
+        "ERR": {
+            "NGOODPIX": st.ngoodpix,
+            **dict(zip(("GOODMEAN", "GOODMIN", "GOODMAX"), err_good, strict=True)),
+        },
+    }
 
 
 def statistics_keywords(
@@ -349,21 +471,7 @@ def statistics_keywords(
         ``{"SCI": {keyword: value}, "ERR": {keyword: value}}``.
     """
     st = image_statistics(data, err, dq, trim=trim, sdqflags=sdqflags)
-    if st.ngoodpix == 0:
-        return {"SCI": {"NGOODPIX": 0}, "ERR": {"NGOODPIX": 0}}
     snr = (st.snrmean, st.snrmin, st.snrmax)
     errs = (st.errmean, st.errmin, st.errmax)
     sci_snr, err_good = (errs, snr) if calwf3_placement else (snr, errs)
-    return {
-        "SCI": {
-            "NGOODPIX": st.ngoodpix,
-            "GOODMEAN": st.goodmean,
-            "GOODMIN": st.goodmin,
-            "GOODMAX": st.goodmax,
-            **dict(zip(("SNRMEAN", "SNRMIN", "SNRMAX"), sci_snr, strict=True)),
-        },
-        "ERR": {
-            "NGOODPIX": st.ngoodpix,
-            **dict(zip(("GOODMEAN", "GOODMIN", "GOODMAX"), err_good, strict=True)),
-        },
-    }
+    return _keywords(st, snr=sci_snr, err_good=err_good)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hstramp.core.dqflags import SATURATED, ZERO_READ_SIGNAL
-from hstramp.core.noise import pixel_error, pixel_map
+from hstramp.core.noise import calib_area, calib_kernel, pixel_error, pixel_map
 from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 from hstramp.errors import ParameterError
@@ -125,6 +125,13 @@ def zero_read_signal(
     def science(value, name, positive=False):
         return pixel_map(value, frame, name, positive=positive)[rows, cols]
 
+    (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
+                              None if out is None else (out,), ("groupdq",))
+    native_result = _zero_read_signal_native(data, out_dq, zsci, zerr, node, gain, readnoise,
+                                             trim, threshold)
+    if native_result is not None:
+        return native_result
+
     zsci_s, node_s = science(zsci, "zsci"), science(node, "node")
     zerr_s = science(zerr, "zerr")
     read0 = np.asarray(data[0], dtype=np.float32)
@@ -141,8 +148,6 @@ def zero_read_signal(
     )
 
     zsig_dq = np.array(groupdq[0], copy=True)
-    (out_dq,) = output_arrays((groupdq,), (np.asarray(groupdq).dtype,),
-                              None if out is None else (out,), ("groupdq",))
     flags = out_dq.dtype.type
     read0_flags = np.where(significant, flags(ZERO_READ_SIGNAL), flags(0))
     read0_flags |= np.where(saturated0, flags(SATURATED | ZERO_READ_SIGNAL), flags(0))
@@ -155,6 +160,35 @@ def zero_read_signal(
     zsig[rows, cols] = signal
     zeroth_read = read0.copy()
     zeroth_read[rows, cols] += signal
+    return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
+
+
+def _zero_read_signal_native(data, out_dq, zsci, zerr, node, gain, readnoise, trim,
+                             threshold) -> ZeroReadSignal | None:
+    """:func:`zero_read_signal` by the compiled kernel, in one pass (same bits).
+
+    ``out_dq`` already holds the input DQ; it is updated in place. None: the kernel is not
+    to be used, nothing done.
+    """
+    if calib_kernel((out_dq,)) is None:
+        return None
+    frame = data.shape[1:]
+
+    def full(value, name, positive=False):
+        return np.ascontiguousarray(pixel_map(value, frame, name, positive=positive))
+
+    zsci, node, zerr = full(zsci, "zsci"), full(node, "node"), full(zerr, "zerr")  # as NumPy
+    inputs = (np.ascontiguousarray(data[0], np.float32), np.ascontiguousarray(data[1], np.float32),
+              zsci, zerr, node, full(gain, "gain", True), full(readnoise, "readnoise"))
+    zeroth_read = np.array(data[0], dtype=np.float32, order="C", copy=True)
+    zsig_dq = np.array(out_dq[0], order="C", copy=True)
+    zsig = np.zeros(frame, dtype=np.float32)
+    outputs = (out_dq[0], out_dq[1], zsig, zsig_dq, zeroth_read)
+    calib = calib_kernel(outputs, inputs)
+    if calib is None:
+        return None
+    calib.zsig(*inputs[:2], *outputs[:2], out_dq.itemsize, *inputs[2:], np.float32(threshold),
+               *outputs[2:], *calib_area(frame, trim))
     return ZeroReadSignal(zsig=zsig, dq=zsig_dq, groupdq=out_dq, zeroth_read=zeroth_read)
 
 

@@ -58,7 +58,7 @@ class HstrampModel(DataModel):
             return
         super().__setattr__(attr, value)
 
-    #: SDQFLAGS when the exposure's header has none (calwf3's and calstis's usual value)
+    #: SDQFLAGS when the exposure's header has none (calwf3's; the STIS models override it)
     DEFAULT_SDQFLAGS = SDQFLAGS_DEFAULT
 
     @property

@@ -8,6 +8,10 @@ combined image. Reading and writing use the helpers of :mod:`hstramp.datamodels.
 naming file and keyword, native-endian arrays, header cards kept, metadata keywords from the
 schemas); writing is atomic. The per-imset SCI keywords (EXPTIME, EXPSTART, EXPEND, MEANBLEV,
 MEANDARK, NCOMBINE, OCCDHTAV: NaN where absent) are arrays of the stack model, not metadata.
+The writer gives every calibrated imset calstis's statistics keywords (NGOODPIX, GOODMIN ...,
+declared under ``meta.stis.statistics`` of the STIS schema, computed by
+:func:`hstramp.core.stats.calstis_statistics_keywords` unless STATFLAG = F) and every extension
+INHERIT = T, as calstis writes them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from hstramp.core.stats import calstis_statistics_keywords
 from hstramp.datamodels.fits_io import (
     check_same_keywords,
     dq_as_int16,
@@ -27,6 +32,7 @@ from hstramp.datamodels.fits_io import (
     extension_template,
     image_hdu,
     imset_index,
+    meta_keywords,
     open_hdulist,
     primary_hdu,
     require_keyword,
@@ -38,6 +44,7 @@ from hstramp.errors import InputFileError
 
 __all__ = [
     "EXTENSION_KEYWORDS",
+    "STATISTICS_KEYWORDS",
     "UncalibratedImset",
     "is_stis",
     "read_stis",
@@ -57,10 +64,13 @@ _PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
               ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
               ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1),
               ("OCCDHTAV", "occdhtav", np.nan))
+#: calstis's statistics keywords, in its order: the STIS schema's ``meta.stis.statistics``
+STATISTICS_KEYWORDS = tuple(entry.keyword for entry in meta_keywords(STISCCDModel)
+                            if entry.path[:2] == ("stis", "statistics"))
 #: SCI keywords each extension gets from the writer (per imset), never carried over
 EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE",
-               "OCCDHTAV", "BUNIT",
-               "LTV1", "LTV2", "DATAMIN", "DATAMAX", "NGOODPIX", "GOODMEAN", "SNRMEAN"}
+                      "OCCDHTAV", "BUNIT", "LTV1", "LTV2", "DATAMIN", "DATAMAX",
+                      *STATISTICS_KEYWORDS}
 
 
 # --------------------------------------------------------------------------- reading
@@ -186,7 +196,8 @@ def read_stis_exposures(path):
         for attr, values in _per_imset_values(index, nsci, path).items():
             setattr(model, attr, values)
         set_meta(model, primary, first.header, path,
-                 exclude={keyword for keyword, _attr, _default in _PER_IMSET})
+                 exclude={*(keyword for keyword, _attr, _default in _PER_IMSET),
+                          *STATISTICS_KEYWORDS})
         _check_readout(model, path)
     log.debug("read %s: %d imsets of %dx%d", path.name, nsci, shape[1], shape[0])
     return model
@@ -267,16 +278,38 @@ class UncalibratedImset:
     keywords: dict = field(default_factory=dict)
 
 
-def _imset_hdus(model, template, ver, data, err, dq, sci_keywords, *, ltv=None, bunit=None):
-    """SCI, ERR and DQ of imset ``ver``: BUNIT, LTV1, LTV2 and ``sci_keywords`` (SCI only);
+def _extension_template(model, skip):
+    """The extensions' common header: the input's SCI cards less ``skip``, with INHERIT = T
+    after the structural cards, as calstis (hstio) writes it in every extension."""
+    template = extension_template(model, skip=skip)
+    template.insert("GCOUNT", ("INHERIT", True, "inherit the primary header"), after=True)
+    return template
+
+
+def _statistics(model, data, err, dq):
+    """calstis's statistics keywords of one calibrated imset in its order, ``{"SCI": {...},
+    "ERR": {...}}``; none when STATFLAG = F (calstis's ``statcorr`` OMIT)."""
+    if model.meta.stis.statflag is False:
+        return {"SCI": {}, "ERR": {}}
+    found = calstis_statistics_keywords(data, err, dq, sdqflags=model.sdqflags)
+    return {hdu: {keyword: found[hdu][keyword] for keyword in STATISTICS_KEYWORDS
+                  if keyword in found[hdu]} for hdu in ("SCI", "ERR")}
+
+
+def _imset_hdus(model, template, ver, data, err, dq, sci_keywords, *, ltv=None, bunit=None,
+                statistics=True):
+    """SCI, ERR and DQ of imset ``ver``: BUNIT, LTV1, LTV2 and ``sci_keywords`` (SCI only),
+    then the statistics keywords unless ``statistics`` is False (an uncalibrated imset);
     ``ltv`` and ``bunit`` default to the model's."""
     if ltv is None:
         ltv = (model.meta.subarray.ltv1, model.meta.subarray.ltv2)
     ltv = {keyword: value for keyword, value in zip(("LTV1", "LTV2"), ltv, strict=True)
            if value is not None}
     bunit = bunit or model.meta.bunit_data or "COUNTS"
-    return [image_hdu(template, "SCI", ver, data, {"BUNIT": bunit, **ltv, **sci_keywords}),
-            image_hdu(template, "ERR", ver, err, {"BUNIT": bunit, **ltv}),
+    stats = _statistics(model, data, err, dq) if statistics else {"SCI": {}, "ERR": {}}
+    return [image_hdu(template, "SCI", ver, data,
+                      {"BUNIT": bunit, **ltv, **sci_keywords, **stats["SCI"]}),
+            image_hdu(template, "ERR", ver, err, {"BUNIT": bunit, **ltv, **stats["ERR"]}),
             image_hdu(template, "DQ", ver, dq_as_int16(dq), {"BUNIT": "UNITLESS", **ltv})]
 
 
@@ -319,7 +352,7 @@ def stis_crj_hdulist(model, filename):
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
            "MEANDARK": stis.meandark, "OCCDHTAV": stis.occdhtav}
     hdus = [primary_hdu(model, 3, filename)]
-    hdus += _imset_hdus(model, extension_template(model, skip=EXTENSION_KEYWORDS), 1, model.data,
+    hdus += _imset_hdus(model, _extension_template(model, EXTENSION_KEYWORDS), 1, model.data,
                         model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
     return fits.HDUList(hdus)
 
@@ -363,7 +396,7 @@ def stis_flt_hdulist(model, filename, uncalibrated=()):
     model.check_arrays()
     nimsets = model.nexp + len(uncalibrated)
     hdus = [primary_hdu(model, 3 * nimsets, filename)]
-    template = extension_template(model, skip=EXTENSION_KEYWORDS | {"IMSET_OK"})
+    template = _extension_template(model, EXTENSION_KEYWORDS | {"IMSET_OK"})
     bad = {imset.position: imset for imset in uncalibrated}
     calibrated = iter(range(model.nexp))
     for ver in range(1, nimsets + 1):
@@ -371,7 +404,7 @@ def stis_flt_hdulist(model, filename, uncalibrated=()):
             imset = bad[ver - 1]
             hdus += _imset_hdus(model, template, ver, imset.data, imset.err, imset.dq,
                                 {**imset.keywords, "IMSET_OK": False}, ltv=imset.ltv,
-                                bunit="COUNTS")
+                                bunit="COUNTS", statistics=False)
             continue
         k = next(calibrated)
         sci = {"EXPTIME": float(model.exptime[k]), "EXPSTART": float(model.expstart[k]),

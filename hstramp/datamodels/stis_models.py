@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hstramp.core.stis.dqflags import SDQFLAGS_ABSENT
 from hstramp.datamodels.models import _SCHEMA_PREFIX, HstrampModel
 
 __all__ = ["STISCCDModel", "STISImageModel"]
@@ -33,6 +34,9 @@ class STISCCDModel(HstrampModel):
     occdhtav : ndarray, float64 [nexp]
         OCCDHTAV (CCD housing temperature, deg C) of each imset; NaN where absent.
     """
+
+    #: SDQFLAGS when the exposure's SCI header has none: calstis's 32767 (``getgrpinfo1.c``)
+    DEFAULT_SDQFLAGS = SDQFLAGS_ABSENT
 
     schema_url = _SCHEMA_PREFIX + "stis_ccd-1.0.0"
     _array_layout = {
@@ -98,6 +102,9 @@ class STISImageModel(HstrampModel):
         Each input's DQ with 8192 where it was rejected (what calstis writes back into the
         inputs when CRMASK is set); used for the ``_flt`` product. Not written to the crj.
     """
+
+    #: SDQFLAGS when the exposure's SCI header has none: calstis's 32767 (``getgrpinfo1.c``)
+    DEFAULT_SDQFLAGS = SDQFLAGS_ABSENT
 
     schema_url = _SCHEMA_PREFIX + "stis_image-1.0.0"
     _array_layout = {

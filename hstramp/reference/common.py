@@ -51,6 +51,7 @@ __all__ = [
     "number_column",
     "open_reference",
     "parse_crsigmas",
+    "primary_header",
     "require_columns",
     "row_vector",
     "same_float",
@@ -226,6 +227,36 @@ def open_reference(path, keyword: str | None = None):
         hdul.close()
 
 
+_PRIMARY_HEADERS = ReadOnlyCache(64)
+
+
+def primary_header(path, keyword: str | None = None) -> fits.Header:
+    """The primary header of a reference file, read once per file version.
+
+    The checks that look only at the primary header (:func:`is_dummy`, the simulated-file
+    mark) share this one read of each file, whatever keyword names it. Callers must not
+    modify the header.
+
+    Parameters
+    ----------
+    path : str or Path
+        The reference file.
+    keyword : str, optional
+        Its header keyword, named in the error if the file cannot be read (an error is
+        never cached).
+
+    Returns
+    -------
+    astropy.io.fits.Header
+    """
+    key = file_identity(path)
+    header = _PRIMARY_HEADERS.get(key)
+    if header is None:
+        with open_reference(path, keyword) as hdul:
+            header = _PRIMARY_HEADERS.put(key, hdul[0].header.copy())
+    return header
+
+
 @cached_by_file(maxsize=32)
 def is_dummy(path, keyword: str | None = None) -> bool:
     """True if a reference file's PEDIGREE starts with DUMMY (calwf3 then skips the step).
@@ -241,8 +272,7 @@ def is_dummy(path, keyword: str | None = None) -> bool:
     -------
     bool
     """
-    with open_reference(path, keyword) as hdul:
-        pedigree = str(hdul[0].header.get("PEDIGREE", "")).strip().upper()
+    pedigree = str(primary_header(path, keyword).get("PEDIGREE", "")).strip().upper()
     return pedigree.startswith("DUMMY")
 
 

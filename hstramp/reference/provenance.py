@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from hstramp.reference.common import cached_by_file, open_reference
+from hstramp.reference.common import cached_by_file, primary_header
 
 __all__ = ["PRODUCT_KEYWORD", "REFERENCE_KEYWORD", "is_simulated", "mark_simulated_use"]
 
@@ -38,8 +38,7 @@ def is_simulated(path, keyword: str | None = None) -> bool:
 
     Each file version is read once (as :func:`hstramp.reference.is_dummy`).
     """
-    with open_reference(path, keyword) as hdul:
-        return bool(hdul[0].header.get(REFERENCE_KEYWORD, False))
+    return bool(primary_header(path, keyword).get(REFERENCE_KEYWORD, False))
 
 
 def mark_simulated_use(model, path, keyword: str, run) -> None:

@@ -107,3 +107,19 @@ def test_a_bad_pixeldq_is_refused(pixeldq):
 def test_count_scale():
     np.testing.assert_array_equal(count_scale(TIMES, in_rates=True), TIMES.astype(np.float32))
     np.testing.assert_array_equal(count_scale(TIMES, in_rates=False), np.ones(8, np.float32))
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan, 3.0e38])
+def test_read_zero_counts_as_zero_without_a_warning(value):
+    """Read 0's scale is a time of 0: whatever read 0 holds (inf * 0 would warn), it is 0;
+    a later read too large for float32 once scaled is inf (an unusable read), silently."""
+    data = np.full((3, 2, 2), 2.0, np.float32)
+    data[0, 0, 0] = value
+    data[2, 1, 1] = 3.0e38
+    inputs = ramp_inputs(data, np.zeros(data.shape, np.uint16), [0.0, 1.0, 2.0], 2.5, 9.0,
+                         read_scale=[0.0, 1.0, 2.0])
+    block = inputs.data_block(slice(0, 2))
+    np.testing.assert_array_equal(block[0], 0.0)
+    assert block[2, 3] == np.inf and block[1, 0] == 2.0
+    index = np.arange(data.size)
+    np.testing.assert_array_equal(inputs.values_at(index), block.reshape(-1))

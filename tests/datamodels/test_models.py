@@ -135,11 +135,14 @@ def test_ccdgain_default_is_named_on_the_model(header, expected):
     assert RampModel.DEFAULT_CCDGAIN == 2.5
 
 
-@pytest.mark.parametrize(("header", "expected"), [(None, 31743), (0, 0), (16, 16)])
-def test_sdqflags_default_only_when_the_header_has_none(header, expected):
-    from hstramp.datamodels import STISCCDModel
+@pytest.mark.parametrize(("header", "wfc3", "stis"), [(None, 31743, 32767), (0, 0, 0),
+                                                      (16, 16, 16)])
+def test_sdqflags_default_only_when_the_header_has_none(header, wfc3, stis):
+    """calwf3 falls back to 31743, calstis to 32767 (cs1/getgrpinfo1.c)."""
+    from hstramp.datamodels import STISCCDModel, STISImageModel
 
-    for model in (RampModel(), ImageModel(), STISCCDModel()):
+    for model, expected in ((RampModel(), wfc3), (ImageModel(), wfc3), (STISCCDModel(), stis),
+                            (STISImageModel(), stis)):
         model.meta.exposure.sdqflags = header
         assert model.sdqflags == expected
 

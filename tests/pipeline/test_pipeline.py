@@ -295,3 +295,33 @@ def test_every_stage_is_reported_to_the_stage_hooks(exposure, iref, tmp_path):
     assert [e.model for e in events if e.finished][-2] is image
     assert list(pipeline.timings) == [s for s in started[2:-1] if s != "flatten_ramp"]
     assert not {"prepare_input", "run_stage", "write_products"} & set(vars(pipeline))
+
+
+def test_run_freezes_what_was_alive_and_collects_only_its_own_garbage(exposure, iref, tmp_path):
+    """No full collection at the start (the process's objects are frozen, not scanned); the
+    run's own cyclic garbage is collected at the end; nothing is left frozen; a caller's own
+    freezing is left alone."""
+    import gc
+
+    gc.collect()
+    seen = []
+
+    def watch(phase, info):
+        if phase == "start":
+            seen.append((info["generation"], gc.get_freeze_count()))
+
+    pipeline = WFC3IRPipeline(output_dir=str(tmp_path / "a"))
+    gc.callbacks.append(watch)
+    try:
+        pipeline.run(str(exposure.raw_path))
+    finally:
+        gc.callbacks.remove(watch)
+    assert seen and all(frozen > 0 for _generation, frozen in seen)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        WFC3IRPipeline(output_dir=str(tmp_path / "b")).run(str(exposure.raw_path))
+        assert gc.get_freeze_count() > before // 2  # still frozen (a few freed by refcount)
+    finally:
+        gc.unfreeze()

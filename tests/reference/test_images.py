@@ -279,3 +279,29 @@ def test_cached_by_file_reads_each_file_version_once_and_never_caches_errors(tmp
     good.write_text("abcdef")  # a new version of the file: read again
     assert reader(good) == 6
     assert len(reader.cache) == 2
+
+
+def test_primary_header_checks_share_one_read_per_file_version(tmp_path, monkeypatch):
+    """is_dummy and the simulated-file mark read a file's primary header once, whatever
+    keyword names it; a changed file is read again."""
+    import os
+
+    from astropy.io import fits
+
+    from hstramp.reference import common
+    from hstramp.reference.provenance import is_simulated
+
+    path = tmp_path / "ref.fits"
+    fits.PrimaryHDU(header=fits.Header([("PEDIGREE", "DUMMY"), ("SIMULATD", True)])).writeto(path)
+    opened = []
+    real = common.open_reference
+    monkeypatch.setattr(common, "open_reference",
+                        lambda p, k=None: opened.append(k) or real(p, k))
+    assert common.is_dummy(path, "BIASFILE") and is_simulated(path, "DARKFILE")
+    assert common.is_dummy(path, "CCDTAB")
+    assert opened == ["BIASFILE"]
+    fits.PrimaryHDU(header=fits.Header([("PEDIGREE", "GROUND")])).writeto(path, overwrite=True)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert not common.is_dummy(path, "BIASFILE") and not is_simulated(path, "DARKFILE")
+    assert opened == ["BIASFILE", "BIASFILE"]

@@ -46,6 +46,42 @@ def test_subarray_has_no_virtual_overscan_and_small_images_none():
         find_overscan("D", 1062, 1044, (3, 3))
 
 
+@pytest.mark.parametrize("how", ["sum", "mean", "quadrature-sum", "quadrature-mean", "or"])
+def test_an_unbinned_cut_is_the_block_arithmetic_bit_for_bit(how):
+    """Ratio 1 takes a short cut (no float64 blocks); the values are the general path's."""
+    from hstramp.core.stis.geometry import _bin_blocks
+
+    rng = np.random.default_rng(5)
+    if how == "or":
+        ref = rng.integers(0, 2**16, (30, 40)).astype(np.uint16)
+    else:
+        ref = (rng.normal(0, 10, (30, 40)) * 10.0 ** rng.integers(-40, 38, (30, 40)))
+        ref = ref.astype(np.float32)
+        ref.flat[:8] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 3.4e38, -1e-45, 1e-45]
+    before = ref.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        got = bin_reference(ref, (20, 25), (7, 4), (1, 1), how)
+        want = _bin_blocks(ref[4:24, 7:32], 1, 1, how)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert got.base is None and np.array_equal(ref, before, equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [(2, 600, 37), (300, 5), (7,), ()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16, np.int16])
+def test_saturation_flags_in_bands_are_the_formula(shape, dtype):
+    """Band by band (float64 a band at a time): the written-out formula, any shape."""
+    rng = np.random.default_rng(9)
+    raw = rng.uniform(-40000, 66000, shape)
+    if np.dtype(dtype).kind == "f":
+        raw.flat[:3] = [33000.7, 33001.0, np.nan][:raw.size]
+    raw = np.asarray(raw).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        want = np.where(np.trunc(raw.astype(np.float64)) > 33000.5, SATPIXEL, 0)
+    got = saturation_flags(raw, 33000.5)
+    assert got.dtype == np.uint16 and got.shape == raw.shape
+    np.testing.assert_array_equal(got, want)
+
+
 def test_bin_reference_sums_means_and_ors():
     ref = np.arange(64, dtype=np.float32).reshape(8, 8)
     assert bin_reference(ref, (2, 2), (2, 2), (2, 2), "sum")[0, 0] == ref[2:4, 2:4].sum()
@@ -264,6 +300,34 @@ def test_subtract_scaled_scales_value_error_and_reports_the_median():
     np.testing.assert_allclose(result.err[1], 10.0)
     np.testing.assert_allclose(result.median, [2.0, 20.0])
     assert result.dq[0, 0, 0] == 16
+
+
+@pytest.mark.parametrize("shape", [(3, 17, 19), (17, 19)])
+def test_subtract_scaled_in_place_is_the_new_arrays_result_bit_for_bit(shape):
+    """``out=`` the inputs (what the steps do with their own model) gives the same arrays as
+    new outputs; the reference is never modified; ``medians=False`` skips MEANDARK."""
+    rng = np.random.default_rng(6)
+    data = rng.normal(50, 9, shape).astype(np.float32)
+    err = rng.uniform(0, 4, shape).astype(np.float32)
+    dq = rng.choice(np.array([0, 4, 8192], np.uint16), shape)
+    ref = rng.normal(3, 1, shape[-2:]).astype(np.float32)
+    ref_err = rng.normal(0, 1, shape[-2:]).astype(np.float32)  # negative errors: |f e|
+    ref_dq = rng.choice(np.array([0, 16, 512], np.uint16), shape[-2:])
+    factors = [1.7, 300.0, 0.0][:shape[0]] if len(shape) == 3 else 2.5
+    before = [a.copy() for a in (ref, ref_err, ref_dq)]
+    new = subtract_scaled(data, err, dq, ref, ref_err, ref_dq, factors)
+    arrays = (data.copy(), err.copy(), dq.copy())
+    inplace = subtract_scaled(*arrays, ref, ref_err, ref_dq, factors, out=arrays,
+                              medians=False)
+    for name, array in zip(("data", "err", "dq"), arrays, strict=True):
+        assert getattr(inplace, name).base is array or getattr(inplace, name) is array
+        assert array.tobytes() == getattr(new, name).tobytes(), name
+    assert inplace.median is None and np.shape(new.median) == shape[:-2]
+    assert all(np.array_equal(a, b) for a, b in zip(before, (ref, ref_err, ref_dq),
+                                                    strict=True))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        subtract_scaled(data, err, dq, ref, ref_err, ref_dq, factors,
+                        out=(np.asfortranarray(data), err, dq))
 
 
 def test_mnemonics():

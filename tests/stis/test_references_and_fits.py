@@ -143,3 +143,38 @@ def test_saved_models_reopen_as_stis_models(tmp_path, binned_sim):
     stack = read_stis(binned_sim.raw_path)
     stack.save(tmp_path / "stack.asdf")
     assert isinstance(open_model(tmp_path / "stack.asdf"), STISCCDModel)
+
+
+def test_stis_tables_are_read_once_per_file_version(binned_sim, tmp_path):
+    """CCDTAB, BPIXTAB and CRREJTAB come from the per-file cache until the file changes."""
+    import os
+    import shutil
+
+    from hstramp.reference.stis.tables import _bad_pixel_runs
+
+    geometry = STISGeometry((261, 270), (10.0, 5.75), (0.25, 0.25))
+    calls = {
+        "CCDTAB": lambda p: read_stis_ccdtab(p, ccdamp="D", ccdgain=4, ccdoffst=3,
+                                             binaxis=(2, 2)),
+        "CRREJTAB": lambda p: read_stis_crrejtab(p, nimages=2, exptime_total=300.0),
+        "BPIXTAB": lambda p: _bad_pixel_runs(p, "ANY"),
+    }
+    assert np.array_equal(read_stis_bpixtab(binned_sim.reference_paths["BPIXTAB"], geometry),
+                          read_stis_bpixtab(binned_sim.reference_paths["BPIXTAB"], geometry))
+    for keyword, read in calls.items():
+        path = tmp_path / binned_sim.reference_paths[keyword].name
+        shutil.copy(binned_sim.reference_paths[keyword], path)
+        first = read(path)
+        assert read(path) is first  # the second call is the cached value
+        if keyword == "BPIXTAB":
+            assert not first.pix1.flags.writeable
+        with fits.open(path, mode="update") as hdul:  # a new version of the file
+            hdul[0].header["HISTORY"] = "changed"
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        again = read(path)
+        assert again is not first, keyword
+        if keyword == "BPIXTAB":
+            assert again.size == first.size and np.array_equal(again.value, first.value)
+        else:
+            assert again == first

@@ -87,8 +87,8 @@ def difference_rates(data: np.ndarray, usable: np.ndarray, times: np.ndarray) ->
         With one column of intervals; uniform when the reads are evenly spaced.
     """
     steps = np.diff(times)
-    rates = np.diff(data, axis=0)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # reads near the float32 limit
+        rates = np.diff(data, axis=0)
         rates /= steps.astype(np.float32)[:, None]
     np.copyto(rates, np.float32(np.nan), where=~(usable[1:] & usable[:-1]))
     uniform = bool(np.all(steps == steps[0]))

@@ -177,7 +177,7 @@ def robust_rate(tested: Differences, plain: np.ndarray) -> RobustRate:
     dropped = np.full(count.size, -1, np.intp)
     dropped[drop] = order[count[drop] - 1, drop]
     if tested.uniform:
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # over: rates near 3e38
             median = (
                 value_at(rates, order, np.maximum(kept - 1, 0) // 2)
                 + value_at(rates, order, kept // 2)
@@ -239,4 +239,5 @@ def weighted_median(
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.clip((half - centre_low) / (centre_high - centre_low), 0, 1)
     fraction[high == low] = 0
-    return value_low + fraction * (value_at(rates, order, high) - value_low)
+    with np.errstate(invalid="ignore", over="ignore"):  # rates near the float32 limit
+        return value_low + fraction * (value_at(rates, order, high) - value_low)

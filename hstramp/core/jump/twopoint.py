@@ -33,7 +33,7 @@ import logging
 
 import numpy as np
 
-from hstramp.core import dqflags
+from hstramp.core import dqflags, native
 from hstramp.core.blocks import (
     RampInputs,
     auto_block_rows,
@@ -44,6 +44,7 @@ from hstramp.core.blocks import (
     row_blocks,
     usable_reads,
 )
+from hstramp.core.jump import _compiled
 from hstramp.core.jump._batching import PendingSearches, PrimaryJumps, Search, block_searches
 from hstramp.core.jump._median import robust_rate, tested_rates
 from hstramp.core.jump._outliers import largest_outliers
@@ -100,7 +101,7 @@ def detect_jumps(data, groupdq, times, gain, read_noise,
     if ngroups < 3:
         log.debug("fewer than 3 reads: no jump can be detected")
         return output
-    jumps = _find_primary_jumps(inputs, params)
+    jumps = _primary_jumps(inputs, params)
     output.reshape(-1)[jumps.read * (ny * nx) + jumps.pixel] |= np.uint16(dqflags.CR_RAMP)
     if params.flag_4_neighbors:
         _flag_neighbours(output, inputs, jumps, params)
@@ -111,8 +112,25 @@ def detect_jumps(data, groupdq, times, gain, read_noise,
     return output
 
 
+def _primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJumps:
+    """Every jump found by the two-point test: by the compiled kernel where it is used
+    (:mod:`hstramp.core.native`, ``HSTRAMP_KERNELS``), else by :func:`_find_primary_jumps`.
+
+    The kernel gives the same jumps (``tests/core/test_jump_native.py``); it leaves
+    ramps with a difference rate beyond +-3e38 (reads near the float32 limit) to this
+    path.
+    """
+    kernel = native.kernel("jump")
+    if kernel is not None:
+        jumps = _compiled.primary_jumps(kernel, inputs, params)
+        if jumps is not None:
+            return jumps
+        log.debug("a difference rate beyond 3e38: the NumPy search decides")
+    return _find_primary_jumps(inputs, params)
+
+
 def _find_primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJumps:
-    """Every jump found by the two-point test, block by block.
+    """Every jump found by the two-point test, block by block (the NumPy reference).
 
     Each block's pixels have their first round in the block; the pixels that had a
     jump go on in a :class:`~hstramp.core.jump._batching.PendingSearches`.
@@ -182,7 +200,8 @@ def _search_round(
     largest = outliers.largest
     hit = np.flatnonzero(largest > thresholds[np.minimum(rate.count, thresholds.size - 1)])
     worst = outliers.worst(hit)
-    amplitude = (signed[worst, hit] - rate.median[hit]) * differences.interval(worst, hit)
+    with np.errstate(over="ignore"):  # rates near the float32 limit
+        amplitude = (signed[worst, hit] - rate.median[hit]) * differences.interval(worst, hit)
     jumps = PrimaryJumps(worst + 1, search.pixels[hit], largest[hit], amplitude)
     remaining = search.select(hit)
     remaining.differences.rates[worst, np.arange(hit.size)] = np.nan

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hstramp.core import dqflags
+from hstramp.core import dqflags, native
 from hstramp.core.blocks import (
     DO_NOT_USE,
+    RampInputs,
     auto_block_rows,
     block_view,
     check_block_rows,
@@ -33,6 +34,7 @@ from hstramp.core.blocks import (
     row_blocks,
     usable_reads,
 )
+from hstramp.core.ramp_fit import compiled
 from hstramp.core.ramp_fit.result import RampFitResult, RampSegments, collapse_dq
 
 __all__ = ["POWERS", "SNR_EDGES", "RampFitParameters", "fit_ramps"]
@@ -225,6 +227,30 @@ class SegmentCache:
         return SegmentTables(
             **{name: value[..., : self._count] for name, value in vars(self._store).items()}
         )
+
+    @property
+    def storage(self) -> SegmentTables:
+        """The tables with their spare capacity: arrays of ``capacity`` columns (the rows
+        built so far and zeros), C-contiguous; replaced when the cache grows."""
+        return self._store
+
+    @property
+    def row_of_key(self) -> np.ndarray:
+        """Row of each segment key (:meth:`key`), 0 where not built yet: int32
+        ``[ngroups^2 len(POWERS)]``, updated in place as rows are built."""
+        return self._row_of_key
+
+    def tabulate(self, keys: np.ndarray) -> None:
+        """Build the rows of the segments numbered ``keys`` (:meth:`key`) not built yet.
+
+        Parameters
+        ----------
+        keys : ndarray int
+        """
+        keys = np.asarray(keys, np.intp)
+        new = np.unique(keys[self._row_of_key.take(keys) == 0])
+        if new.size:
+            self._add(new)
 
     def key(self, first: np.ndarray, last: np.ndarray, power_index: np.ndarray) -> np.ndarray:
         """Number of the segment ``first..last`` with ``POWERS[power_index]``."""
@@ -692,15 +718,16 @@ def block_segments(
 
 
 def assemble_segments(parts: list[dict], shape: tuple[int, int]) -> RampSegments:
-    """Build :class:`RampSegments` from the blocks' flat segment lists."""
-    columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    nseg = int(columns["ordinal"].max()) + 1 if columns["ordinal"].size else 0
+    """Build :class:`RampSegments` from the blocks' flat segment lists (none for a frame
+    without pixels)."""
+    columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+    nseg = int(columns["ordinal"].max()) + 1 if columns and columns["ordinal"].size else 0
     size = (nseg, *shape)
-    where = (columns["ordinal"], *np.divmod(columns["pixel"], shape[1]))
 
     def plane(name: str, dtype, fill) -> np.ndarray:
         array = np.full(size, fill, dtype)
-        array[where] = columns[name]
+        if nseg:
+            array[(columns["ordinal"], *np.divmod(columns["pixel"], shape[1]))] = columns[name]
         return array
 
     return RampSegments(
@@ -731,7 +758,7 @@ def fit_block_rows(ngroups: int, nx: int, block_rows: int) -> int:
     """
     if block_rows > 0:
         return block_rows
-    return max(auto_block_rows(ngroups, nx), -(-MIN_BLOCK_PIXELS // nx))
+    return max(auto_block_rows(ngroups, nx), -(-MIN_BLOCK_PIXELS // max(nx, 1)))
 
 
 def fit_ramps(
@@ -771,49 +798,83 @@ def fit_ramps(
     ngroups, ny, nx = inputs.shape
     pixeldq = checked_pixeldq(pixeldq, (ny, nx))
     cache = SegmentCache(inputs.times)
-    rate = np.empty((ny, nx), np.float32)
-    err, var_poisson, var_rnoise = np.empty_like(rate), np.empty_like(rate), np.empty_like(rate)
-    dq = np.empty((ny, nx), np.uint16)
-    samp = np.empty((ny, nx), np.int16)
-    time = np.empty((ny, nx), np.float32)
+    result = RampFitResult.empty((ny, nx))
+    kernel = native.kernel("rampfit")
     parts = []
     for rows in row_blocks(ny, nx, ngroups, fit_block_rows(ngroups, nx, params.block_rows)):
-        gain_block = plane_view(inputs.gain, rows)
-        noise_block = plane_view(inputs.read_noise, rows)
-        groupdq_block = block_view(inputs.groupdq, rows)
-        pixeldq_block = None if pixeldq is None else plane_view(pixeldq, rows)
-        valid = pixel_valid(gain_block, noise_block)
-        if pixeldq_block is not None:
-            valid &= (pixeldq_block & DO_NOT_USE) == 0
-        fit = fit_block(
-            inputs.data_block(rows),
-            groupdq_block,
-            valid,
-            gain_block,
-            noise_block,
-            inputs.times,
-            cache,
-            params,
-        )
-        shape = (rows.stop - rows.start, nx)
-        rate[rows] = fit.rate.reshape(shape)
-        var_poisson[rows] = fit.var_poisson.reshape(shape)
-        var_rnoise[rows] = fit.var_rnoise.reshape(shape)
-        err[rows] = np.sqrt(fit.var_poisson + fit.var_rnoise).reshape(shape)
-        samp[rows] = fit.samp.reshape(shape)
-        time[rows] = fit.time.reshape(shape)
-        dq[rows] = collapse_dq(groupdq_block, pixeldq_block, np.isnan(fit.rate)).reshape(shape)
-        if fit.segments is not None:
-            fit.segments["pixel"] = fit.segments["pixel"] + rows.start * nx
-            parts.append(fit.segments)
+        if kernel is None:
+            segments = fit_rows(inputs, pixeldq, rows, cache, params, result)
+        else:
+            segments = compiled.fit_rows(kernel, inputs, pixeldq, rows, cache, params, result,
+                                         SNR_EDGES)
+        if segments is not None:
+            parts.append(segments)
+    rate = result.rate
     log.debug("%d of %d pixels without a slope", np.count_nonzero(np.isnan(rate)), rate.size)
-    return RampFitResult(
-        rate=rate,
-        err=err,
-        var_poisson=var_poisson,
-        var_rnoise=var_rnoise,
-        dq=dq,
-        samp=samp,
-        time=time,
-        segments=assemble_segments(parts, (ny, nx)) if params.save_segments else None,
+    if params.save_segments:
+        result.segments = assemble_segments(parts, (ny, nx))
+    return result
+
+
+def fit_rows(
+    inputs: RampInputs,
+    pixeldq: np.ndarray | None,
+    rows: slice,
+    cache: SegmentCache,
+    params: RampFitParameters,
+    result: RampFitResult,
+) -> dict[str, np.ndarray] | None:
+    """Fit the ramps of rows ``rows`` into ``result`` (the NumPy reference path).
+
+    :func:`hstramp.core.ramp_fit.compiled.fit_rows` is the compiled twin of this function,
+    with the same arguments and the same results.
+
+    Parameters
+    ----------
+    inputs : RampInputs
+        The whole exposure.
+    pixeldq : ndarray uint16 [ny, nx] or None
+    rows : slice
+        The rows of the block.
+    cache : SegmentCache
+        The call's segment tables; gains the block's new segments.
+    params : RampFitParameters
+    result : RampFitResult
+        The call's result (``[ny, nx]`` arrays); rows ``rows`` are written.
+
+    Returns
+    -------
+    dict of str to ndarray or None
+        The block's segments as flat lists (:func:`block_segments`, ``pixel`` a flat
+        index into the frame) when ``params.save_segments``, else None.
+    """
+    nx = inputs.shape[2]
+    gain_block = plane_view(inputs.gain, rows)
+    noise_block = plane_view(inputs.read_noise, rows)
+    groupdq_block = block_view(inputs.groupdq, rows)
+    pixeldq_block = None if pixeldq is None else plane_view(pixeldq, rows)
+    valid = pixel_valid(gain_block, noise_block)
+    if pixeldq_block is not None:
+        valid &= (pixeldq_block & DO_NOT_USE) == 0
+    fit = fit_block(
+        inputs.data_block(rows),
+        groupdq_block,
+        valid,
+        gain_block,
+        noise_block,
+        inputs.times,
+        cache,
+        params,
     )
+    shape = (rows.stop - rows.start, nx)
+    result.rate[rows] = fit.rate.reshape(shape)
+    result.var_poisson[rows] = fit.var_poisson.reshape(shape)
+    result.var_rnoise[rows] = fit.var_rnoise.reshape(shape)
+    result.err[rows] = np.sqrt(fit.var_poisson + fit.var_rnoise).reshape(shape)
+    result.samp[rows] = fit.samp.reshape(shape)
+    result.time[rows] = fit.time.reshape(shape)
+    result.dq[rows] = collapse_dq(groupdq_block, pixeldq_block, np.isnan(fit.rate)).reshape(shape)
+    if fit.segments is None:
+        return None
+    fit.segments["pixel"] = fit.segments["pixel"] + rows.start * nx
+    return fit.segments

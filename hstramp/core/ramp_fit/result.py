@@ -13,13 +13,13 @@ import numpy as np
 
 from hstramp.core import dqflags
 
-__all__ = ["NO_SLOPE", "RampFitResult", "RampSegments", "collapse_dq"]
+__all__ = ["NO_SLOPE", "REMOVED", "RampFitResult", "RampSegments", "collapse_dq"]
 
 #: Output flag of pixels with no slope (rate NaN): "data replaced by fill value".
 NO_SLOPE = dqflags.FILL
 
 #: Flags removed from the collapsed output DQ (calwf3 flt rules).
-_REMOVED = dqflags.SATURATED | dqflags.ZERO_READ_SIGNAL | dqflags.CR_RAMP
+REMOVED = dqflags.SATURATED | dqflags.ZERO_READ_SIGNAL | dqflags.CR_RAMP
 
 
 @dataclass
@@ -84,6 +84,29 @@ class RampFitResult:
     time: np.ndarray
     segments: RampSegments | None = None
 
+    @classmethod
+    def empty(cls, shape: tuple[int, int]) -> RampFitResult:
+        """A result of ``shape`` with every array allocated (uninitialised), no segments.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(ny, nx)``.
+
+        Returns
+        -------
+        RampFitResult
+        """
+        return cls(
+            rate=np.empty(shape, np.float32),
+            err=np.empty(shape, np.float32),
+            var_poisson=np.empty(shape, np.float32),
+            var_rnoise=np.empty(shape, np.float32),
+            dq=np.empty(shape, np.uint16),
+            samp=np.empty(shape, np.int16),
+            time=np.empty(shape, np.float32),
+        )
+
 
 def collapse_dq(
     groupdq: np.ndarray, pixeldq: np.ndarray | None, no_slope: np.ndarray
@@ -108,7 +131,7 @@ def collapse_dq(
     if pixeldq is not None:
         combined |= pixeldq.astype(np.uint16)
     early = np.bitwise_or.reduce(groupdq[:2], axis=0).astype(np.uint16) & dqflags.SATURATED
-    combined &= np.uint16(~_REMOVED & 0xFFFF)
+    combined &= np.uint16(~REMOVED & 0xFFFF)
     combined |= early
     combined[no_slope] |= np.uint16(NO_SLOPE)
     return combined

@@ -32,8 +32,9 @@ class ReferenceSubtracted:
         Corrected data and errors.
     dq : ndarray [..., ny, nx]
         DQ with the reference DQ OR-ed in.
-    median : ndarray, float64 [...]
-        Median of each scaled reference image over its pixels with DQ 0 (MEANDARK).
+    median : ndarray, float64 [...], or None
+        Median of each scaled reference image over its pixels with DQ 0 (MEANDARK); None
+        when not asked for.
     """
 
     data: np.ndarray
@@ -48,18 +49,38 @@ def median_unflagged(image: np.ndarray, dq: np.ndarray | None) -> float:
     return float(np.median(values)) if values.size else 0.0
 
 
+class _ScaledFrames:
+    """``factor_k * reference`` (float32) for each factor, made when asked for: a lazy
+    sequence of frames for :func:`~hstramp.core.dark.dark_subtract` (no stack of copies)."""
+
+    def __init__(self, reference, factors, absolute=False):
+        self.reference, self.factors, self.absolute = reference, factors, absolute
+
+    def __len__(self):
+        return len(self.factors)
+
+    def __getitem__(self, k):
+        scaled = self.reference * np.float32(self.factors[k])
+        if self.absolute:
+            np.abs(scaled, out=scaled)
+        return scaled.astype(np.float32, copy=False)
+
+
 def subtract_scaled(data: np.ndarray, err: np.ndarray, dq: np.ndarray, reference: np.ndarray,
                     reference_err: np.ndarray | None, reference_dq: np.ndarray | None,
-                    factors) -> ReferenceSubtracted:
+                    factors, *, medians: bool = True,
+                    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                    ) -> ReferenceSubtracted:
     """Subtract ``factor * reference`` from each image of a stack.
 
     Bias image: ``factor = NCOMBINE``; dark: ``factor = EXPTIME / ATODGAIN`` (the dark is
-    in e-/s). The reference error is scaled by the same factor.
+    in e-/s). The reference error is scaled by the same factor. The scaled reference is
+    made one image at a time.
 
     Parameters
     ----------
     data, err : ndarray [nexp, ny, nx] or [ny, nx]
-        Images (DN) and errors (not modified).
+        Images (DN) and errors (not modified, unless they are ``out``).
     dq : ndarray, same shape
         Data quality.
     reference : ndarray [ny, nx]
@@ -68,6 +89,11 @@ def subtract_scaled(data: np.ndarray, err: np.ndarray, dq: np.ndarray, reference
         Its error and DQ.
     factors : float or array_like [nexp]
         Scale factor of each image.
+    medians : bool, optional
+        Compute the median of each scaled reference (MEANDARK); False: ``median`` is None.
+    out : tuple of 3 ndarray, optional
+        ``(data, err, dq)`` to write the result into (float32, float32, the DQ dtype;
+        C-contiguous); they may be the inputs themselves. Default: new arrays.
 
     Returns
     -------
@@ -75,19 +101,24 @@ def subtract_scaled(data: np.ndarray, err: np.ndarray, dq: np.ndarray, reference
     """
     data = np.asarray(data)
     single = data.ndim == 2
-    stack = data[None] if single else data
-    nexp = stack.shape[0]
+    stack_shape = (1, *data.shape) if single else data.shape
+    nexp = stack_shape[0]
     factors = np.broadcast_to(np.asarray(factors, np.float64), (nexp,))
-    scaled = np.stack([reference * np.float32(f) for f in factors]).astype(np.float32)
-    scaled_err = (None if reference_err is None else
-                  np.stack([np.abs(reference_err * np.float32(f)) for f in factors])
-                  .astype(np.float32))
-    scaled_dq = None if reference_dq is None else np.broadcast_to(reference_dq, stack.shape)
-    result = dark_subtract(stack, np.asarray(err).reshape(stack.shape),
-                           np.asarray(dq).reshape(stack.shape), scaled, scaled_err, scaled_dq,
-                           trim=_NO_TRIM)
-    medians = np.array([median_unflagged(s, reference_dq) for s in scaled])
+    scaled = _ScaledFrames(reference, factors)
+    scaled_err = None if reference_err is None else _ScaledFrames(reference_err, factors, True)
+    scaled_dq = None if reference_dq is None else np.broadcast_to(reference_dq, stack_shape)
+    inputs = (data, np.asarray(err), np.asarray(dq))
+    stacks = tuple(np.reshape(a, stack_shape) for a in inputs)
+    if out is not None:  # an output that is its input stays the same view: updated in place
+        if not all(isinstance(a, np.ndarray) and a.flags.c_contiguous for a in out):
+            raise ValueError("out must be three C-contiguous arrays (data, err, dq)")
+        out = tuple(view if target is given else np.reshape(target, stack_shape)
+                    for target, given, view in zip(out, inputs, stacks, strict=True))
+    result = dark_subtract(*stacks, scaled, scaled_err, scaled_dq, trim=_NO_TRIM, out=out)
+    median = None
+    if medians:
+        median = np.array([median_unflagged(scaled[k], reference_dq) for k in range(nexp)])
+        median = median[0] if single else median
     shape = data.shape
     return ReferenceSubtracted(data=result.data.reshape(shape), err=result.err.reshape(shape),
-                               dq=result.groupdq.reshape(shape),
-                               median=medians[0] if single else medians)
+                               dq=result.groupdq.reshape(shape), median=median)

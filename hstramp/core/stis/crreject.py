@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hstramp.core.native import kernel
 from hstramp.core.stis.dqflags import DATAREJECT
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,9 @@ def sky_mode(image: np.ndarray, dq: np.ndarray) -> float:
     """Sky level of one imset: the mode of the values of its DQ-0 pixels (calstis crrej_sky).
 
     The histogram has 1-DN bins of ``int(value)`` (truncated towards zero) from
-    ``min(int(min) - 1, ...)`` (at least -1000) up to twice the mean plus one.
+    ``min(int(min) - 1, ...)`` (at least -1000) up to twice the mean plus one. The compiled
+    kernel ``crreject`` counts float32 images with uint16 DQ (the same counts: its mean is
+    NumPy's pairwise sum); other dtypes and non-finite values take the NumPy path.
 
     Parameters
     ----------
@@ -168,19 +171,34 @@ def sky_mode(image: np.ndarray, dq: np.ndarray) -> float:
     float
         The sky, DN (0 when no pixel has DQ 0).
     """
-    values = np.asarray(image, np.float64)[np.asarray(dq) == 0]
+    image, dq = np.asarray(image), np.asarray(dq)
+    compiled = kernel("crreject")
+    if compiled is not None and image.dtype == np.float32 and dq.dtype == np.uint16 \
+            and image.shape == dq.shape:
+        image, dq = np.ascontiguousarray(image), np.ascontiguousarray(dq)
+        count, vmin, total = compiled.sky_stats(image, dq)
+        if count and np.isfinite(vmin) and np.isfinite(total):
+            low, nbins = _histogram_range(vmin, total / count)
+            hist = np.zeros(nbins, np.int64)
+            compiled.sky_histogram(image, dq, low, hist)
+            return float(_mode_from_histogram(hist, float(low)))
+    values = np.asarray(image, np.float64)[dq == 0]
     if values.size == 0:
         log.warning("no pixel with DQ 0: sky set to 0")
         return 0.0
-    amin = min(0.0, float(values.min()))
-    low = _SKY_MINVAL if amin < _SKY_MINVAL else int(amin) - 1
-    amax = float(values.mean())
-    high = 1 if amax <= 0 else int(amax + 1.0) * 2
-    nbins = high - low + 1
+    low, nbins = _histogram_range(float(values.min()), float(values.mean()))
     index = np.trunc(values).astype(np.int64) - low
     inside = (index >= 0) & (index < nbins)
     hist = np.bincount(index[inside], minlength=nbins)
     return float(_mode_from_histogram(hist, float(low)))
+
+
+def _histogram_range(vmin: float, mean: float) -> tuple[int, int]:
+    """The sky histogram's lowest bin and number of bins from the values' minimum and mean."""
+    amin = min(0.0, vmin)
+    low = _SKY_MINVAL if amin < _SKY_MINVAL else int(amin) - 1
+    high = 1 if mean <= 0 else int(mean + 1.0) * 2
+    return low, high - low + 1
 
 
 def disk_offsets(radius: float) -> list[tuple[int, int]]:
@@ -323,6 +341,14 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
     efac = _exposure_factors(texp)
     sky = np.array([sky_mode(data[k], dq[k]) if params.skysub == "mode" else 0.0
                     for k in range(nexp)])
+    compiled = kernel("crreject")
+    if compiled is not None and data.dtype == np.float32 and dq.dtype == np.uint16:
+        return _combine_compiled(compiled, data, dq, texp, efac, sky, readnoise, gain, params)
+    return _combine(data, dq, texp, efac, sky, readnoise, gain, params)
+
+
+def _combine(data, dq, texp, efac, sky, readnoise, gain, params) -> CRRejection:
+    """The rejection iterations and the combination (the NumPy reference path)."""
     rog2, scale = float(readnoise) ** 2, params.scalense / 100.0
     t3, s3 = efac[:, None, None], sky[:, None, None]
     pic = _rates(data, s3, t3)
@@ -365,3 +391,33 @@ def cr_reject(data: np.ndarray, dq: np.ndarray, exptime, *, readnoise: float, ga
     return CRRejection(data=combined.astype(np.float32), err=err.astype(np.float32),
                        dq=out_dq, input_dq=input_dq, rejected=rejected, sky=sky,
                        exptime=float(texp.sum()), nrej=nrej)
+
+
+def _combine_compiled(compiled, data, dq, texp, efac, sky, readnoise, gain,
+                      params) -> CRRejection:
+    """:func:`_combine` in the compiled kernel ``crreject`` (float32 data, uint16 DQ).
+
+    The same arithmetic in the same precision, one pass over the stack per iteration with
+    no whole-stack temporaries: the results are the NumPy path's bit for bit (signed zeros
+    aside), as ``tests/core/test_stis_crreject_native.py`` checks.
+    """
+    nexp, ny, nx = data.shape
+    data = np.ascontiguousarray(data)
+    dq = np.ascontiguousarray(dq)
+    offsets = np.array(disk_offsets(params.crradius), dtype=np.int64).reshape(-1, 2)
+    sig2 = np.array([sigma * sigma for sigma in params.crsigmas], dtype=np.float64)
+    psig2 = params.crthresh ** 2 if params.crthresh > 0 else -1.0
+    combined = np.empty((ny, nx), np.float32)
+    err = np.empty((ny, nx), np.float32)
+    out_dq = np.empty((ny, nx), np.uint16)
+    input_dq = np.empty((nexp, ny, nx), np.uint16)
+    rejected = np.empty((nexp, ny, nx), np.bool_)
+    nrej = compiled.reject(
+        data, dq, nexp, ny, nx, np.ascontiguousarray(efac, np.float64),
+        np.ascontiguousarray(sky, np.float64), sig2, offsets, params.initgues == "median",
+        psig2, float(readnoise) ** 2, float(gain), params.scalense / 100.0,
+        float(params.fillval), float(efac.sum()), float(sky.sum()), int(params.badinpdq),
+        bool(params.crmask), combined, err, out_dq, input_dq, rejected.view(np.uint8))
+    log.debug("sky %s DN, %d pixels rejected (compiled)", sky, nrej)
+    return CRRejection(data=combined, err=err, dq=out_dq, input_dq=input_dq,
+                       rejected=rejected, sky=sky, exptime=float(texp.sum()), nrej=nrej)

@@ -20,6 +20,7 @@ __all__ = [
     "LARGEBLEM",
     "OVERSCAN",
     "SATPIXEL",
+    "SDQFLAGS_ABSENT",
     "SDQFLAGS_DEFAULT",
     "SMALLBLEM",
     "SOFTERR",
@@ -60,8 +61,12 @@ STIS_FLAGS: dict[str, int] = {
     "NOT_CTI_CORR": NOT_CTI_CORR,
 }
 
-#: usual STIS CCD SDQFLAGS (31743): every bit except 1024 (small blemish)
+#: usual STIS CCD SDQFLAGS (31743): every bit except 1024 (small blemish); what the
+#: simulator writes and real CCD headers hold
 SDQFLAGS_DEFAULT = 31743
+#: calstis's SDQFLAGS when an imset's SCI header has none (32767, every bit of its C
+#: ``short``: ``cs1/getgrpinfo1.c``); hstramp's STIS models fall back to it likewise
+SDQFLAGS_ABSENT = 32767
 
 
 def stis_dq_mnemonics(value: int) -> list[str]:

@@ -29,6 +29,8 @@ __all__ = [
     "saturation_flags",
 ]
 
+#: rows of raw data compared in float64 at a time by :func:`saturation_flags`
+_BAND_ROWS = 256
 #: margin added around the aperture, detector pixels (calstis STIS_APERTURE_BORDER)
 APERTURE_BORDER = 10
 #: apertures shorter than this or longer than that (arcsec) flag nothing
@@ -51,8 +53,15 @@ def saturation_flags(raw: np.ndarray, saturate: float) -> np.ndarray:
     ndarray, uint16
         256 where saturated, else 0.
     """
-    truncated = np.trunc(np.asarray(raw, dtype=np.float64))
-    return np.where(truncated > saturate, SATPIXEL, 0).astype(np.uint16)
+    raw = np.asarray(raw)
+    flags = np.zeros(raw.shape, np.uint16)
+    rows = raw.reshape(-1, raw.shape[-1]) if raw.ndim else raw.reshape(1, 1)
+    out = flags.reshape(rows.shape)
+    for start in range(0, rows.shape[0], _BAND_ROWS):  # float64 a band at a time
+        band = rows[start : start + _BAND_ROWS].astype(np.float64)
+        np.trunc(band, out=band)
+        out[start : start + _BAND_ROWS][band > saturate] = SATPIXEL
+    return flags
 
 
 def parse_aper_fov(aper_fov: str) -> tuple[float, float] | None:

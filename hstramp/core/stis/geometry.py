@@ -230,13 +230,22 @@ def bin_reference(reference: np.ndarray, shape, offset, ratio, how: str) -> np.n
     if how == "or":
         pad = [(max(0, -need[0]), max(0, need[2] - ref_ny)),
                (max(0, -need[1]), max(0, need[3] - ref_nx))]
-        ref = np.pad(ref, pad)
-        y0, x0 = y0 + pad[0][0], x0 + pad[1][0]
+        if any(width for side in pad for width in side):
+            ref = np.pad(ref, pad)
+            y0, x0 = y0 + pad[0][0], x0 + pad[1][0]
     elif need[0] < 0 or need[1] < 0 or need[2] > ref_ny or need[3] > ref_nx:
         raise ValueError(
             f"science image {ny}x{nx} binned {rx}x{ry} at reference offset (x0={x0}, "
             f"y0={y0}) does not fit inside the {ref_ny}x{ref_nx} reference image")
-    block = ref[y0 : y0 + ny * ry, x0 : x0 + nx * rx].reshape(ny, ry, nx, rx)
+    if rx == ry == 1 and (how == "or" or ref.dtype == np.float32):
+        return _cut_unbinned(ref[y0 : y0 + ny, x0 : x0 + nx], how)
+    return _bin_blocks(ref[y0 : y0 + ny * ry, x0 : x0 + nx * rx], ry, rx, how)
+
+
+def _bin_blocks(cut: np.ndarray, ry: int, rx: int, how: str) -> np.ndarray:
+    """Sum, mean, OR or quadrature of the ``ry`` x ``rx`` blocks of ``cut`` (in float64)."""
+    ny, nx = cut.shape[0] // ry, cut.shape[1] // rx
+    block = cut.reshape(ny, ry, nx, rx)
     if how == "or":
         return np.bitwise_or.reduce(np.bitwise_or.reduce(block, axis=3), axis=1)
     values = block.astype(np.float64)
@@ -248,3 +257,17 @@ def bin_reference(reference: np.ndarray, shape, offset, ratio, how: str) -> np.n
     if how.startswith("quadrature"):
         total = np.sqrt(total)
     return total.astype(np.float32)
+
+
+def _cut_unbinned(cut: np.ndarray, how: str) -> np.ndarray:
+    """:func:`bin_reference` with a bin ratio of 1 (a float32 or DQ reference): the
+    same values without the float64 blocks, bit for bit. A sum or mean over one pixel is
+    the value plus 0 (``-0.0`` becomes ``0.0``, as in the sum), the root of a square is the
+    absolute value (exact: a float32 square is exact in float64)."""
+    if how == "or":
+        return cut.copy()
+    if how.startswith("quadrature"):
+        return np.abs(cut).astype(np.float32, copy=False)
+    out = cut.astype(np.float32)
+    out += np.float32(0)
+    return out

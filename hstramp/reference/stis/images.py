@@ -141,20 +141,35 @@ def read_stis_flats(pfltfile=None, dfltfile=None, lfltfile=None, *,
     if all(v is None for v in paths.values()):
         raise ReferenceFileError("PFLTFILE, DFLTFILE and LFLTFILE are all N/A; no flat to "
                                  "apply", keyword="PFLTFILE")
-    images = {k: None if v is None else _read_imset(v, k, geometry)[0]
-              for k, v in paths.items()}
-    flat = images["PFLTFILE"]
-    if images["DFLTFILE"] is not None:
-        if flat is not None and flat.sci.shape != images["DFLTFILE"].sci.shape:
+
+    def read(keyword):
+        return None if paths[keyword] is None else _read_imset(paths[keyword], keyword,
+                                                               geometry)[0]
+
+    # one flat at a time, each product written into the first factor where it may be:
+    # two full-size flats alive at most
+    flat, dflt = read("PFLTFILE"), read("DFLTFILE")
+    if dflt is not None:
+        if flat is not None and flat.sci.shape != dflt.sci.shape:
             raise ReferenceFileError(
                 f"PFLTFILE {paths['PFLTFILE']} and DFLTFILE {paths['DFLTFILE']} differ in size",
                 keyword="DFLTFILE", path=paths["DFLTFILE"])
-        flat = images["DFLTFILE"] if flat is None else multiply_flats(flat, images["DFLTFILE"])
-    low = images["LFLTFILE"]
+        flat = dflt if flat is None else multiply_flats(flat, dflt, in_place=_writeable(flat))
+    del dflt
+    low = read("LFLTFILE")
     if low is not None:
         target = flat.sci.shape if flat is not None else binned_shape(low)
         expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=True)
-        flat = expanded if flat is None else multiply_flats(flat, expanded)
+        del low
+        flat = (expanded if flat is None else
+                multiply_flats(flat, expanded, in_place=_writeable(flat)))
+        del expanded
     keyword, first = next((k, v) for k, v in paths.items() if v is not None)
     data, err, dq = bin_to_science(flat, geometry, "mean", first, keyword)
     return STISReferenceImage(data=data, err=err, dq=dq, header={})
+
+
+def _writeable(planes: ImagePlanes) -> bool:
+    """True when a product may be written into ``planes`` (its own writeable arrays)."""
+    return all(a.flags.writeable and a.flags.c_contiguous and a.base is None
+               for a in (planes.sci, planes.err, planes.dq))

@@ -1,4 +1,10 @@
-"""STIS CCD reference tables: CCDTAB, BPIXTAB and CRREJTAB, with calstis's row selection."""
+"""STIS CCD reference tables: CCDTAB, BPIXTAB and CRREJTAB, with calstis's row selection.
+
+Each reader reads a file version once per set of arguments
+(:func:`~hstramp.reference.common.cached_by_file`: keyed by path, inode, size and
+modification times, so a changed file is read again): the steps of an exposure and the
+exposures of a batch share them (the BPIXTAB's rows; its mask is made for each image).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from hstramp.core.stis.crreject import CRRejectParameters
 from hstramp.core.stis.dqinit import bin_bad_pixels
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     check_bad_pixel_runs,
     check_detector,
     check_finite,
@@ -75,6 +82,7 @@ class STISCCDParameters:
         return self.readnse / self.atodgain
 
 
+@cached_by_file(maxsize=8)
 def read_stis_ccdtab(path, *, ccdamp: str, ccdgain: int, ccdoffst: int,
                      binaxis=(1, 1)) -> STISCCDParameters:
     """Read the first CCDTAB row matching CCDAMP, CCDGAIN, CCDOFFST and BINAXIS1/2.
@@ -139,29 +147,22 @@ def read_stis_ccdtab(path, *, ccdamp: str, ccdgain: int, ccdoffst: int,
     return params
 
 
-def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") -> np.ndarray:
-    """Rasterize the STIS bad-pixel table for one (raw) image, as calstis ``doDQI``.
+@dataclass(frozen=True)
+class _BadPixelRuns:
+    """The BPIXTAB rows an exposure uses: detector size and the runs (one-indexed starts)."""
 
-    Rows are selected on OPT_ELEM (optional column; ``ANY`` matches); rows whose start lies
-    outside SIZAXIS1 x SIZAXIS2 are ignored. Each row ORs VALUE into LENGTH detector pixels
-    along AXIS from the one-indexed ``(PIX1, PIX2)``; an unbinned image places them at
-    ``PIX - 1 + LTV``, a binned one ORs every detector pixel under a binned pixel.
+    size: tuple[int, int]
+    pix1: np.ndarray
+    pix2: np.ndarray
+    length: np.ndarray
+    axis: np.ndarray
+    value: np.ndarray
 
-    Parameters
-    ----------
-    path : str or Path
-        The BPIXTAB.
-    geometry : STISGeometry
-        Shape, LTV and LTM of the image.
-    opt_elem : str
-        OPT_ELEM of the exposure.
 
-    Returns
-    -------
-    numpy.ndarray
-        uint16 ``[ny, nx]``.
-    """
-    path = Path(path)
+@cached_by_file(maxsize=8)
+def _bad_pixel_runs(path, opt_elem: str) -> _BadPixelRuns:
+    """The rows of a BPIXTAB selected on OPT_ELEM and starting inside SIZAXIS1 x SIZAXIS2
+    (read once per file version: a small table, where the mask is image-sized)."""
     keyword = "BPIXTAB"
     with open_reference(path, keyword) as hdul:
         check_stis_filetype(hdul, path, keyword)
@@ -178,11 +179,38 @@ def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") ->
         log.warning("BPIXTAB %s: %d rows start outside %dx%d and are ignored", path,
                     int(np.sum(selected & ~inside)), size[1], size[0])
     use = selected & inside
-    runs = (pix1[use], pix2[use], length[use], axis[use], value[use])
+    return _BadPixelRuns(size, pix1[use], pix2[use], length[use], axis[use], value[use])
+
+
+def read_stis_bpixtab(path, geometry: STISGeometry, *, opt_elem: str = "ANY") -> np.ndarray:
+    """Rasterize the STIS bad-pixel table for one (raw) image, as calstis ``doDQI``.
+
+    Rows are selected on OPT_ELEM (optional column; ``ANY`` matches); rows whose start lies
+    outside SIZAXIS1 x SIZAXIS2 are ignored. Each row ORs VALUE into LENGTH detector pixels
+    along AXIS from the one-indexed ``(PIX1, PIX2)``; an unbinned image places them at
+    ``PIX - 1 + LTV``, a binned one ORs every detector pixel under a binned pixel. The
+    table is read once per file version; the mask is made anew for each call.
+
+    Parameters
+    ----------
+    path : str or Path
+        The BPIXTAB.
+    geometry : STISGeometry
+        Shape, LTV and LTM of the image.
+    opt_elem : str
+        OPT_ELEM of the exposure.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint16 ``[ny, nx]``.
+    """
+    table = _bad_pixel_runs(Path(path), opt_elem)
+    runs = (table.pix1, table.pix2, table.length, table.axis, table.value)
     if geometry.binning == (1, 1):
         ltv = tuple(round(v) for v in geometry.ltv)
         return flag_runs(geometry.shape, ltv, *runs)
-    detector = flag_runs(size, (0, 0), *runs)
+    detector = flag_runs(table.size, (0, 0), *runs)
     return bin_bad_pixels(detector, geometry.shape, geometry.ltv, geometry.ltm)
 
 
@@ -203,6 +231,7 @@ def _row_for(crsplit, meanexp, nimages, exptime_total, path):
     return best
 
 
+@cached_by_file(maxsize=8)
 def read_stis_crrejtab(path, *, nimages: int, exptime_total: float,
                        obstype: str = "IMAGING") -> tuple[CRRejectParameters, int]:
     """The CR-rejection parameters of the CRREJTAB row calstis would use.

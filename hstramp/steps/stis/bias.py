@@ -3,7 +3,7 @@
 from hstramp.core.stis.calib import subtract_scaled
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis.common import model_geometry
+from hstramp.steps.stis.common import model_geometry, output_arrays_of
 
 __all__ = ["STISBiasStep"]
 
@@ -21,6 +21,6 @@ class STISBiasStep(HstrampStep):
 
         bias = read_stis_image(references["biasfile"], "BIASFILE", model_geometry(model))
         result = subtract_scaled(model.data, model.err, model.dq, bias.data, bias.err, bias.dq,
-                                 model.ncombine)
+                                 model.ncombine, medians=False, out=output_arrays_of(model))
         model.data, model.err, model.dq = result.data, result.err, result.dq
         return model

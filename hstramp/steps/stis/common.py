@@ -7,13 +7,35 @@ import logging
 import numpy as np
 
 from hstramp.core.stis.darktemp import housing_temperature
-from hstramp.core.stis.dqflags import SDQFLAGS_DEFAULT
 from hstramp.errors import InputFileError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["OmitWhenAbsent", "ccd_parameters", "exposure_times", "imset_temperatures",
-           "model_geometry", "sci_cards", "sdqflags"]
+           "model_geometry", "output_arrays_of", "sci_cards", "sdqflags", "writeable_as"]
+
+
+def writeable_as(array, dtype) -> bool:
+    """True when a core function may write ``dtype`` results into ``array`` (``out=``):
+    a native, C-contiguous, writeable ndarray of that dtype."""
+    return (isinstance(array, np.ndarray) and array.dtype == dtype
+            and array.flags.c_contiguous and array.flags.writeable)
+
+
+def output_arrays_of(model):
+    """``(data, err, dq)`` of the model as a core function's ``out=``, or None.
+
+    A step's model is its own (``prepare_input``: the pipeline's copy, or a copy of the
+    caller's), so a core function may write the result straight into its arrays instead of
+    making a new copy of each: the arrays must be float32 / float32 / uint16, native,
+    C-contiguous and writeable (:func:`writeable_as`; else None: the core function makes
+    new ones).
+    """
+    arrays = (model.data, model.err, model.dq)
+    wanted = (np.float32, np.float32, np.uint16)
+    if all(writeable_as(a, dtype) for a, dtype in zip(arrays, wanted, strict=True)):
+        return arrays
+    return None
 
 
 def model_geometry(model):
@@ -37,9 +59,8 @@ def ccd_parameters(model, path):
 
 
 def sdqflags(model):
-    """SDQFLAGS of the exposure (31743 when the header has none)."""
-    value = model.meta.exposure.sdqflags
-    return SDQFLAGS_DEFAULT if value is None else int(value)
+    """SDQFLAGS of the exposure (``model.sdqflags``: calstis's 32767 when the header has none)."""
+    return model.sdqflags
 
 
 def imset_temperatures(model):

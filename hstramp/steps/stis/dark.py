@@ -13,7 +13,12 @@ from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
 from hstramp.reference.common import ReferenceFileError
 from hstramp.steps.base import HstrampStep
-from hstramp.steps.stis.common import ccd_parameters, imset_temperatures, model_geometry
+from hstramp.steps.stis.common import (
+    ccd_parameters,
+    imset_temperatures,
+    model_geometry,
+    output_arrays_of,
+)
 
 __all__ = ["STISDarkStep"]
 
@@ -52,7 +57,7 @@ class STISDarkStep(HstrampStep):
         except ValueError as exc:
             raise InputFileError(f"{model.meta.filename}: {exc}") from exc
         result = subtract_scaled(model.data, model.err, model.dq, dark.data, dark.err, dark.dq,
-                                 factors if stack else factors[0])
+                                 factors if stack else factors[0], out=output_arrays_of(model))
         model.data, model.err, model.dq = result.data, result.err, result.dq
         if stack:
             model.meandark = np.asarray(result.median, np.float64)

@@ -1,11 +1,13 @@
 """STIS DQICORR: saturation, the detector beyond the aperture, and the bad-pixel table."""
 
+import numpy as np
+
 from hstramp.core.dqinit import dq_init
 from hstramp.core.stis.dqicorr import dqi_actions
 from hstramp.core.stis.dqinit import aperture_edge_flags, pixel_scale_from_cd, saturation_flags
 from hstramp.datamodels.stis_models import STISCCDModel
 from hstramp.steps.base import HstrampStep, StepSkipped
-from hstramp.steps.stis.common import ccd_parameters, model_geometry, sci_cards
+from hstramp.steps.stis.common import ccd_parameters, model_geometry, sci_cards, writeable_as
 
 __all__ = ["STISDQInitStep"]
 
@@ -54,8 +56,13 @@ class STISDQInitStep(HstrampStep):
         if actions.bpixtab:
             mask = mask | read_stis_bpixtab(references["bpixtab"], geometry,
                                             opt_elem=model.meta.stis.opt_elem or "ANY")
-        dq = dq_init(model.dq, mask) | saturation_flags(model.data, ccd.saturate)
-        model.dq = dq.astype("uint16")
+        dq = dq_init(model.dq, mask, out=model.dq if writeable_as(model.dq, np.uint16) else None)
+        saturated = saturation_flags(model.data, ccd.saturate)
+        if dq.dtype == np.uint16:
+            dq |= saturated
+        else:
+            dq = (dq | saturated).astype(np.uint16)
+        model.dq = dq
         if actions.switch == "SKIPPED":
             raise StepSkipped(f"BPIXTAB {references['bpixtab']} has a DUMMY pedigree; "
                               "saturation and the aperture edges flagged (calstis: DQICORR "

@@ -4,7 +4,7 @@ from hstramp.core.flat import flat_field
 from hstramp.core.stis.dqflags import CALIBDEFECT
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.steps.base import HstrampStep, StepSkipped
-from hstramp.steps.stis.common import model_geometry
+from hstramp.steps.stis.common import model_geometry, output_arrays_of
 
 __all__ = ["STISFlatStep"]
 
@@ -30,6 +30,7 @@ class STISFlatStep(HstrampStep):
                                references["lfltfile"], geometry=model_geometry(model))
         result = flat_field(model.data, model.err, model.dq, flat.data, flat.err, flat.dq,
                             amp_gains=None, trim=(0, 0, 0, 0),
-                            bunit=model.meta.bunit_data or "COUNTS", zero_flat_dq=CALIBDEFECT)
+                            bunit=model.meta.bunit_data or "COUNTS", zero_flat_dq=CALIBDEFECT,
+                            out=output_arrays_of(model))
         model.data, model.err, model.dq = result.data, result.err, result.dq
         return model

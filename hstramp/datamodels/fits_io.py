@@ -46,6 +46,7 @@ __all__ = [
     "checksum_stamp",
     "constant_hdu",
     "constant_keywords",
+    "datasum_covers",
     "dq_as_int16",
     "extension_array",
     "extension_template",
@@ -748,10 +749,9 @@ def fits_datasum(data):
     if data is None:
         return 0
     array = np.asarray(data)
-    dtype = array.dtype
-    if (sys.byteorder != "little" or not array.flags.c_contiguous or dtype.kind not in "if"
-            or dtype.itemsize not in (2, 4, 8) or dtype.byteorder == ">"):
+    if not datasum_covers(array):
         return None
+    dtype = array.dtype
     flat = array.reshape(-1)
     if dtype.itemsize == 2:
         halves = flat.view("<u2")
@@ -759,6 +759,13 @@ def fits_datasum(data):
                  + int(np.add.reduce(halves[1::2], dtype=np.uint64)))
         return _fold32(total)
     return _fold32(int(np.add.reduce(flat.view("<u4"), dtype=np.uint64)))
+
+
+def datasum_covers(array) -> bool:
+    """True if :func:`fits_datasum` sums ``array`` itself (no sum computed here)."""
+    dtype = array.dtype
+    return (sys.byteorder == "little" and array.flags.c_contiguous and dtype.kind in "if"
+            and dtype.itemsize in (2, 4, 8) and dtype.byteorder != ">")
 
 
 def _ones_complement_sum(words) -> int:

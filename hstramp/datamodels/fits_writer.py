@@ -13,8 +13,8 @@ every extension); :meth:`FitsProduct.write` writes the same file without it:
   values, so its header is that card list with the changed values' cards formatted anew by
   astropy's :class:`~astropy.io.fits.Card` (which is how ``header[keyword] = value``
   formats them). No header copy per extension (85 of them for a 16-read ima, 0.1-0.2 s).
-* **Data**: each array is converted to big-endian once, into a reused buffer of one
-  extension's size, and written from there (astropy swaps the model's own array in place,
+* **Data**: each array is converted to big-endian once, a megabyte at a time into a reused
+  buffer, and written from there (astropy swaps the model's own array in place,
   writes it and swaps it back: two passes and a write that mutates the model meanwhile).
 * **Checksums**: DATASUM straight from the native array
   (:func:`~hstramp.datamodels.fits_io.fits_datasum`), CHECKSUM over the header text, the
@@ -40,19 +40,22 @@ from hstramp.datamodels.fits_io import (
     add_checksums,
     checksum_stamp,
     constant_keywords,
+    datasum_covers,
     fits_datasum,
     header_checksum,
     image_hdu,
     long_values_allowed,
 )
 
-__all__ = ["BLOCK", "Extension", "FitsProduct"]
+__all__ = ["BLOCK", "CHUNK_BYTES", "Extension", "FitsProduct"]
 
 log = logging.getLogger(__name__)
 
 #: the FITS block: headers and data are padded to a multiple of it
 BLOCK = 2880
 _END = "END".ljust(80)
+#: bytes converted to big-endian at a time (the buffer :meth:`FitsProduct.write` holds)
+CHUNK_BYTES = 1 << 20
 #: keywords that make astropy scale the data it writes (left to the HDUList)
 _SCALING = frozenset({"BZERO", "BSCALE"})
 
@@ -171,11 +174,10 @@ class FitsProduct:
 def _writes_directly(data):
     """True for what :meth:`FitsProduct.write` writes itself: no data, or an array FITS
     stores as it is (signed integers of 2, 4, 8 bytes, floats of 4 or 8) with a DATASUM
-    :func:`fits_datasum` computes."""
+    :func:`fits_datasum` computes (:func:`datasum_covers`)."""
     if data is None:
         return True
-    return (isinstance(data, np.ndarray) and data.dtype.kind in "if" and data.size > 0
-            and data.dtype.itemsize in (2, 4, 8) and fits_datasum(data) is not None)
+    return isinstance(data, np.ndarray) and data.size > 0 and datasum_covers(data)
 
 
 class _Headers:
@@ -231,13 +233,17 @@ def _padded(text):
 
 
 def _write_big_endian(handle, data, buffers):
-    """Write ``data`` big-endian (one conversion, into a reused buffer), padded with zeros."""
+    """Write ``data`` big-endian, padded with zeros: converted a chunk at a time (one pass)
+    into a reused buffer of :data:`CHUNK_BYTES`, so writing holds no copy of an array."""
+    flat = data.reshape(-1)  # C-contiguous (fast path): a view
     target = data.dtype.newbyteorder(">")
-    buffer = buffers.get((target.str, data.shape))
+    buffer = buffers.get(target.str)
     if buffer is None:
-        buffer = buffers[(target.str, data.shape)] = np.empty(data.shape, target)
-    np.copyto(buffer, data, casting="equiv")
-    handle.write(memoryview(buffer.reshape(-1)).cast("B"))
-    remainder = buffer.nbytes % BLOCK
+        buffer = buffers[target.str] = np.empty(max(1, CHUNK_BYTES // target.itemsize), target)
+    for start in range(0, flat.size, buffer.size):
+        part = buffer[:min(buffer.size, flat.size - start)]
+        np.copyto(part, flat[start:start + part.size], casting="equiv")
+        handle.write(part.view(np.uint8))
+    remainder = data.nbytes % BLOCK
     if remainder:
         handle.write(bytes(BLOCK - remainder))

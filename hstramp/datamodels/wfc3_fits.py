@@ -40,10 +40,10 @@ from hstramp.errors import InputFileError
 
 __all__ = [
     "CALWF3_HISTORY",
-    "EXTENSION_KEYWORDS",
     "IMSET_EXTNAMES",
     "STATISTICS_KEYWORDS",
     "calwf3_history",
+    "extension_keywords",
     "flt_hdulist",
     "flt_product",
     "ima_hdulist",
@@ -78,12 +78,25 @@ SAMPNUM = "SAMPNUM"
 #: calwf3's statistics keywords (``hstramp.core.stats.statistics_keywords``)
 STATISTICS_KEYWORDS = ("NGOODPIX", "GOODMIN", "GOODMAX", "GOODMEAN", "SNRMIN", "SNRMAX",
                        "SNRMEAN")
-#: keywords each extension gets from the writer, never carried over from the input's SCI
-#: header: the per-read keywords (the ramp's schema), the statistics, BUNIT, DATAMIN/MAX
-EXTENSION_KEYWORDS = frozenset({
-    SAMPNUM, *(keyword for _name, keyword in per_read_arrays()), *STATISTICS_KEYWORDS,
-    "BUNIT", "DATAMIN", "DATAMAX",
-})
+
+
+@functools.cache
+def extension_keywords():
+    """Keywords each extension gets from the writer, never carried over from the input's SCI
+    header: the per-read keywords (the ramp's schema), the statistics, BUNIT, DATAMIN/MAX.
+
+    Also the module attribute ``EXTENSION_KEYWORDS``; computed on first use, since reading
+    the schema makes the process's first datamodel (asdf's loading of every installed
+    extension, 0.7 s), which importing this module should not do.
+    """
+    return frozenset({SAMPNUM, *(keyword for _name, keyword in per_read_arrays()),
+                      *STATISTICS_KEYWORDS, "BUNIT", "DATAMIN", "DATAMAX"})
+
+
+def __getattr__(name):
+    if name == "EXTENSION_KEYWORDS":
+        return extension_keywords()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- reading
@@ -443,9 +456,9 @@ def calwf3_history(model):
 
 
 def _extension_template(model):
-    """The extensions' common header: the input's SCI cards less :data:`EXTENSION_KEYWORDS`,
+    """The extensions' common header: the input's SCI cards less :func:`extension_keywords`,
     with INHERIT = T as calwf3 (hstio) writes it (tools that merge headers read it)."""
-    template = extension_template(model, skip=EXTENSION_KEYWORDS)
+    template = extension_template(model, skip=extension_keywords())
     template.insert(0, ("INHERIT", True, "inherit the primary header"))
     return template
 

@@ -192,9 +192,15 @@ def accumulated_counts(data: np.ndarray, times: np.ndarray, *, in_rates: bool) -
         New float32 array of accumulated counts with read 0 equal to 0.
     """
     times = np.asarray(times, dtype=np.float64)
-    if in_rates:
-        out = np.multiply(data, times.astype(np.float32)[:, None, None], dtype=np.float32)
-    else:
+    if not in_rates:
         out = np.array(data, dtype=np.float32)
+        out[0] = 0.0
+        return out
+    out = np.empty(np.shape(data), np.float32)
     out[0] = 0.0
+    # read 0 is not multiplied (its time is 0: inf * 0 would warn); a product too large for
+    # float32 is inf, an unusable read like any other (as RampInputs.data_block)
+    with np.errstate(over="ignore"):
+        np.multiply(data[1:], times[1:].astype(np.float32)[:, None, None], out=out[1:],
+                    dtype=np.float32)
     return out

@@ -112,7 +112,8 @@ def test_count_scale():
 @pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan, 3.0e38])
 def test_read_zero_counts_as_zero_without_a_warning(value):
     """Read 0's scale is a time of 0: whatever read 0 holds (inf * 0 would warn), it is 0;
-    a later read too large for float32 once scaled is inf (an unusable read), silently."""
+    a later read too large for float32 once scaled is inf (an unusable read), silently. The
+    same for the whole cube (accumulated_counts, the last-minus-first and TVB path)."""
     data = np.full((3, 2, 2), 2.0, np.float32)
     data[0, 0, 0] = value
     data[2, 1, 1] = 3.0e38
@@ -123,3 +124,5 @@ def test_read_zero_counts_as_zero_without_a_warning(value):
     assert block[2, 3] == np.inf and block[1, 0] == 2.0
     index = np.arange(data.size)
     np.testing.assert_array_equal(inputs.values_at(index), block.reshape(-1))
+    counts = accumulated_counts(data, [0.0, 1.0, 2.0], in_rates=True)
+    np.testing.assert_array_equal(counts.reshape(3, -1), block)

@@ -64,6 +64,7 @@ __all__ = [
     "primary_hdu",
     "primary_header",
     "read_extension_into",
+    "reference_history_lines",
     "require_keyword",
     "set_meta",
     "write_hdulists",
@@ -527,6 +528,26 @@ def _write_keyword(header, keyword, value, comment):
 def calibration_version(model):
     """CAL_VER of hstramp's products: ``"hstramp <version>"``, naming hstramp, not calwf3."""
     return f"hstramp {model.meta.calibration_software_version}"
+
+
+def reference_history_lines(reference, tables):
+    """The HISTORY lines of one reference file, as hstcal's ``TabHistory`` / ``ImgHistory``
+    write them (calwf3 and calstis alike): its name, then PEDIGREE and DESCRIP where set.
+
+    Parameters
+    ----------
+    reference : mapping
+        The provenance record: ``keyword``, ``name``, ``pedigree``, ``descrip``.
+    tables : collection of str
+        The reference keywords of this instrument that name tables (the rest are images).
+
+    Returns
+    -------
+    list of str
+    """
+    kind = "table" if reference["keyword"] in tables else "image"
+    return [f"  reference {kind} {reference['name']}",
+            *(f"    {reference[key]}" for key in ("pedigree", "descrip") if reference[key])]
 
 
 def primary_header(model, nextend, filename, history=()):

@@ -16,6 +16,7 @@ INHERIT = T, as calstis writes them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from hstramp.datamodels.fits_io import (
     meta_keywords,
     open_hdulist,
     primary_hdu,
+    reference_history_lines,
     require_keyword,
     set_meta,
     write_hdulists,
@@ -43,14 +45,14 @@ from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
 
 __all__ = [
-    "EXTENSION_KEYWORDS",
-    "STATISTICS_KEYWORDS",
     "UncalibratedImset",
     "calstis_history",
+    "extension_keywords",
     "is_stis",
     "read_stis",
     "read_stis_crj",
     "read_stis_exposures",
+    "statistics_keywords",
     "stis_crj_hdulist",
     "stis_flt_hdulist",
     "write_stis_crj",
@@ -65,13 +67,34 @@ _PER_IMSET = (("EXPTIME", "exptime", None), ("EXPSTART", "expstart", 0.0),
               ("EXPEND", "expend", 0.0), ("MEANBLEV", "meanblev", 0.0),
               ("MEANDARK", "meandark", 0.0), ("NCOMBINE", "ncombine", 1),
               ("OCCDHTAV", "occdhtav", np.nan))
-#: calstis's statistics keywords, in its order: the STIS schema's ``meta.stis.statistics``
-STATISTICS_KEYWORDS = tuple(entry.keyword for entry in meta_keywords(STISCCDModel)
-                            if entry.path[:2] == ("stis", "statistics"))
-#: SCI keywords each extension gets from the writer (per imset), never carried over
-EXTENSION_KEYWORDS = {"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE",
+
+
+@functools.cache
+def statistics_keywords():
+    """calstis's statistics keywords, in its order: the STIS schema's ``meta.stis.statistics``.
+
+    Also the module attribute ``STATISTICS_KEYWORDS``; computed on first use, since reading
+    the schema makes the process's first datamodel (asdf's loading of every installed
+    extension), which importing this module should not do.
+    """
+    return tuple(entry.keyword for entry in meta_keywords(STISCCDModel)
+                 if entry.path[:2] == ("stis", "statistics"))
+
+
+@functools.cache
+def extension_keywords():
+    """SCI keywords each extension gets from the writer (per imset), never carried over
+    (also the module attribute ``EXTENSION_KEYWORDS``, computed on first use)."""
+    return frozenset({"EXPTIME", "EXPSTART", "EXPEND", "MEANBLEV", "MEANDARK", "NCOMBINE",
                       "OCCDHTAV", "BUNIT", "LTV1", "LTV2", "DATAMIN", "DATAMAX",
-                      *STATISTICS_KEYWORDS}
+                      *statistics_keywords()})
+
+
+def __getattr__(name):
+    lazy = {"STATISTICS_KEYWORDS": statistics_keywords, "EXTENSION_KEYWORDS": extension_keywords}
+    if name in lazy:
+        return lazy[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- reading
@@ -198,7 +221,7 @@ def read_stis_exposures(path):
             setattr(model, attr, values)
         set_meta(model, primary, first.header, path,
                  exclude={*(keyword for keyword, _attr, _default in _PER_IMSET),
-                          *STATISTICS_KEYWORDS})
+                          *statistics_keywords()})
         _check_readout(model, path)
     log.debug("read %s: %d imsets of %dx%d", path.name, nsci, shape[1], shape[0])
     return model
@@ -296,13 +319,6 @@ _BEFORE_CR = ("DQICORR", "ATODCORR", "BLEVCORR", "BIASCORR")
 _TABLES = frozenset({"CCDTAB", "BPIXTAB", "ATODTAB", "IMPHTTAB", "TDSTAB", "CRREJTAB"})
 
 
-def _reference_lines(reference):
-    """calstis's ``TabHistory`` / ``ImgHistory``: the name, PEDIGREE and DESCRIP."""
-    kind = "table" if reference["keyword"] in _TABLES else "image"
-    return [f"  reference {kind} {reference['name']}",
-            *(f"    {reference[key]}" for key in ("pedigree", "descrip") if reference[key])]
-
-
 def _switch_lines(record):
     """The HISTORY lines of one step record, as calstis's ``UpdateSwitch`` and the
     switch's history routine write them (a SKIPPED step: only when its reference is a
@@ -324,7 +340,7 @@ def _switch_lines(record):
         return []
     lines += after
     for reference in named:
-        lines += _reference_lines(reference)
+        lines += reference_history_lines(reference, _TABLES)
     if switch == "PHOTCORR" and not any(ref["keyword"] == "TDSTAB" for ref in named):
         lines.append("  Note:  Time-dependent sensitivity was not included with PHOTCORR")
     return lines
@@ -348,7 +364,8 @@ def calstis_history(model):
     records = list(model.meta.instance.get("provenance") or [])
     ccdtabs = [ref for record in records for ref in record["references"]
                if ref["keyword"] == "CCDTAB" and ref["name"].upper() != "N/A"]
-    ccd_block = ["CCD parameters table ...", *_reference_lines(ccdtabs[0])] if ccdtabs else []
+    ccd_block = (["CCD parameters table ...", *reference_history_lines(ccdtabs[0], _TABLES)]
+                 if ccdtabs else [])
     two_passes = any(record["switch"] in ("CRCORR", "RPTCORR")
                      and record["status"] == "COMPLETE" for record in records)
     passes = ([[r for r in records if r["switch"] in _BEFORE_CR],
@@ -376,7 +393,7 @@ def _statistics(model, data, err, dq):
     if model.meta.stis.statflag is False:
         return {"SCI": {}, "ERR": {}}
     found = calstis_statistics_keywords(data, err, dq, sdqflags=model.sdqflags)
-    return {hdu: {keyword: found[hdu][keyword] for keyword in STATISTICS_KEYWORDS
+    return {hdu: {keyword: found[hdu][keyword] for keyword in statistics_keywords()
                   if keyword in found[hdu]} for hdu in ("SCI", "ERR")}
 
 
@@ -436,7 +453,7 @@ def stis_crj_hdulist(model, filename):
            "EXPEND": exposure.expend, "NCOMBINE": stis.ncombine, "MEANBLEV": stis.meanblev,
            "MEANDARK": stis.meandark, "OCCDHTAV": stis.occdhtav}
     hdus = [primary_hdu(model, 3, filename, calstis_history(model))]
-    hdus += _imset_hdus(model, _extension_template(model, EXTENSION_KEYWORDS), 1, model.data,
+    hdus += _imset_hdus(model, _extension_template(model, extension_keywords()), 1, model.data,
                         model.err, model.dq, {k: v for k, v in sci.items() if v is not None})
     return fits.HDUList(hdus)
 
@@ -480,7 +497,7 @@ def stis_flt_hdulist(model, filename, uncalibrated=()):
     model.check_arrays()
     nimsets = model.nexp + len(uncalibrated)
     hdus = [primary_hdu(model, 3 * nimsets, filename, calstis_history(model))]
-    template = _extension_template(model, EXTENSION_KEYWORDS | {"IMSET_OK"})
+    template = _extension_template(model, extension_keywords() | {"IMSET_OK"})
     bad = {imset.position: imset for imset in uncalibrated}
     calibrated = iter(range(model.nexp))
     for ver in range(1, nimsets + 1):

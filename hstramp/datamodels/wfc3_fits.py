@@ -30,6 +30,7 @@ from hstramp.datamodels.fits_io import (
     open_hdulist,
     primary_hdu,
     read_extension_into,
+    reference_history_lines,
     require_keyword,
     set_meta,
     write_hdulists,
@@ -397,14 +398,6 @@ CALWF3_HISTORY = {
 _TABLES = frozenset({"CCDTAB", "OSCNTAB", "BPIXTAB", "IMPHTTAB", "CRREJTAB"})
 
 
-def _reference_lines(reference):
-    """calwf3's ``TabHistory`` / ``ImgHistory`` lines: the name, PEDIGREE, DESCRIP."""
-    kind = "table" if reference["keyword"] in _TABLES else "image"
-    lines = [f"  reference {kind} {reference['name']}"]
-    lines += [f"    {reference[key]}" for key in ("pedigree", "descrip") if reference[key]]
-    return lines
-
-
 def _switch_lines(record):
     """The HISTORY lines of one step record, as calwf3 writes them for its switch."""
     switch, status = record["switch"], record["status"]
@@ -426,7 +419,7 @@ def _switch_lines(record):
     if after is not None:
         lines.append(after)
     for reference in named:
-        lines += _reference_lines(reference)
+        lines += reference_history_lines(reference, _TABLES)
     return lines
 
 
@@ -449,7 +442,7 @@ def calwf3_history(model):
     ccdtabs = [ref for record in records for ref in record["references"]
                if ref["keyword"] == "CCDTAB" and ref["name"].upper() != "N/A"]
     if ccdtabs:
-        lines += ["CCD parameters table: ", *_reference_lines(ccdtabs[0])]
+        lines += ["CCD parameters table: ", *reference_history_lines(ccdtabs[0], _TABLES)]
     for record in records:
         lines += _switch_lines(record)
     return lines

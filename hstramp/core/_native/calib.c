@@ -660,11 +660,11 @@ dark(PyObject *self, PyObject *args)
  * both 0 where F == 0. `ef` NULL: a flat without errors (0). Everything is computed for every
  * pixel and then selected, so that the loop has no branch and vectorises. */
 static inline void
-divide_row(float *restrict d, float *restrict e, const float *restrict f,
-           const float *restrict ef, Py_ssize_t n)
+divide_row_with(float *restrict d, float *restrict e, const float *restrict f,
+                const float *restrict ef, Py_ssize_t n, const int with_err)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
-        const float fv = f[i], efv = ef[i];
+        const float fv = f[i], efv = with_err ? ef[i] : 0.0f;
         const float f2 = fv * fv;
         const float f4 = f2 * f2;
         const float s = d[i];
@@ -683,28 +683,19 @@ divide_row(float *restrict d, float *restrict e, const float *restrict f,
     }
 }
 
-/* divide_row for a flat without errors: the same operations with EF = 0. */
+/* The two uses, each with `with_err` a constant so that the compiler makes a branch-free
+ * loop of each: a flat with errors, and one without (the same operations with EF = 0). */
+static inline void
+divide_row(float *restrict d, float *restrict e, const float *restrict f,
+           const float *restrict ef, Py_ssize_t n)
+{
+    divide_row_with(d, e, f, ef, n, 1);
+}
+
 static inline void
 divide_row_no_err(float *restrict d, float *restrict e, const float *restrict f, Py_ssize_t n)
 {
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const float fv = f[i], efv = 0.0f;
-        const float f2 = fv * fv;
-        const float f4 = f2 * f2;
-        const float s = d[i];
-        float term = s * s;
-        term = term * efv;
-        term = term * efv;
-        term = term / f4;
-        float v = e[i] * e[i];
-        v = v / f2;
-        v = v + term;
-        v = sqrtf(v);
-        const float quotient = s / fv;
-        const int unusable = fv == 0.0f;
-        e[i] = zero_where(unusable, v);
-        d[i] = zero_where(unusable, quotient);
-    }
+    divide_row_with(d, e, f, NULL, n, 0);
 }
 
 static inline void

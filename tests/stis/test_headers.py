@@ -12,7 +12,6 @@ be calstis's values.
 import json
 import logging
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import pytest
 from astropy.io import fits
 
 from hstramp.datamodels.stis_fits import STATISTICS_KEYWORDS
+from tests import header_docs
 from tests.stis.calstis_keywords import (
     FIXTURE,
     HEADERS,
@@ -36,16 +36,8 @@ needs_calstis = pytest.mark.skipif(not CALSTIS or not os.access(CALSTIS, os.X_OK
 
 
 def documented_omissions():
-    """``{"PRIMARY": {...}, "EXTENSION": {...}}`` from docs/stis/headers.md's table."""
-    table = DOC.read_text().split("### Keywords calstis writes that hstramp leaves out", 1)[1]
-    table = table.split("\n#", 1)[0]
-    found = {"PRIMARY": set(), "EXTENSION": set()}
-    for keyword, where in re.findall(r"^\| `([A-Z0-9_-]+)` \| ([^|]+) \|", table, re.M):
-        if "primary" in where:
-            found["PRIMARY"].add(keyword)
-        if "extensions" in where:
-            found["EXTENSION"].add(keyword)
-    return found
+    """The keywords the docs say hstramp leaves out (the table under the heading below)."""
+    return header_docs.documented_omissions(DOC, "Keywords calstis writes that hstramp leaves out")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ hstramp may leave out are the ones ``docs/calwf3.md`` lists, each with its reaso
 """
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +18,7 @@ import hstramp
 from hstramp.datamodels import RampModel
 from hstramp.datamodels.wfc3_fits import calwf3_history
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+from tests import header_docs
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "calwf3.md"
 IMSET = ("SCI", "ERR", "DQ", "SAMP", "TIME")
@@ -43,16 +43,8 @@ CONSTANT_LAYOUT = ("NPIX1", "NPIX2", "PIXVALUE")
 
 
 def documented_omissions():
-    """``{"PRIMARY": {...}, "EXTENSION": {...}}``: the keywords docs/calwf3.md says hstramp
-    leaves out (its table "Keywords calwf3 writes that hstramp leaves out")."""
-    table = DOC.read_text().split("### Keywords calwf3 writes that hstramp leaves out", 1)[1]
-    found = {"PRIMARY": set(), "EXTENSION": set()}
-    for keyword, where in re.findall(r"^\| `([A-Z0-9_-]+)` \| ([^|]+) \|", table, re.M):
-        if "primary" in where:
-            found["PRIMARY"].add(keyword)
-        if "extensions" in where:
-            found["EXTENSION"].add(keyword)
-    return found
+    """The keywords the docs say hstramp leaves out (the table under the heading below)."""
+    return header_docs.documented_omissions(DOC, "Keywords calwf3 writes that hstramp leaves out")
 
 
 def keywords(header):

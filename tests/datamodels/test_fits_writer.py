@@ -187,3 +187,20 @@ def test_the_template_is_not_changed(small_ramp, tmp_path):
     product.add_image(template, "SCI", 1, np.ones((3, 4), np.float32), {"BUNIT": "COUNTS"})
     write_hdulists([(product, tmp_path / "x.fits")])
     assert template.tostring() == text
+
+
+@pytest.mark.parametrize("name", ["ibh7a7lsq_raw.fits", "ibxy01aoq_raw.fits",
+                                  "ibxy07q9q_raw.fits", "ibh726meq_ima.fits",
+                                  "iccz11q4q_ima.fits"])
+def test_real_headers_are_written_as_astropy_writes_them(name, real_file, tmp_path):
+    """The archive's own headers (OPUS 2012 raws, calwf3 imas) through both paths: the fast
+    path's reused cards format every real value as astropy does."""
+    from hstramp.datamodels.wfc3_fits import read_multiaccum
+
+    ramp = read_multiaccum(real_file(name))
+    statistics = read_statistics(ramp)
+    assert wfc3_fits.ima_product(ramp, "x_ima.fits", statistics).fast_path()
+    ours, theirs = both_ways(lambda: wfc3_fits.ima_product(ramp, "x_ima.fits", statistics),
+                             tmp_path)
+    assert ours == theirs
+    all_sums_verify(tmp_path / "direct.fits")

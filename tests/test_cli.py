@@ -124,3 +124,18 @@ def test_python_dash_m_hstramp_is_the_hstramp_command():
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "CR_RAMP" in result.stdout
+
+
+@pytest.mark.hostile("traceback")
+@pytest.mark.parametrize(("setting", "message"), [
+    ("fortran", "HSTRAMP_KERNELS='fortran': must be one of auto, numpy, native"),
+])
+def test_a_bad_kernel_setting_is_one_line_and_exit_2(exposure, tmp_path, monkeypatch, capsys,
+                                                     setting, message):
+    monkeypatch.setenv("iref", str(exposure.iref))
+    monkeypatch.setenv("HSTRAMP_KERNELS", setting)
+    out = tmp_path / "out"
+    status = main(["run", "wfc3ir_pipeline", str(exposure.raw_path), f"--output_dir={out}"])
+    assert status == 2
+    assert f"hstramp run: error: {message}" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())  # nothing written

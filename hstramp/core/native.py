@@ -23,6 +23,8 @@ import importlib
 import os
 from types import ModuleType
 
+from hstramp.errors import HstrampError, ParameterError
+
 __all__ = ["ENV_VAR", "KERNELS", "NativeKernelMissing", "built", "kernel", "kernels_used"]
 
 #: The environment variable that chooses the implementation.
@@ -39,14 +41,14 @@ KERNELS = (
 _CHOICES = ("auto", "numpy", "native")
 
 
-class NativeKernelMissing(ImportError):
+class NativeKernelMissing(HstrampError, ImportError):
     """``HSTRAMP_KERNELS=native`` asked for a compiled kernel that is not built."""
 
 
 def _choice() -> str:
     value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
     if value not in _CHOICES:
-        raise ValueError(f"{ENV_VAR}={value!r}: must be one of {', '.join(_CHOICES)}")
+        raise ParameterError(f"{ENV_VAR}={value!r}: must be one of {', '.join(_CHOICES)}")
     return value
 
 
@@ -71,7 +73,7 @@ def kernel(name: str) -> ModuleType | None:
     ------
     NativeKernelMissing
         ``HSTRAMP_KERNELS=native`` and the kernel is not built.
-    ValueError
+    ParameterError
         ``HSTRAMP_KERNELS`` holds something else than auto, numpy or native.
     """
     if name not in KERNELS:

@@ -37,6 +37,7 @@ KERNELS = (
     "jump",
     "probe",
     "rampfit",
+    "scan",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -23,10 +23,13 @@ The detector (:func:`detect_scan`) works on those differences:
    pixels whose burst reads span at least two reads is a stretch of a moving source.
 3. **Verdict.** A scan when the tracks hold at least ``min_pixels`` (100) pixels.
 
-Cost: one pass over the ramp in blocks of rows (each read converted to counts once; the
-excesses and ratios of all intervals of one block, float32, 2 x 15 x 64 x 1014 values for a
-16-read full frame, 8 MB), then integer work on two ``[ny, nx]`` maps; about the cost of one
-ramp step (0.15 s CPU on a 16-read full frame).
+Cost: one pass over the ramp. The NumPy path (the reference) goes in blocks of rows (each read
+converted to counts once; the excesses and ratios of all intervals of one block, float32,
+2 x 15 x 64 x 1014 values for a 16-read full frame, 8 MB), then integer work on two
+``[ny, nx]`` maps: about 0.12 s on a 16-read full frame. Where the compiled kernel is built
+(``hstramp/core/_native/scan.c``, :mod:`hstramp.core.native`) it does the same arithmetic
+in one pass per block of a few rows, without the cube-sized temporaries, and takes the
+medians' order statistics by radix selection: about 0.02 s, the same detection.
 
 :func:`scan_verdict` puts the header first: SCAN_TYP 'C' (continuous) or 'D' (discrete, with
 dwells) is a scan, 'N' is not; only a file without SCAN_TYP (OPUS headers before 2013) is
@@ -245,8 +248,8 @@ def detect_scan(data, times, *, read_scale=None, groupdq=None,
     else:
         burst_read = _compiled_bursts(kernel, science, scale, intervals, dq, centre, spread,
                                       params)
-        track_pixels, burst_pixels, first, last = kernel.tracks(
-            burst_read, *burst_read.shape, params.min_track)
+        track_pixels, burst_pixels, first, last = kernel.tracks(burst_read, *burst_read.shape,
+                                                                params.min_track)
     return ScanDetection(
         is_scan=track_pixels >= params.min_pixels, track_pixels=track_pixels,
         burst_pixels=burst_pixels, first_read=first, last_read=last, measured_pixels=measured)

@@ -1,4 +1,4 @@
-/* The spatial-scan search of hstramp/core/scan.py in one pass per row of pixels.
+/* The spatial-scan search of hstramp/core/scan.py in one pass per block of pixel rows.
  *
  * The NumPy code in core/scan.py stays the reference and says what each quantity means;
  * these are its fused forms:

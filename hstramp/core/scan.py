@@ -330,7 +330,9 @@ def _interval_spread(science, scale, intervals, dq, params, kernel=None):
     rows = _sample_rows(*science.shape[1:])
     if kernel is None:
         block = _Block(science, scale, intervals, dq, rows, params.saturated)
-        sample = np.stack([block.excess(k) for k in range(intervals.size)])
+        sample = np.empty((intervals.size, *block.signal.shape), np.float32)
+        for k in range(intervals.size):
+            block.excess(k, out=sample[k])
         median = np.median
     else:
         sample = _compiled_excesses(kernel, science, scale, intervals, dq, rows, params)

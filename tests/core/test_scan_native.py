@@ -244,3 +244,14 @@ def test_middle_gives_numpys_median():
         np.testing.assert_array_equal(kernel.middle(values), expected)
     with pytest.raises(ValueError):
         kernel.middle(np.zeros(4))  # float64
+
+
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.3, 0.9, 1.0])
+@pytest.mark.parametrize("shape", [(1, 30), (30, 1), (25, 40), (64, 33)])
+def test_tracks_are_the_numpy_runs(density, shape):
+    rng = np.random.default_rng(int(density * 100) + shape[0])
+    kernel = native.kernel("scan")
+    steps = rng.choice([-1, 0, 0, 1, 2], shape).cumsum(axis=0) + rng.choice([-1, 0, 1], shape)
+    reads = np.where(rng.random(shape) < density, np.clip(steps + 5, 1, 15), -1).astype(np.int16)
+    for min_track in (2, 3, 20):
+        assert kernel.tracks(reads, *shape, min_track) == scan._tracks(reads, min_track)

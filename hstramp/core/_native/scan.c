@@ -818,10 +818,11 @@ middle(PyObject *self, PyObject *args)
 /* Mark the runs of one line (`n` pixels `step` apart) whose neighbours are linked (both
  * burst, burst reads differing by at most one), at least `min_track` long and spanning two
  * reads or more. */
-static void
+static int
 mark_runs(const int16_t *reads, Py_ssize_t step, Py_ssize_t n, Py_ssize_t min_track,
           uint8_t *marks)
 {
+    int marked = 0;
     Py_ssize_t j = 0;
     while (j < n) {
         int low = reads[j * step], high = low;
@@ -843,8 +844,30 @@ mark_runs(const int16_t *reads, Py_ssize_t step, Py_ssize_t n, Py_ssize_t min_tr
             for (Py_ssize_t i = start; i <= j; i++) {
                 marks[i * step] = 1;
             }
+            marked = 1;
         }
         j++;
+    }
+    return marked;
+}
+
+/* Bursting pixels of every row (row_bursts, ny) and column (column_bursts, nx): a line with
+ * fewer than min_track of them has no run to look for. */
+CLONES static void
+count_bursts(const int16_t *reads, Py_ssize_t ny, Py_ssize_t nx, Py_ssize_t *row_bursts,
+             Py_ssize_t *column_bursts)
+{
+    for (Py_ssize_t x = 0; x < nx; x++) {
+        column_bursts[x] = 0;
+    }
+    for (Py_ssize_t y = 0; y < ny; y++) {
+        const int16_t *row = reads + y * nx;
+        Py_ssize_t count = 0;
+        for (Py_ssize_t x = 0; x < nx; x++) {
+            count += row[x] >= 0;
+            column_bursts[x] += row[x] >= 0;
+        }
+        row_bursts[y] = count;
     }
 }
 
@@ -868,30 +891,40 @@ tracks(PyObject *self, PyObject *args)
         return NULL;
     }
     uint8_t *marks = PyMem_RawCalloc((size_t)(ny * nx) + 1, 1);
-    if (marks == NULL) {
+    Py_ssize_t *counts = PyMem_RawMalloc(((size_t)(ny + nx) + 1) * sizeof(Py_ssize_t));
+    if (marks == NULL || counts == NULL) {
+        PyMem_RawFree(marks);
+        PyMem_RawFree(counts);
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
     const int16_t *reads = (const int16_t *)view.buf;
-    Py_ssize_t track_pixels = 0, burst_pixels = 0;
-    int first = INT16_MAX, last = INT16_MIN;
+    Py_ssize_t track_pixels = 0, burst_pixels = 0, *row_bursts = counts,
+               *column_bursts = counts + ny;
+    int first = INT16_MAX, last = INT16_MIN, marked = 0;
     Py_BEGIN_ALLOW_THREADS
+    count_bursts(reads, ny, nx, row_bursts, column_bursts);
     for (Py_ssize_t y = 0; y < ny; y++) {
-        mark_runs(reads + y * nx, 1, nx, min_track, marks + y * nx);
+        burst_pixels += row_bursts[y];
+        if (row_bursts[y] >= min_track) {
+            marked |= mark_runs(reads + y * nx, 1, nx, min_track, marks + y * nx);
+        }
     }
     for (Py_ssize_t x = 0; x < nx; x++) {
-        mark_runs(reads + x, nx, ny, min_track, marks + x);
+        if (column_bursts[x] >= min_track) {
+            marked |= mark_runs(reads + x, nx, ny, min_track, marks + x);
+        }
     }
-    for (Py_ssize_t i = 0; i < ny * nx; i++) {
-        const int read = reads[i];
-        burst_pixels += read >= 0;
+    for (Py_ssize_t i = 0; marked && i < ny * nx; i++) {
         if (marks[i]) {
+            const int read = reads[i];
             track_pixels++;
             first = read < first ? read : first;
             last = read > last ? read : last;
         }
     }
     Py_END_ALLOW_THREADS
+    PyMem_RawFree(counts);
     PyMem_RawFree(marks);
     PyBuffer_Release(&view);
     if (!track_pixels) {

@@ -54,6 +54,7 @@ def ramp(seed, shape, *, scan_rows=True, step_rows=1, cosmic=0.03, saturate=0.05
         counts[bad] = rng.choice([np.nan, np.inf, -np.inf], bad.sum())
     if np.dtype(dtype).kind in "iu":
         counts = np.clip(np.nan_to_num(np.round(counts) + 1000, posinf=0, neginf=0), 0, 60000)
+        counts %= 120 if np.dtype(dtype).itemsize == 1 else 60001
     return counts.astype(dtype), times, dq
 
 
@@ -121,6 +122,9 @@ CASES = {
     "int64, int16 DQ": dict(shape=(6, 37, 45), dtype=np.int64, dq_dtype=np.int16),
     "int32, int32 DQ": dict(shape=(5, 33, 65), dtype=np.int32, dq_dtype=np.int32),
     "int16, uint32 DQ": dict(shape=(4, 31, 30), dtype=np.int16, dq_dtype=np.uint32),
+    "uint8, int64 DQ": dict(shape=(6, 30, 44), dtype=np.uint8, dq_dtype=np.int64),
+    "float64, uint64 DQ": dict(shape=(5, 28, 36), dtype=np.float64, dq_dtype=np.uint64),
+    "int8 DQ": dict(shape=(7, 26, 29), dq_dtype=np.int8, saturated=2),
     "16 reads": dict(shape=(16, 140, 96)),
     "odd and small": dict(shape=(4, 11, 31)),
 }

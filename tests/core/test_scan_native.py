@@ -229,6 +229,12 @@ def test_middle_gives_numpys_median():
     assert kernel.middle(np.float32([4.0, np.nan, 1.0, 3.0, 2.0, np.inf])) == (2.0, 3.0)
     assert kernel.middle(np.float32([4.0, 1.0, 3.0, 2.0]), 1.0) == (1.0, 2.0)  # 3 0 2 1
     assert kernel.middle(np.float32([7.0, 7.0])) == (7.0, 7.0)
+    assert kernel.middle(np.float32([1.0, 3e38]), np.inf) == (np.inf, np.inf)  # distances
+    huge = np.float32([3e38, 3.1e38, -1.0, 3.2e38])  # their median overflows to inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = np.median(huge)
+        assert centre == np.inf and scan._mean(kernel.middle(huge)) == centre
+        assert scan._mean(kernel.middle(huge, centre)) == np.median(np.abs(huge - centre))
     assert kernel.middle(np.float32([np.nan, -np.inf])) == ()
     assert kernel.middle(np.float32([])) == ()
     special = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 3e38, -3e38]

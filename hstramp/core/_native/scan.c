@@ -8,7 +8,10 @@
  *                  per-interval median and spread are measured on: _Block.excess)
  *   bursts(...)    every pixel's burst read, or -1 (_burst_reads)
  *   middle(...)    the middle one or two of the finite values in order (or of their
- *                  distances to the median): what np.median takes its median from
+ *                  distances to the median): what np.median takes its median from (the
+ *                  same values, a zero's sign aside: the radix order puts -0 below +0,
+ *                  NumPy's partition leaves equal values as it finds them; no result
+ *                  depends on that sign)
  *   tracks(...)    the runs of linked bursts along rows and columns (_along_rows): pixels in
  *                  them, their first and last burst read, and the pixels with a burst
  *
@@ -746,14 +749,13 @@ next_key(const uint32_t *keys, Py_ssize_t n, Py_ssize_t rank, uint32_t key)
     return key + 1u + distance;
 }
 
-/* The order keys of `values` (n), or of their distances |value - centre| to a finite
- * `centre` (the float32 operations of np.abs(values - centre)), into `keys`, with
- * UINT32_MAX (above every finite value's key) for NaN and infinite values, which thus never
- * reach the ranks of the finite ones; how many values are finite. */
+/* The order keys of `values` (n), or with `distances` of their distances |value - centre|
+ * (the float32 operations of np.abs(values - centre)), into `keys`, with UINT32_MAX (above
+ * every finite value's key) for NaN and infinite values, which thus never reach the ranks of
+ * the finite ones; how many values are finite. */
 CLONES static Py_ssize_t
-finite_keys(const float *values, Py_ssize_t n, float centre, uint32_t *keys)
+finite_keys(const float *values, Py_ssize_t n, int distances, float centre, uint32_t *keys)
 {
-    const int distances = isfinite(centre);
     Py_ssize_t finite = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         const float value = values[i];
@@ -777,6 +779,7 @@ middle(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O|d", &values, &centre)) {
         return NULL;
     }
+    const int distances = PyTuple_GET_SIZE(args) > 1;
     if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         return NULL;
     }
@@ -795,7 +798,7 @@ middle(PyObject *self, PyObject *args)
     Py_ssize_t m;
     uint32_t low = 0, high = 0;
     Py_BEGIN_ALLOW_THREADS
-    m = finite_keys((const float *)view.buf, n, (float)centre, keys);
+    m = finite_keys((const float *)view.buf, n, distances, (float)centre, keys);
     if (m > 0) {
         const Py_ssize_t k = (m - 1) / 2;  /* the lower middle */
         low = select_key(keys, n, k, scratch, histogram);
@@ -943,8 +946,8 @@ static PyMethodDef scan_methods[] = {
      "bursts(data, groupdq, saturated, scale, intervals, elapsed, centre, spread, min_share, "
      "burst_sigma, out): every pixel's burst read (-1: none) into out (int16 [ny, nx])."},
     {"middle", middle, METH_VARARGS,
-     "middle(values, centre=nan): the middle one (odd count) or two (even count) of the finite "
-     "float32 values in order, or of their distances to a finite centre; () without any."},
+     "middle(values[, centre]): the middle one (odd count) or two (even count) of the finite "
+     "float32 values in order, or of their distances to centre when given; () without any."},
     {"tracks", tracks, METH_VARARGS,
      "tracks(burst, ny, nx, min_track): (track pixels, burst pixels, first read, last read)."},
     {NULL, NULL, 0, NULL},

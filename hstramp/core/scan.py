@@ -26,7 +26,7 @@ The detector (:func:`detect_scan`) works on those differences:
 Cost: one pass over the ramp. The NumPy path (the reference) goes in blocks of rows (each read
 converted to counts once; the excesses and ratios of all intervals of one block, float32,
 2 x 15 x 64 x 1014 values for a 16-read full frame, 8 MB), then integer work on two
-``[ny, nx]`` maps: about 0.12 s on a 16-read full frame. Where the compiled kernel is built
+``[ny, nx]`` maps: about 0.14 s on a 16-read full frame. Where the compiled kernel is built
 (``hstramp/core/_native/scan.c``, :mod:`hstramp.core.native`) it does the same arithmetic
 in one pass per block of a few rows, without the cube-sized temporaries, and takes the
 medians' order statistics by radix selection: about 0.02 s, the same detection.

@@ -282,7 +282,7 @@ def per_amp_values(values_abcd, ampmap: np.ndarray) -> np.ndarray:
     values = np.asarray(values_abcd, dtype=np.float32)
     if values.shape != (4,):
         raise ValueError(f"values_abcd needs 4 values (A, B, C, D), got {values.shape}")
-    return values[np.asarray(ampmap)]
+    return np.take(values, np.asarray(ampmap))  # as values[ampmap], without fancy indexing
 
 
 def flag_runs(shape, ltv, pix1, pix2, length, axis, value) -> np.ndarray:

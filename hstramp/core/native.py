@@ -37,6 +37,7 @@ KERNELS = (
     "jump",
     "probe",
     "rampfit",
+    "stats",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -39,7 +39,6 @@ inputs. See ``docs/scans.md``.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -325,7 +324,7 @@ def _interval_spread(science, scale, intervals, dq, params, kernel=None):
     """Median and robust standard deviation of every interval's excesses over the image.
 
     The excesses are those of the rows of :func:`_sample_rows`; with the compiled
-    ``kernel`` they and the medians' order statistics are computed there (the same values).
+    ``kernel`` they and the medians are computed there (the same values).
     """
     rows = _sample_rows(*science.shape[1:])
     if kernel is None:
@@ -333,19 +332,31 @@ def _interval_spread(science, scale, intervals, dq, params, kernel=None):
         sample = np.empty((intervals.size, *block.signal.shape), np.float32)
         for k in range(intervals.size):
             block.excess(k, out=sample[k])
-        median = np.median
     else:
         sample = _compiled_excesses(kernel, science, scale, intervals, dq, rows, params)
-        median = functools.partial(_selected_median, kernel)
     centre = np.zeros(intervals.size, np.float32)
     spread = np.full(intervals.size, np.inf, np.float32)
     for k in range(intervals.size):
-        values = sample[k][np.isfinite(sample[k])]
-        if values.size:
-            centre[k] = median(values)
-            mad = median(np.abs(values - centre[k]))
-            spread[k] = _MAD_TO_SIGMA * mad if mad > 0 else np.inf
+        if kernel is None:
+            centre[k], spread[k] = _robust_spread(sample[k])
+        else:
+            centre[k], spread[k] = _compiled_robust_spread(kernel, sample[k])
     return centre, spread
+
+
+def _robust_spread(excess: np.ndarray) -> tuple:
+    """Median and robust standard deviation (1.4826 MAD; inf where the MAD is 0) of the
+    finite ``excess`` values; 0 and inf without any."""
+    values = excess[np.isfinite(excess)]
+    if not values.size:
+        return 0.0, np.inf
+    centre = np.median(values)
+    return centre, _sigma(np.median(np.abs(values - centre)))
+
+
+def _sigma(mad: np.float32) -> np.float32 | float:
+    """The robust standard deviation of a median absolute deviation (inf for 0)."""
+    return _MAD_TO_SIGMA * mad if mad > 0 else np.inf
 
 
 def _burst_reads(science, scale, intervals, dq, centre, spread, params) -> np.ndarray:
@@ -448,12 +459,20 @@ def _compiled_excesses(kernel, science, scale, intervals, dq, rows, params) -> n
     return out
 
 
-def _selected_median(kernel, values: np.ndarray) -> np.float32:
-    """``np.median(values)`` of finite float32 ``values``, from the middle order statistics
-    (the same value; a zero's sign aside, which no result depends on)."""
-    half = values.size // 2
-    middle = (half - 1, half) if values.size % 2 == 0 else (half,)
-    return np.mean(np.array([kernel.select(values, k) for k in middle], np.float32))
+def _compiled_robust_spread(kernel, excess: np.ndarray) -> tuple:
+    """:func:`_robust_spread` from the kernel's middle order statistics (their mean is
+    ``np.median``'s value; a zero's sign aside, which no result depends on)."""
+    middle = kernel.middle(excess)
+    if not middle:
+        return 0.0, np.inf
+    centre = _mean(middle)
+    return centre, _sigma(_mean(kernel.middle(excess, centre)))
+
+
+def _mean(middle: tuple) -> np.float32:
+    """The median from its middle order statistics, as ``np.median`` takes it (their float32
+    mean)."""
+    return np.mean(np.array(middle, np.float32), axis=0)
 
 
 def _compiled_bursts(kernel, science, scale, intervals, dq, centre, spread,

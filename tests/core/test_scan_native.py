@@ -218,18 +218,40 @@ def test_real_files(monkeypatch, real_file, name):
     assert found.is_scan is (name != "iccz11q4q_ima.fits")
 
 
-def test_select_is_the_order_statistic():
+def test_middle_gives_numpys_median():
     rng = np.random.default_rng(4)
     kernel = native.kernel("scan")
-    values = np.concatenate([rng.normal(0, 1, 999), rng.choice([0.0, -0.0, 1.5], 300),
-                             [np.inf, -np.inf, 1e-45, -1e-45, 3e38, -3e38]]).astype(np.float32)
-    rng.shuffle(values)
-    ordered = np.sort(values)
-    for k in [0, 1, 2, 500, 652, 653, 654, 1000, values.size - 2, values.size - 1]:
-        assert kernel.select(values, k) == ordered[k]
-    assert kernel.select(np.float32([7.0]), 0) == 7.0
+    assert kernel.middle(np.float32([3.0, 1.0, 2.0])) == (2.0,)
+    assert kernel.middle(np.float32([4.0, np.nan, 1.0, 3.0, 2.0, np.inf])) == (2.0, 3.0)
+    assert kernel.middle(np.float32([4.0, 1.0, 3.0, 2.0]), 1.0) == (1.0, 2.0)  # 3 0 2 1
+    assert kernel.middle(np.float32([7.0, 7.0])) == (7.0, 7.0)
+    assert kernel.middle(np.float32([np.nan, -np.inf])) == ()
+    assert kernel.middle(np.float32([])) == ()
+    special = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 3e38, -3e38]
+    for n in (1, 2, 5, 6, 999, 1000, 4096, 65536):
+        values = rng.normal(3.0, 2.0, n).astype(np.float32)
+        values[rng.random(n) < 0.2] = rng.choice([1.5, 0.0, -0.0], 1)  # ties
+        values[rng.random(n) < 0.05] = rng.choice(special, 1)
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            continue
+        centre = np.median(finite)
+        assert scan._mean(kernel.middle(values)) == centre
+        assert scan._mean(kernel.middle(values, centre)) == np.median(np.abs(finite - centre))
+        ordered = np.sort(finite)
+        half = (finite.size - 1) // 2
+        expected = ordered[half:finite.size // 2 + 1]
+        np.testing.assert_array_equal(kernel.middle(values), expected)
     with pytest.raises(ValueError):
-        kernel.select(values, values.size)
-    for n in (1, 2, 5, 6, 1000, 1001):
-        sample = rng.normal(3.0, 2.0, n).astype(np.float32)
-        assert scan._selected_median(kernel, sample) == np.median(sample)
+        kernel.middle(np.zeros(4))  # float64
+
+
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.3, 0.9, 1.0])
+@pytest.mark.parametrize("shape", [(1, 30), (30, 1), (25, 40), (64, 33)])
+def test_tracks_are_the_numpy_runs(density, shape):
+    rng = np.random.default_rng(int(density * 100) + shape[0])
+    kernel = native.kernel("scan")
+    steps = rng.choice([-1, 0, 0, 1, 2], shape).cumsum(axis=0) + rng.choice([-1, 0, 1], shape)
+    reads = np.where(rng.random(shape) < density, np.clip(steps + 5, 1, 15), -1).astype(np.int16)
+    for min_track in (2, 3, 20):
+        assert kernel.tracks(reads, *shape, min_track) == scan._tracks(reads, min_track)

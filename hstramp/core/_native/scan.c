@@ -7,8 +7,8 @@
  *                  the interval is unusable, on every `step`-th row (the sample the
  *                  per-interval median and spread are measured on: _Block.excess)
  *   bursts(...)    every pixel's burst read, or -1 (_burst_reads)
- *   select(...)    the k-th smallest of a float32 buffer (the order statistics np.median
- *                  takes its median from)
+ *   middle(...)    the middle one or two of the finite values in order (or of their
+ *                  distances to the median): what np.median takes its median from
  *   tracks(...)    the runs of linked bursts along rows and columns (_along_rows): pixels in
  *                  them, their first and last burst read, and the pixels with a burst
  *
@@ -657,76 +657,160 @@ key_value(uint32_t key)
     return value;
 }
 
-/* The k-th smallest (0-based) of n keys: radix selection, 11 + 11 + 10 bits. `keys` is
- * reordered. */
+/* Radix selection digits: bits 21-31, 10-20 and 0-9 of a key. */
+static const int SHIFTS[3] = {21, 10, 0};
+static const uint32_t DIGITS[3] = {0x7ffu, 0x7ffu, 0x3ffu};
+/* Histograms per pass, summed at the end: consecutive keys of one digit (the common case:
+ * values of one sign and exponent) then do not wait for each other's increment. */
+#define LANES 4
+
+/* The bin of `histogram` (LANES interleaved copies) holding the key of rank k, and k's rank
+ * within it. */
 static uint32_t
-select_key(uint32_t *keys, Py_ssize_t n, Py_ssize_t k)
+bin_of_rank(const uint32_t *histogram, uint32_t bins, Py_ssize_t *k)
 {
-    static const int shifts[3] = {21, 10, 0};
-    static const uint32_t masks[3] = {0x7ffu, 0x7ffu, 0x3ffu};
+    uint32_t bin = 0;
+    for (;; bin++) {
+        Py_ssize_t count = 0;
+        for (int lane = 0; lane < LANES; lane++) {
+            count += histogram[lane * bins + bin];
+        }
+        if (*k < count) {
+            return bin;
+        }
+        *k -= count;
+    }
+}
+
+/* The key of rank k (0-based) among n `keys` (n >= 1, k < n), by radix selection;
+ * `scratch` (n) and `histogram` (LANES x 2048) are work space. */
+static uint32_t
+select_key(const uint32_t *keys, Py_ssize_t n, Py_ssize_t k, uint32_t *scratch,
+           uint32_t *histogram)
+{
     uint32_t prefix = 0, prefix_mask = 0;
-    Py_ssize_t counts[2048];
+    const uint32_t *in = keys;
     for (int pass = 0; pass < 3; pass++) {
-        const int shift = shifts[pass];
-        const uint32_t mask = masks[pass];
-        memset(counts, 0, sizeof(counts));
-        for (Py_ssize_t i = 0; i < n; i++) {
-            counts[(keys[i] >> shift) & mask]++;
+        const int shift = SHIFTS[pass];
+        const uint32_t digit = DIGITS[pass], bins = digit + 1;
+        memset(histogram, 0, sizeof(uint32_t) * LANES * bins);
+        Py_ssize_t i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int lane = 0; lane < LANES; lane++) {
+                histogram[lane * bins + ((in[i + lane] >> shift) & digit)]++;
+            }
         }
-        uint32_t bin = 0;
-        while (k >= counts[bin]) {
-            k -= counts[bin];
-            bin++;
+        for (; i < n; i++) {
+            histogram[(in[i] >> shift) & digit]++;
         }
+        const uint32_t bin = bin_of_rank(histogram, bins, &k);
         prefix |= bin << shift;
-        prefix_mask |= mask << shift;
-        Py_ssize_t kept = 0;  /* keep the keys of this bin only */
-        for (Py_ssize_t i = 0; i < n; i++) {
-            const uint32_t key = keys[i];
-            keys[kept] = key;
+        prefix_mask |= digit << shift;
+        Py_ssize_t kept = 0;  /* the keys of this bin, for the next pass */
+        for (i = 0; i < n; i++) {
+            const uint32_t key = in[i];
+            scratch[kept] = key;
             kept += (key & prefix_mask) == prefix;
         }
+        in = scratch;
         n = kept;
     }
     return prefix;
 }
 
+/* The key after `key` (of rank `rank`) in the order of the n `keys`: `key` again when more
+ * than rank + 1 keys are at most `key`, else the smallest key above it. */
+CLONES static uint32_t
+next_key(const uint32_t *keys, Py_ssize_t n, Py_ssize_t rank, uint32_t key)
+{
+    const Py_ssize_t chunk = (Py_ssize_t)1 << 30;  /* counts that fit a uint32 */
+    Py_ssize_t at_most = 0;
+    for (Py_ssize_t start = 0; start < n; start += chunk) {
+        const Py_ssize_t stop = n - start < chunk ? n : start + chunk;
+        uint32_t count = 0;
+        for (Py_ssize_t i = start; i < stop; i++) {
+            count += keys[i] <= key;
+        }
+        at_most += count;
+    }
+    if (at_most > rank + 1) {
+        return key;
+    }
+    /* keys[i] - key - 1 wraps the keys at most `key` above every key that is larger, so a
+     * plain minimum finds the smallest larger key (one exists: rank + 1 < n) */
+    uint32_t distance = UINT32_MAX;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint32_t d = keys[i] - key - 1u;
+        distance = d < distance ? d : distance;
+    }
+    return key + 1u + distance;
+}
+
+/* The order keys of `values` (n), or of their distances |value - centre| to a finite
+ * `centre` (the float32 operations of np.abs(values - centre)), into `keys`, with
+ * UINT32_MAX (above every finite value's key) for NaN and infinite values, which thus never
+ * reach the ranks of the finite ones; how many values are finite. */
+CLONES static Py_ssize_t
+finite_keys(const float *values, Py_ssize_t n, float centre, uint32_t *keys)
+{
+    const int distances = isfinite(centre);
+    Py_ssize_t finite = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float value = values[i];
+        uint32_t bits;
+        memcpy(&bits, &value, sizeof(bits));
+        const int ok = (bits & 0x7f800000u) != 0x7f800000u;
+        const uint32_t key = order_key(distances ? fabsf(value - centre) : value);
+        keys[i] = ok ? key : UINT32_MAX;
+        finite += ok;
+    }
+    return finite;
+}
+
 static PyObject *
-select_values(PyObject *self, PyObject *args)
+middle(PyObject *self, PyObject *args)
 {
     PyObject *values;
-    Py_ssize_t k;
+    double centre = NAN;
     Py_buffer view;
 
-    if (!PyArg_ParseTuple(args, "On", &values, &k)) {
+    if (!PyArg_ParseTuple(args, "O|d", &values, &centre)) {
         return NULL;
     }
     if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         return NULL;
     }
-    const Py_ssize_t n = view.len / (Py_ssize_t)sizeof(float);
-    if (item_type(view.format) != 'f' || k < 0 || k >= n) {
-        PyErr_Format(PyExc_ValueError, "scan: select needs float32 values and 0 <= k < %zd, "
-                     "got k = %zd", n, k);
+    if (item_type(view.format) != 'f') {
+        PyErr_SetString(PyExc_ValueError, "scan: middle needs float32 values");
         PyBuffer_Release(&view);
         return NULL;
     }
-    uint32_t *keys = PyMem_RawMalloc((size_t)n * sizeof(uint32_t));
-    if (keys == NULL) {
+    const Py_ssize_t n = view.len / (Py_ssize_t)sizeof(float);
+    uint32_t *work = PyMem_RawMalloc((LANES * 2048 + 2 * (size_t)n + 1) * sizeof(uint32_t));
+    if (work == NULL) {
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
-    const float *input = (const float *)view.buf;
-    float chosen;
+    uint32_t *histogram = work, *keys = work + LANES * 2048, *scratch = keys + n;
+    Py_ssize_t m;
+    uint32_t low = 0, high = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        keys[i] = order_key(input[i]);
+    m = finite_keys((const float *)view.buf, n, (float)centre, keys);
+    if (m > 0) {
+        const Py_ssize_t k = (m - 1) / 2;  /* the lower middle */
+        low = select_key(keys, n, k, scratch, histogram);
+        high = m % 2 ? low : next_key(keys, n, k, low);
     }
-    chosen = key_value(select_key(keys, n, k));
     Py_END_ALLOW_THREADS
-    PyMem_RawFree(keys);
+    PyMem_RawFree(work);
     PyBuffer_Release(&view);
-    return PyFloat_FromDouble((double)chosen);
+    if (m == 0) {
+        return PyTuple_New(0);
+    }
+    if (m % 2) {
+        return Py_BuildValue("(d)", (double)key_value(low));
+    }
+    return Py_BuildValue("(dd)", (double)key_value(low), (double)key_value(high));
 }
 
 /* ------------------------------------------------------------------ tracks */
@@ -734,10 +818,11 @@ select_values(PyObject *self, PyObject *args)
 /* Mark the runs of one line (`n` pixels `step` apart) whose neighbours are linked (both
  * burst, burst reads differing by at most one), at least `min_track` long and spanning two
  * reads or more. */
-static void
+static int
 mark_runs(const int16_t *reads, Py_ssize_t step, Py_ssize_t n, Py_ssize_t min_track,
           uint8_t *marks)
 {
+    int marked = 0;
     Py_ssize_t j = 0;
     while (j < n) {
         int low = reads[j * step], high = low;
@@ -759,8 +844,30 @@ mark_runs(const int16_t *reads, Py_ssize_t step, Py_ssize_t n, Py_ssize_t min_tr
             for (Py_ssize_t i = start; i <= j; i++) {
                 marks[i * step] = 1;
             }
+            marked = 1;
         }
         j++;
+    }
+    return marked;
+}
+
+/* Bursting pixels of every row (row_bursts, ny) and column (column_bursts, nx): a line with
+ * fewer than min_track of them has no run to look for. */
+CLONES static void
+count_bursts(const int16_t *reads, Py_ssize_t ny, Py_ssize_t nx, Py_ssize_t *row_bursts,
+             Py_ssize_t *column_bursts)
+{
+    for (Py_ssize_t x = 0; x < nx; x++) {
+        column_bursts[x] = 0;
+    }
+    for (Py_ssize_t y = 0; y < ny; y++) {
+        const int16_t *row = reads + y * nx;
+        Py_ssize_t count = 0;
+        for (Py_ssize_t x = 0; x < nx; x++) {
+            count += row[x] >= 0;
+            column_bursts[x] += row[x] >= 0;
+        }
+        row_bursts[y] = count;
     }
 }
 
@@ -784,30 +891,40 @@ tracks(PyObject *self, PyObject *args)
         return NULL;
     }
     uint8_t *marks = PyMem_RawCalloc((size_t)(ny * nx) + 1, 1);
-    if (marks == NULL) {
+    Py_ssize_t *counts = PyMem_RawMalloc(((size_t)(ny + nx) + 1) * sizeof(Py_ssize_t));
+    if (marks == NULL || counts == NULL) {
+        PyMem_RawFree(marks);
+        PyMem_RawFree(counts);
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
     const int16_t *reads = (const int16_t *)view.buf;
-    Py_ssize_t track_pixels = 0, burst_pixels = 0;
-    int first = INT16_MAX, last = INT16_MIN;
+    Py_ssize_t track_pixels = 0, burst_pixels = 0, *row_bursts = counts,
+               *column_bursts = counts + ny;
+    int first = INT16_MAX, last = INT16_MIN, marked = 0;
     Py_BEGIN_ALLOW_THREADS
+    count_bursts(reads, ny, nx, row_bursts, column_bursts);
     for (Py_ssize_t y = 0; y < ny; y++) {
-        mark_runs(reads + y * nx, 1, nx, min_track, marks + y * nx);
+        burst_pixels += row_bursts[y];
+        if (row_bursts[y] >= min_track) {
+            marked |= mark_runs(reads + y * nx, 1, nx, min_track, marks + y * nx);
+        }
     }
     for (Py_ssize_t x = 0; x < nx; x++) {
-        mark_runs(reads + x, nx, ny, min_track, marks + x);
+        if (column_bursts[x] >= min_track) {
+            marked |= mark_runs(reads + x, nx, ny, min_track, marks + x);
+        }
     }
-    for (Py_ssize_t i = 0; i < ny * nx; i++) {
-        const int read = reads[i];
-        burst_pixels += read >= 0;
+    for (Py_ssize_t i = 0; marked && i < ny * nx; i++) {
         if (marks[i]) {
+            const int read = reads[i];
             track_pixels++;
             first = read < first ? read : first;
             last = read > last ? read : last;
         }
     }
     Py_END_ALLOW_THREADS
+    PyMem_RawFree(counts);
     PyMem_RawFree(marks);
     PyBuffer_Release(&view);
     if (!track_pixels) {
@@ -825,8 +942,9 @@ static PyMethodDef scan_methods[] = {
     {"bursts", bursts, METH_VARARGS,
      "bursts(data, groupdq, saturated, scale, intervals, elapsed, centre, spread, min_share, "
      "burst_sigma, out): every pixel's burst read (-1: none) into out (int16 [ny, nx])."},
-    {"select", select_values, METH_VARARGS,
-     "select(values, k): the k-th smallest (0-based) of float32 values without NaN."},
+    {"middle", middle, METH_VARARGS,
+     "middle(values, centre=nan): the middle one (odd count) or two (even count) of the finite "
+     "float32 values in order, or of their distances to a finite centre; () without any."},
     {"tracks", tracks, METH_VARARGS,
      "tracks(burst, ny, nx, min_track): (track pixels, burst pixels, first read, last read)."},
     {NULL, NULL, 0, NULL},

@@ -114,11 +114,16 @@ def expand_inputs(inputs):
     hstramp.errors.InputFileError
         An unreadable association or one whose member files are missing.
     """
-    from hstramp.datamodels.asn import association_members, is_association
+    from hstramp.names import is_association  # light: no datamodels without an association
 
     exposures = {}
     for item in inputs:
-        members = association_members(item) if is_association(item) else [Path(item)]
+        if is_association(item):
+            from hstramp.datamodels.asn import association_members
+
+            members = association_members(item)
+        else:
+            members = [Path(item)]
         exposures.update((member, None) for member in members)
     return list(exposures)
 

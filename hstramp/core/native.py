@@ -37,6 +37,8 @@ KERNELS = (
     "jump",
     "probe",
     "rampfit",
+    "scan",
+    "stats",
 )
 _CHOICES = ("auto", "numpy", "native")
 

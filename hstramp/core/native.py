@@ -37,6 +37,7 @@ KERNELS = (
     "jump",
     "probe",
     "rampfit",
+    "scan",
     "stats",
 )
 _CHOICES = ("auto", "numpy", "native")

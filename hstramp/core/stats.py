@@ -327,10 +327,20 @@ def image_statistics(
     return _good_statistics(sci, errs, np.divide(sci, errs, dtype=np.float64))
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _keyword_float(value: float) -> float:
+    """``value`` rounded to float32 (what calwf3's and calstis's float keywords hold), or
+    kept in double beyond float32's range (a finite S/N such as 3e38 / 1e-30, which float32
+    would turn into an infinity no FITS header can hold)."""
+    value = float(value)
+    return float(np.float32(value)) if abs(value) <= _FLOAT32_MAX else value
+
+
 def _rounded(total: float, count: int, low: float, high: float) -> tuple[float, float, float]:
-    """Mean ``total / count``, minimum and maximum, each rounded to float32."""
-    return (float(np.float32(total / count)), float(np.float32(low)),
-            float(np.float32(high)))
+    """Mean ``total / count``, minimum and maximum, each as :func:`_keyword_float`."""
+    return _keyword_float(total / count), _keyword_float(low), _keyword_float(high)
 
 
 def _mean_min_max(values: np.ndarray) -> tuple[float, float, float]:

@@ -297,3 +297,25 @@ def test_the_kernel_refuses_what_it_does_not_take():
         kernel.summary(sci, err, dq, 0, 7, 0, 7, 0, False)
     with pytest.raises(ValueError, match="sdqflags"):
         kernel.summary(sci, err, dq, 0, 6, 0, 7, 70000, False)
+
+
+@pytest.mark.parametrize("snr", [3e38 / 1e-30, -3e38 / 1e-30, 4e38])
+def test_a_finite_snr_beyond_float32_is_kept_finite_on_both_paths(monkeypatch, snr):
+    """An S/N that float32 cannot hold (SCI near its largest value, ERR tiny) stays a finite
+    double in the keywords (float32 would make it an infinity, which no FITS header holds);
+    every keyword within float32's range is still rounded to float32."""
+    sci = np.ones((4, 5), np.float32)
+    err = np.ones((4, 5), np.float32)
+    sci[1, 2], err[1, 2] = np.float32(3e38 if snr > 0 else -3e38), np.float32(1e-30)
+    if snr == 4e38:  # two pixels each near the limit: a mean beyond it
+        sci[2, 3], err[2, 3] = np.float32(3e38), np.float32(1e-30)
+    dq = np.zeros((4, 5), np.uint16)
+    reference, compiled = both(monkeypatch, image_statistics, sci, err, dq, trim=(0, 0, 0, 0))
+    assert compiled.ngoodpix == reference.ngoodpix
+    for name in VALUES:  # the means beyond float32 are doubles: within double rounding
+        assert np.isclose(getattr(compiled, name), getattr(reference, name), rtol=1e-12)
+    for result in (reference, compiled):
+        extremes = (result.snrmax, result.snrmin, result.snrmean)
+        assert all(np.isfinite(v) for v in extremes)
+        assert max(abs(v) for v in extremes) > float(np.finfo(np.float32).max)
+        assert result.goodmax == float(np.float32(result.goodmax))

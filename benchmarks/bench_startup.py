@@ -12,7 +12,12 @@ Each probe runs in a fresh child process, ``--repeat`` times (median):
   and resolved), a second ``RampModel``; and, as a what-if, the same first ``RampModel``
   made inside ``asdf.config_context()`` with the context's extension list emptied through
   the private ``_extensions`` attribute (asdf 6.0 has no public way to set that list without
-  loading every extension first; not a recommendation, a measure of what is at stake).
+  loading every extension first; not a recommendation, a measure of what is at stake);
+* each stage's resident memory (VmRSS after it): what asdf's loading adds to the process;
+* a second what-if (``libyaml``): the same stages with asdf's manifest parsing
+  (``asdf.extension._manifest``, which calls PyYAML's pure-Python ``yaml.safe_load``) handed
+  libyaml's ``CSafeLoader`` instead, in the child process only: what a one-line change in
+  asdf would save (PyYAML's safe loader and its C twin build the same Python objects).
 
 Usage::
 
@@ -29,16 +34,42 @@ import subprocess
 import sys
 import time
 
-from _measure import format_table, load_average, machine, run_json_child, write_report
+from _measure import (
+    format_table,
+    load_average,
+    machine,
+    resident_mb,
+    run_json_child,
+    write_report,
+)
 
 #: what the ``first model`` probe times, in order
 STAGES = ("import", "resource_mappings", "resource_manager", "extensions", "asdf_file",
           "first_model", "second_model")
 
 
-def first_model(empty_extensions: bool) -> dict:
-    """Time asdf's stages on the first datamodel (this process must be fresh)."""
-    marks = {}
+def parse_manifests_with_libyaml() -> None:
+    """The ``libyaml`` what-if: asdf's manifest parsing through libyaml's ``CSafeLoader``.
+
+    Private to this benchmark's child process (asdf 6.0 parses every extension manifest
+    with ``yaml.safe_load``, PyYAML's pure-Python loader, though libyaml is installed).
+    """
+    import types
+
+    import asdf.extension._manifest as manifest
+    import yaml
+
+    manifest.yaml = types.SimpleNamespace(
+        safe_load=lambda stream: yaml.load(stream, Loader=yaml.CSafeLoader))
+
+
+def first_model(mode: str) -> dict:
+    """Time asdf's stages on the first datamodel (this process must be fresh).
+
+    ``mode``: ``full`` (as strun does it), ``libyaml`` (manifests parsed by libyaml) or
+    ``empty`` (no extensions, through a private attribute).
+    """
+    marks, memory = {}, {}
     start = time.perf_counter()
     import asdf
 
@@ -46,7 +77,10 @@ def first_model(empty_extensions: bool) -> dict:
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline  # noqa: F401  (what strun imports)
 
     marks["import"] = time.perf_counter()
-    if empty_extensions:
+    memory["import"] = resident_mb("VmRSS")
+    if mode == "libyaml":
+        parse_manifests_with_libyaml()
+    if mode == "empty":
         with asdf.config_context() as config:
             config._extensions = []  # private: the what-if of the module docstring
             RampModel()
@@ -56,23 +90,28 @@ def first_model(empty_extensions: bool) -> dict:
                 - marks["import"],
                 "load": load_average()}
     config = asdf.get_config()
+
+    def mark(stage):
+        marks[stage] = time.perf_counter()
+        memory[stage] = resident_mb("VmRSS")
+
     counts = {"resource_mappings": len(config.resource_mappings)}
-    marks["resource_mappings"] = time.perf_counter()
+    mark("resource_mappings")
     counts["resources"] = len(list(config.resource_manager))
-    marks["resource_manager"] = time.perf_counter()
+    mark("resource_manager")
     counts["extensions"] = len(config.extensions)
-    marks["extensions"] = time.perf_counter()
+    mark("extensions")
     asdf.AsdfFile()
-    marks["asdf_file"] = time.perf_counter()
+    mark("asdf_file")
     RampModel()
-    marks["first_model"] = time.perf_counter()
+    mark("first_model")
     RampModel()
-    marks["second_model"] = time.perf_counter()
+    mark("second_model")
     times, previous = {}, start
     for stage in STAGES:
         times[stage] = marks[stage] - previous
         previous = marks[stage]
-    return {**times, "counts": counts, "load": load_average()}
+    return {**times, "rss_mb": memory, "counts": counts, "load": load_average()}
 
 
 def import_times(top: int = 14) -> list[dict]:
@@ -96,6 +135,11 @@ def import_times(top: int = 14) -> list[dict]:
     return [{"package": "(all)", "seconds": total}, *rows[:top]]
 
 
+def median_rss(runs: list[dict]) -> dict:
+    """Median resident MB after each stage."""
+    return {stage: statistics.median(run["rss_mb"][stage] for run in runs) for stage in STAGES}
+
+
 def median_rows(runs: list[dict], keys) -> dict:
     """Median of each key over the runs."""
     return {key: statistics.median(run[key] for run in runs) for key in keys}
@@ -105,10 +149,10 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each probe [5]")
     parser.add_argument("--output", default="bench_startup.json", help="JSON [%(default)s]")
-    parser.add_argument("--child", choices=("full", "empty"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("full", "empty", "libyaml"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(first_model(args.child == "empty")))
+        print(json.dumps(first_model(args.child)))
         return
     report = {"machine": machine()}
     imports = [import_times() for _ in range(args.repeat)]
@@ -117,21 +161,28 @@ def main(argv=None) -> None:
         {"package": name, "seconds": statistics.median(
             next((r["seconds"] for r in run if r["package"] == name), 0.0) for run in imports)}
         for name in names]}
-    full, empty = [], []
+    full, empty, libyaml = [], [], []
     for _ in range(args.repeat):  # interleaved
         full.append(run_json_child(__file__, ["full"]))
         empty.append(run_json_child(__file__, ["empty"]))
+        libyaml.append(run_json_child(__file__, ["libyaml"]))
     report["first_model"] = {"runs": full, "median": median_rows(full, STAGES),
-                             "counts": full[0]["counts"]}
+                             "rss_mb": median_rss(full), "counts": full[0]["counts"]}
+    report["first_model_libyaml"] = {"runs": libyaml, "median": median_rows(libyaml, STAGES),
+                                     "rss_mb": median_rss(libyaml)}
     report["first_model_no_extensions"] = {
         "runs": empty, "median": median_rows(empty, ("import", "first_model_no_extensions"))}
     print("-X importtime, import hstramp.pipeline.wfc3ir (median, self time per package)\n"
           + format_table(report["imports"]["median"],
                          [("package", "package", "<20"), ("seconds", "s", ">.3f")]))
-    stages = report["first_model"]["median"]
-    print("\nfirst datamodel, stage by stage (median s)\n" + format_table(
-        [{"stage": k, "seconds": v} for k, v in stages.items()],
-        [("stage", "stage", "<20"), ("seconds", "s", ">.3f")]))
+    stages, faster = report["first_model"]["median"], report["first_model_libyaml"]["median"]
+    rss, rss_libyaml = report["first_model"]["rss_mb"], report["first_model_libyaml"]["rss_mb"]
+    print("\nfirst datamodel, stage by stage (median s; resident MB after the stage); "
+          "what-if: manifests parsed by libyaml\n" + format_table(
+              [{"stage": k, "seconds": v, "rss": rss[k], "libyaml": faster[k],
+                "rss_libyaml": rss_libyaml[k]} for k, v in stages.items()],
+              [("stage", "stage", "<20"), ("seconds", "s", ">.3f"), ("rss", "MB", ">.0f"),
+               ("libyaml", "libyaml s", ">.3f"), ("rss_libyaml", "MB", ">.0f")]))
     print(f"counts: {report['first_model']['counts']}")
     what_if = report["first_model_no_extensions"]["median"]["first_model_no_extensions"]
     print(f"first RampModel with no extensions (private what-if): {what_if:.3f} s against "

@@ -3,7 +3,11 @@
 Runs the pipeline once on the simulated exposure of ``bench_pipeline.py`` (kept in
 ``--workdir``), keeps the models it would write, then writes the products ``--repeat`` times
 (the pipeline's own ``write_products``: statistics keywords, CR flags, headers, checksums,
-the files, the all-or-nothing commit) and prints the CPU and wall time of each, sorted.
+the files, the all-or-nothing commit) and prints the CPU and wall time of each, sorted, and
+how far each write raised the process's resident memory above what it held before it
+(``peak_above_mb``, in the order of the writes: the write's own temporaries, from the
+kernel's peak-RSS mark; after the first write the allocator mostly reuses what the first
+one freed, so the first, ``peak_above_first_mb``, is what a pipeline run sees).
 Run it with ``PYTHONPATH`` set to each of two source trees, alternately, to compare them::
 
     for tree in /tmp/main_tree .; do PYTHONPATH=$tree python benchmarks/bench_write.py; done
@@ -19,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _measure import load_average, simulated_exposure
+from _measure import load_average, peak_mb, reset_peak, resident_mb, simulated_exposure
 
 DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "hstramp_bench"
 
@@ -49,16 +53,22 @@ def main(argv=None) -> None:
         for _ in range(args.repeat):
             made["ima"].groupdq[...] = groupdq
             paths = {suffix: out / f"bench_{suffix}.fits" for suffix in ("ima", "flt")}
+            reset_peak()
+            before = resident_mb("VmRSS")
             cpu, wall = time.process_time(), time.perf_counter()
             WFC3IRPipeline.write_products(kept["pipeline"], made, paths)
-            runs.append((time.process_time() - cpu, time.perf_counter() - wall))
+            runs.append((time.process_time() - cpu, time.perf_counter() - wall,
+                         peak_mb() - before))
     finally:
         shutil.rmtree(out, ignore_errors=True)
     cpu = sorted(run[0] for run in runs)
     wall = sorted(run[1] for run in runs)
+    above = [run[2] for run in runs]
     print(json.dumps({"hstramp": str(Path(__import__("hstramp").__file__).parent),
                       "load": load_average(), "cpu_seconds": cpu, "wall_seconds": wall,
-                      "cpu_median": cpu[len(cpu) // 2], "wall_median": wall[len(wall) // 2]}))
+                      "cpu_median": cpu[len(cpu) // 2], "wall_median": wall[len(wall) // 2],
+                      "peak_above_mb": [round(mb, 1) for mb in above],
+                      "peak_above_first_mb": round(above[0], 1)}))
 
 
 if __name__ == "__main__":

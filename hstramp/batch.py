@@ -8,6 +8,13 @@ process at a time: :mod:`hstramp.pool` locally, or a dask cluster), and returns 
 :class:`ExposureResult` per exposure, in input order. An exposure that fails, or whose worker
 dies, is reported (file, step, error) and the others go on.
 
+Local workers are started before the planning (the pipeline built for the product names and
+the parameter checks, the checksums of existing products verified), as many as there are
+exposures at most, and each warms up while the parent plans (:func:`warm_up_worker`: the
+pipeline's imports and asdf's loading on the first datamodel), so the first exposure does
+not wait for them; a planning error stops them before it is raised, and so does a batch in
+which every exposure is skipped.
+
 Each exposure is single-threaded NumPy work (see ``docs/performance.md``), so the speed-up
 comes from running exposures side by side, one per core; the memory needed is about one
 exposure's peak (about 0.8 GB for a full frame of 16 reads) per worker.
@@ -35,6 +42,7 @@ __all__ = [
     "summary_table",
     "track_stages",
     "verified_fits",
+    "warm_up_worker",
 ]
 
 log = logging.getLogger(__name__)
@@ -106,11 +114,16 @@ def expand_inputs(inputs):
     hstramp.errors.InputFileError
         An unreadable association or one whose member files are missing.
     """
-    from hstramp.datamodels.asn import association_members, is_association
+    from hstramp.names import is_association  # light: no datamodels without an association
 
     exposures = {}
     for item in inputs:
-        members = association_members(item) if is_association(item) else [Path(item)]
+        if is_association(item):
+            from hstramp.datamodels.asn import association_members
+
+            members = association_members(item)
+        else:
+            members = [Path(item)]
         exposures.update((member, None) for member in members)
     return list(exposures)
 
@@ -301,13 +314,15 @@ def calibrate_exposure(path, output_dir=None, parameters=None, environment=None)
                           time.process_time() - start_cpu)
 
 
-def _local_results(tasks, workers):
-    """Run ``tasks`` (keyword dicts for :func:`calibrate_exposure`) on local worker processes
-    (:func:`hstramp.pool.run_on_workers`: a dead worker fails only its own exposure); yield
-    ``(index, result)`` as they finish."""
-    from hstramp.pool import run_on_workers
+def warm_up_worker():
+    """What a local worker's first exposure would pay for, paid while the batch plans: the
+    pipeline's imports and the first datamodel (asdf then loads its configuration, calling
+    every installed extension's entry point). Only what the first exposure does anyway:
+    the schema's per-read keywords, cached as reading the first exposure caches them."""
+    from hstramp.datamodels.wfc3_fits import per_read_arrays
+    from hstramp.pipeline.wfc3ir import WFC3IRPipeline  # noqa: F401  (what the task imports)
 
-    yield from run_on_workers(calibrate_exposure, tasks, workers, _lost)
+    per_read_arrays()
 
 
 def _dask_client(scheduler, timeout):
@@ -459,6 +474,7 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
         before this propagates; on dask the unfinished tasks are cancelled.
     """
     from hstramp.errors import InputFileError
+    from hstramp.pool import WorkerPool
 
     exposures = expand_inputs(inputs)
     missing = [str(path) for path in exposures if not path.is_file()]
@@ -468,34 +484,39 @@ def run_batch(inputs, workers=None, scheduler=None, output_dir=None, parameters=
         Path(output_dir).mkdir(parents=True, exist_ok=True)
     total, finished = len(exposures), 0
     results = [None] * total
-    planner = _make_pipeline(output_dir, parameters)
-    environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT if name in os.environ}
-    planned = {path: planned_products(path, pipeline=planner) for path in exposures}
-    check_distinct_products(planned)
-    tasks, positions = [], []
-    for i, (path, products) in enumerate(planned.items()):
-        if not force and products_are_current(path, products):
-            results[i] = ExposureResult(str(path), "skipped",
-                                        products=tuple(str(p) for p in products.values()))
-            finished += 1
-            if progress is not None:
-                progress(results[i], finished, total)
-            continue
-        tasks.append({"path": str(path), "output_dir": None if output_dir is None
-                      else str(output_dir), "parameters": parameters,
-                      "environment": environment})
-        positions.append(i)
-    if tasks:
-        if scheduler:
-            stream = _dask_results(tasks, scheduler, dask_timeout)
-        else:
-            stream = _local_results(tasks, max(1, workers or os.cpu_count() or 1))
-        with contextlib.closing(stream):  # stops the workers, however the loop ends
-            for index, result in stream:
-                results[positions[index]] = result
+    # local workers start now and warm up while the batch plans; stopped however this ends
+    pool = contextlib.nullcontext() if scheduler else WorkerPool(
+        min(max(1, workers or os.cpu_count() or 1), total), warm_up=warm_up_worker)
+    with pool:
+        planner = _make_pipeline(output_dir, parameters)
+        environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT
+                       if name in os.environ}
+        planned = {path: planned_products(path, pipeline=planner) for path in exposures}
+        check_distinct_products(planned)
+        tasks, positions = [], []
+        for i, (path, products) in enumerate(planned.items()):
+            if not force and products_are_current(path, products):
+                results[i] = ExposureResult(str(path), "skipped",
+                                            products=tuple(str(p) for p in products.values()))
                 finished += 1
                 if progress is not None:
-                    progress(result, finished, total)
+                    progress(results[i], finished, total)
+                continue
+            tasks.append({"path": str(path), "output_dir": None if output_dir is None
+                          else str(output_dir), "parameters": parameters,
+                          "environment": environment})
+            positions.append(i)
+        if tasks:
+            if scheduler:
+                stream = _dask_results(tasks, scheduler, dask_timeout)
+            else:  # a dead worker fails only its own exposure (hstramp.pool)
+                stream = pool.run(calibrate_exposure, tasks, _lost)
+            with contextlib.closing(stream):  # stops the workers, however the loop ends
+                for index, result in stream:
+                    results[positions[index]] = result
+                    finished += 1
+                    if progress is not None:
+                        progress(result, finished, total)
     return results
 
 

@@ -2,11 +2,13 @@
 
 import os
 import shutil
+import time
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
+import hstramp.batch
 from hstramp.batch import (
     ExposureResult,
     planned_products,
@@ -15,6 +17,9 @@ from hstramp.batch import (
     summary_table,
 )
 from hstramp.cli import main
+from hstramp.errors import InputFileError, ParameterError
+from hstramp.pool import STOP_GRACE
+from tests.robustness.processes import alive, spawned
 
 GOOD_SEEDS = (11, 12, 13)
 BAD_SEED = 14
@@ -82,6 +87,63 @@ def test_rerun_skips_current_products_through_the_cli(local_run, exposures, monk
     assert status == 0
     assert "0 done, 3 skipped, 0 failed of 3 exposures" in out
     assert {p: os.path.getmtime(p) for p in before} == before
+
+
+@pytest.fixture
+def workers_at_planning(monkeypatch):
+    """The batch's worker processes, listed when its planning starts (``_make_pipeline``)."""
+    seen = []
+    make = hstramp.batch._make_pipeline
+
+    def planner(*args):
+        seen.append(spawned(os.getpid()))
+        return make(*args)
+
+    monkeypatch.setattr("hstramp.batch._make_pipeline", planner)
+    return seen
+
+
+def test_an_all_skipped_rerun_stops_its_workers_at_once(local_run, exposures, monkeypatch,
+                                                         workers_at_planning):
+    monkeypatch.setenv("iref", str(exposures["iref"]))
+    start = time.monotonic()
+    results = run_batch(exposures["good"], workers=2, output_dir=local_run["output"])
+    assert time.monotonic() - start < STOP_GRACE  # the workers were not waited for
+    assert {r.status for r in results} == {"skipped"}
+    [started] = workers_at_planning
+    assert len(started) == 2  # started before the planning, for the 3 exposures
+    assert not any(alive(pid) for pid in started) and spawned(os.getpid()) == []
+
+
+def _twins(raw, directory):
+    """Two copies of ``raw`` with one ROOTNAME (they would write the same products)."""
+    copies = []
+    for name in ("a", "b"):
+        (directory / name).mkdir()
+        copies.append(shutil.copy(raw, directory / name / raw.name))
+    return copies
+
+
+@pytest.mark.parametrize("error", ["clash", "parameter"])
+def test_planning_errors_come_first_and_stop_the_started_workers(
+        error, exposures, tmp_path, monkeypatch, capsys, workers_at_planning):
+    monkeypatch.setenv("iref", str(exposures["iref"]))
+    output = tmp_path / "out"
+    if error == "clash":
+        inputs, options = _twins(exposures["good"][0], tmp_path), []
+        raised, message = InputFileError, "would both write"
+    else:
+        inputs, options = exposures["good"][:2], ["--steps.jump.rejection_threshold=abc"]
+        raised, message = ParameterError, '"abc" is of the wrong type'
+    parameters = {"steps": {"jump": {"rejection_threshold": "abc"}}} if options else None
+    with pytest.raises(raised, match=message):
+        run_batch(inputs, workers=3, output_dir=output, parameters=parameters)
+    status = main(["batch", *map(str, inputs), "--output-dir", str(output), "--workers", "3",
+                   "--no-progress", *options])
+    assert status == 2 and message in capsys.readouterr().err
+    assert [len(started) for started in workers_at_planning] == [2, 2]
+    assert not any(alive(pid) for started in workers_at_planning for pid in started)
+    assert spawned(os.getpid()) == [] and list(output.iterdir()) == []
 
 
 def test_planned_products_name_what_the_pipeline_wrote(local_run):

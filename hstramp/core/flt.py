@@ -67,11 +67,12 @@ def calwf3_cr_flags(groupdq: np.ndarray, trim: tuple[int, int, int, int], *,
     if out is not None and out is not groupdq:
         np.copyto(out, groupdq)
     rows, cols = science_slices(dq.shape, trim)
-    clear = np.uint16(~CR_RAMP & 0xFFFF)
-    jumped = np.zeros(dq[0, rows, cols].shape, dtype=bool)
+    clear, flag = np.uint16(~CR_RAMP & 0xFFFF), np.uint16(CR_RAMP)
+    jumped = np.zeros(dq[0, rows, cols].shape, dtype=np.uint16)  # CR_RAMP once a read had it
+    this_read = np.empty_like(jumped)
     for read in dq:
         science = read[rows, cols]
-        jumped |= (science & CR_RAMP) != 0
+        jumped |= np.bitwise_and(science, flag, out=this_read)
         read &= clear
-        science[jumped] |= np.uint16(CR_RAMP)
+        science |= jumped
     return dq

@@ -253,11 +253,15 @@ def amplifier_map(shape, ltv, ampx: int, ampy: int, trimx1: int, trimy1: int) ->
     ny, nx = (int(v) for v in shape)
     split_x = int(ampx + ltv[0] - trimx1)  # C assigns a double to an int: truncation
     split_y = int(ampy + ltv[1] - trimy1)
-    right = np.arange(nx) >= split_x
-    upper = np.arange(ny)[:, None] >= split_y
-    # B=1 lower-left, C=2 lower-right, A=0 upper-left, D=3 upper-right
-    ampmap = np.where(upper, np.where(right, 3, 0), np.where(right, 2, 1))
-    return ampmap.astype(np.int8)
+    # columns >= split_x are right of the split, rows >= split_y above it (a split outside
+    # the image puts every pixel on one side)
+    column, row = min(max(split_x, 0), nx), min(max(split_y, 0), ny)
+    ampmap = np.empty((ny, nx), dtype=np.int8)
+    ampmap[:row, :column] = 1  # B: lower left
+    ampmap[:row, column:] = 2  # C: lower right
+    ampmap[row:, :column] = 0  # A: upper left
+    ampmap[row:, column:] = 3  # D: upper right
+    return ampmap
 
 
 def per_amp_values(values_abcd, ampmap: np.ndarray) -> np.ndarray:
@@ -278,7 +282,7 @@ def per_amp_values(values_abcd, ampmap: np.ndarray) -> np.ndarray:
     values = np.asarray(values_abcd, dtype=np.float32)
     if values.shape != (4,):
         raise ValueError(f"values_abcd needs 4 values (A, B, C, D), got {values.shape}")
-    return values[np.asarray(ampmap)]
+    return np.take(values, np.asarray(ampmap))  # as values[ampmap], without fancy indexing
 
 
 def flag_runs(shape, ltv, pix1, pix2, length, axis, value) -> np.ndarray:

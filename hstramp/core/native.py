@@ -38,6 +38,7 @@ KERNELS = (
     "probe",
     "rampfit",
     "scan",
+    "stats",
 )
 _CHOICES = ("auto", "numpy", "native")
 

@@ -4,6 +4,11 @@ The statistics keywords (NGOODPIX, GOODMEAN, GOODMIN, GOODMAX, SNRMEAN ...) come
 flavours over one summary of the good pixels: calwf3's (``qstats``: science area only,
 ERR > 0) in :func:`statistics_keywords`, calstis's (``doStat``: the whole image, a pixel
 with ERR <= 0 counts when its SCI <= 0, with S/N 0) in :func:`calstis_statistics_keywords`.
+The summary is made by the compiled kernel ``stats`` (``hstramp/core/_native/stats.c``: one
+pass, no temporary arrays) where it is built and takes the arrays, else by the NumPy code
+here, the reference (``HSTRAMP_KERNELS``, :mod:`hstramp.core.native`). Both give the same
+NGOODPIX, minima and maxima; the kernel sums in double one value at a time (as calwf3 and
+calstis do), NumPy pairwise, so a mean, rounded to float32, can differ by one float32 ulp.
 
 calwf3 restricts most IR stages to the *science area*: the image without its
 reference-pixel border, whose widths come from the OSCNTAB trim columns. Here a
@@ -15,11 +20,13 @@ start and end of each row, then rows trimmed at the bottom and top (calwf3's
 from __future__ import annotations
 
 import logging
+import operator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from hstramp.core import native
 from hstramp.core.dqflags import SDQFLAGS_DEFAULT
 from hstramp.errors import ParameterError
 
@@ -47,6 +54,8 @@ _TINY_MAD = 1.0e-24
 _TRUNCATION_LIMIT = 4.5
 #: the largest float32, calwf3's FLT_MAX bounds in stats()
 _FLT_MAX = float(np.finfo(np.float32).max)
+#: DQ dtypes the compiled ``stats`` kernel takes (any other takes the NumPy path)
+_KERNEL_DQ = (np.dtype(np.uint16), np.dtype(np.uint32))
 
 
 def science_slices(shape: tuple[int, ...], trim: tuple[int, int, int, int]) -> tuple[slice, slice]:
@@ -293,8 +302,19 @@ def image_statistics(
     -------
     ImageStatistics
         Count, mean, minimum and maximum of SCI, ERR and SCI/ERR.
+
+    Notes
+    -----
+    The compiled kernel ``stats`` (see the module's docstring) gives the same count, minima
+    and maxima as the NumPy path; its means, summed in double one value at a time as calwf3
+    does, can differ from NumPy's pairwise sums by one float32 ulp.
     """
     rows, cols = science_slices(np.shape(data), trim)
+    summary = _kernel_summary(data, err, dq, (rows, cols), sdqflags, calstis=False)
+    if summary is not None:
+        if summary[0] == 0:
+            log.debug("no good pixel for image statistics")
+        return _summary_statistics(summary)
     sci = np.asarray(data, dtype=np.float32)[rows, cols]
     errs = np.asarray(err, dtype=np.float32)[rows, cols]
     good = (((np.asarray(dq)[rows, cols] & sdqflags) == 0) & (errs > 0.0)
@@ -307,22 +327,76 @@ def image_statistics(
     return _good_statistics(sci, errs, np.divide(sci, errs, dtype=np.float64))
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _keyword_float(value: float) -> float:
+    """``value`` rounded to float32 (what calwf3's and calstis's float keywords hold), or
+    kept in double beyond float32's range (a finite S/N such as 3e38 / 1e-30, which float32
+    would turn into an infinity no FITS header can hold)."""
+    value = float(value)
+    return float(np.float32(value)) if abs(value) <= _FLOAT32_MAX else value
+
+
+def _rounded(total: float, count: int, low: float, high: float) -> tuple[float, float, float]:
+    """Mean ``total / count``, minimum and maximum, each as :func:`_keyword_float`."""
+    return _keyword_float(total / count), _keyword_float(low), _keyword_float(high)
+
+
 def _mean_min_max(values: np.ndarray) -> tuple[float, float, float]:
     """Mean, minimum and maximum of a non-empty 1-D array, each rounded to float32.
 
-    The sum is in float64 (pairwise over the whole array; calwf3 and calstis sum in
-    double one value at a time, which can differ in the last bits of the double, not in
-    the float32 the keywords hold); the extremes of float32 values are float32 already,
-    so they need no float64 copy.
+    The sum is in float64 (pairwise over the whole array; calwf3 and calstis, and the
+    compiled kernel, sum in double one value at a time, which can differ in the last bits
+    of the double and so, rarely, by one ulp in the float32 the keywords hold); the
+    extremes of float32 values are float32 already, so they need no float64 copy.
     """
-    mean = float(np.float32(values.astype(np.float64, copy=False).sum() / values.size))
-    return mean, float(np.float32(values.min())), float(np.float32(values.max()))
+    return _rounded(values.astype(np.float64, copy=False).sum(), values.size, values.min(),
+                    values.max())
 
 
 def _good_statistics(sci: np.ndarray, errs: np.ndarray, snr: np.ndarray) -> ImageStatistics:
     """:class:`ImageStatistics` of the good pixels' SCI, ERR and S/N values (1-D, not empty)."""
     return ImageStatistics(sci.size, *_mean_min_max(sci), *_mean_min_max(errs),
                            *_mean_min_max(snr))
+
+
+def _kernel_summary(data, err, dq, window: tuple[slice, slice], sdqflags,
+                    *, calstis: bool) -> tuple | None:
+    """The compiled kernel's summary of the good pixels of ``window``, or None for the NumPy
+    path (``HSTRAMP_KERNELS=numpy``, not built, or arrays the kernel does not take).
+
+    The kernel takes three 2-D arrays of one shape, SCI and ERR native float32, DQ native
+    uint16 or uint32, of any strides (no copy), and SDQFLAGS an integer that fits the DQ
+    dtype (the NumPy path decides what any other means). It returns ``(n, bad_err, sum,
+    min, max of SCI, of ERR, of S/N)``; ``bad_err`` counts the unflagged finite pixels with
+    ERR <= 0 (``_native/stats.c`` says more).
+    """
+    stats = native.kernel("stats")
+    if stats is None:
+        return None
+    sci, errs, flags = np.asarray(data), np.asarray(err), np.asarray(dq)
+    try:
+        sdqflags = operator.index(sdqflags)
+    except TypeError:
+        return None
+    if not (sci.ndim == 2 and sci.shape == errs.shape == flags.shape
+            and sci.dtype == errs.dtype == np.float32 and flags.dtype in _KERNEL_DQ
+            and 0 <= sdqflags <= np.iinfo(flags.dtype).max):
+        return None
+    rows, cols = window
+    return stats.summary(sci, errs, flags, rows.start, rows.stop, cols.start, cols.stop,
+                         sdqflags, calstis)
+
+
+def _summary_statistics(summary: tuple) -> ImageStatistics:
+    """:class:`ImageStatistics` from the compiled kernel's summary."""
+    npix, _, *values = summary
+    if npix == 0:
+        return ImageStatistics(ngoodpix=0)
+    return ImageStatistics(npix, *_rounded(values[0], npix, *values[1:3]),
+                           *_rounded(values[3], npix, *values[4:6]),
+                           *_rounded(values[6], npix, *values[7:9]))
 
 
 def calstis_statistics(
@@ -356,7 +430,20 @@ def calstis_statistics(
     ImageStatistics
         Count, mean, minimum and maximum of SCI, ERR and S/N (values None when no pixel
         counts; a warning then says why, in calstis's words).
+
+    Notes
+    -----
+    As :func:`image_statistics`, the compiled kernel gives the same count, minima and
+    maxima, and means within one float32 ulp of the NumPy path's.
     """
+    shape = np.shape(data)
+    window = (slice(0, shape[0]), slice(0, shape[1])) if len(shape) == 2 else None
+    summary = (None if window is None else
+               _kernel_summary(data, err, dq, window, int(sdqflags) & 0xFFFF, calstis=True))
+    if summary is not None:
+        if summary[0] == 0:
+            _warn_no_good_pixel(shape[0] * shape[1], summary[1])
+        return _summary_statistics(summary)
     sci = np.asarray(data, dtype=np.float32)
     errs = np.asarray(err, dtype=np.float32)
     unflagged = (np.asarray(dq) & (int(sdqflags) & 0xFFFF)) == 0

@@ -9,13 +9,9 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.errors import InputFileError
+from hstramp.names import is_association  # here too: the association's API in one place
 
 __all__ = ["association_members", "is_association"]
-
-
-def is_association(path):
-    """True if ``path`` names an HST association table (``*_asn.fits``)."""
-    return isinstance(path, (str, Path)) and str(path).lower().endswith("_asn.fits")
 
 
 #: a MEMNAME is a rootname: letters, digits, ``_``, ``-``, ``.`` (not first), nothing else

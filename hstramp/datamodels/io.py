@@ -7,6 +7,7 @@ from pathlib import Path
 
 from astropy.io import fits
 
+from hstramp.datamodels.fits_io import open_hdulist
 from hstramp.datamodels.models import HstrampModel, ImageModel, RampModel
 from hstramp.datamodels.stis_fits import is_stis, read_stis
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
@@ -53,11 +54,12 @@ def open(init):
         return _open_saved_model(path, _asdf_model_type(path))
     if is_stis(path) and not _is_saved_model(path):
         return read_stis(path)
-    kind = _fits_kind(path)
-    if kind == "multiaccum":
-        return read_multiaccum(path)
-    if kind == "flt":
-        return read_flt(path)
+    with open_hdulist(path) as hdulist:  # read once: classified, then handed to the reader
+        kind = _classify(hdulist, path)
+        if kind == "multiaccum":
+            return read_multiaccum(path, hdulist)
+        if kind == "flt":
+            return read_flt(path, hdulist)
     return _open_saved_model(path, kind)
 
 
@@ -71,18 +73,8 @@ def _asdf_model_type(path):
         raise InputFileError(f"{path} is not a readable ASDF file: {exc}") from exc
 
 
-def _fits_kind(path):
-    """'multiaccum', 'flt', or the model type of an stdatamodels-written FITS file."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # astropy only warns about a truncated file
-            with fits.open(path, memmap=False) as hdulist:
-                return _classify(hdulist, path)
-    except (OSError, ValueError, TypeError, Warning) as exc:
-        raise InputFileError(f"{path} is not a readable FITS file: {exc}") from exc
-
-
 def _classify(hdulist, path):
+    """'multiaccum', 'flt', or the model type of an stdatamodels-written FITS file."""
     primary = hdulist[0].header
     names = [str(h.header.get("EXTNAME", "")).upper() for h in hdulist[1:]]
     if "ASDF" in names:

@@ -203,13 +203,17 @@ def _check_exposure_keywords(model, path):
                                  "not a whole number of pixels")
 
 
-def read_multiaccum(path):
+def read_multiaccum(path, hdulist=None):
     """Read a WFC3/IR ``_raw.fits`` or ``_ima.fits`` into a :class:`RampModel`.
 
     Parameters
     ----------
     path : str or Path
         The MultiAccum file. It is opened read-only and never modified.
+    hdulist : astropy.io.fits.HDUList, optional
+        The file already read by :func:`~hstramp.datamodels.fits_io.open_hdulist` (a caller
+        that looked at it first need not read it twice). Its HDUs' data are released as
+        they are copied into the model; the caller closes it.
 
     Returns
     -------
@@ -226,74 +230,91 @@ def read_multiaccum(path):
         a SCI extension, every read all zero, unknown switch values, a header value of the
         wrong type (``LTV1 = 'left'``), a fractional LTV or a negative EXPTIME.
     """
-    path = Path(path)
-    with open_hdulist(path) as hdulist:
-        primary = hdulist[0].header
-        _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist, path)
-        nsamp = _check_imsets(primary, index, hdulist, path)
-        check_same_keywords(index, "SCI", nsamp, ("LTV1", "LTV2"), path)
-        last_sci = index[("SCI", 1)]
-        if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
-            raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
-        shape = last_sci.data.shape
-        times = _read_times(index, nsamp, path)
-        data = np.empty((nsamp, *shape), dtype=np.float32)
-        err = np.empty_like(data)
-        groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
-        stored_as_float = []
-        for t in range(nsamp):
-            ver = nsamp - t
-            sci = index[("SCI", ver)]
-            # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
-            stored_as_float.append(sci.data is not None and sci.data.dtype.kind not in "iub")
-            read_extension_into(sci, data[t], path)
-            read_extension_into(index[("ERR", ver)], err[t], path)
-            read_extension_into(index[("DQ", ver)], groupdq[t], path)
-        _check_science_values(data, nsamp, path, stored_as_float)
-        model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
-        model.meta.filename = path.name
-        for name, keyword in per_read_arrays():
-            if name != "times":  # read and checked above
-                setattr(model, name, _per_read_keyword(index, nsamp, keyword, path))
-        set_meta(model, primary, last_sci.header, path)
-        _check_exposure_keywords(model, path)
+    return _from_hdulist(_ramp_from_hdulist, Path(path), hdulist)
+
+
+def _from_hdulist(reader, path, hdulist):
+    """``reader(hdulist, path)`` on ``hdulist``, or on the file opened here if None."""
+    if hdulist is not None:
+        return reader(hdulist, path)
+    with open_hdulist(path) as opened:
+        return reader(opened, path)
+
+
+def _ramp_from_hdulist(hdulist, path):
+    """The :class:`RampModel` of a MultiAccum file read by ``open_hdulist`` (checked)."""
+    primary = hdulist[0].header
+    _check_wfc3_ir(primary, path)
+    index = imset_index(hdulist, path)
+    nsamp = _check_imsets(primary, index, hdulist, path)
+    check_same_keywords(index, "SCI", nsamp, ("LTV1", "LTV2"), path)
+    last_sci = index[("SCI", 1)]
+    if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
+        raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
+    shape = last_sci.data.shape
+    times = _read_times(index, nsamp, path)
+    data = np.empty((nsamp, *shape), dtype=np.float32)
+    err = np.empty_like(data)
+    groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
+    stored_as_float = []
+    for t in range(nsamp):
+        ver = nsamp - t
+        sci = index[("SCI", ver)]
+        # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
+        stored_as_float.append(sci.data is not None and sci.data.dtype.kind not in "iub")
+        read_extension_into(sci, data[t], path)
+        read_extension_into(index[("ERR", ver)], err[t], path)
+        read_extension_into(index[("DQ", ver)], groupdq[t], path)
+    _check_science_values(data, nsamp, path, stored_as_float)
+    model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
+    model.meta.filename = path.name
+    for name, keyword in per_read_arrays():
+        if name != "times":  # read and checked above
+            setattr(model, name, _per_read_keyword(index, nsamp, keyword, path))
+    set_meta(model, primary, last_sci.header, path)
+    _check_exposure_keywords(model, path)
     log.debug("read %s: %d reads of %dx%d", path.name, nsamp, shape[1], shape[0])
     return model
 
 
-def read_flt(path):
+def read_flt(path, hdulist=None):
     """Read a WFC3/IR ``_flt.fits`` (SCI, ERR, DQ, SAMP, TIME) into an :class:`ImageModel`.
 
     Parameters
     ----------
     path : str or Path
+    hdulist : astropy.io.fits.HDUList, optional
+        The file already read by :func:`~hstramp.datamodels.fits_io.open_hdulist`, as for
+        :func:`read_multiaccum`.
 
     Returns
     -------
     ImageModel
     """
-    path = Path(path)
-    with open_hdulist(path) as hdulist:
-        primary = hdulist[0].header
-        _check_wfc3_ir(primary, path)
-        index = imset_index(hdulist, path)
-        for name in IMSET_EXTNAMES:
-            if (name, 1) not in index:
-                raise InputFileError(f"{path}: extension {name},1 is missing")
-        sci = index[("SCI", 1)]
-        shape = sci.data.shape
-        model = ImageModel(data=extension_array(sci, shape, np.float32, path))
-        model.err = extension_array(index[("ERR", 1)], shape, np.float32, path)
-        model.dq = extension_array(index[("DQ", 1)], shape, np.uint16, path)
-        model.samp = extension_array(index[("SAMP", 1)], shape, np.int16, path)
-        model.time = extension_array(index[("TIME", 1)], shape, np.float32, path)
-        for name, attr in (("VAR_POISSON", "var_poisson"), ("VAR_RNOISE", "var_rnoise")):
-            if (name, 1) in index:
-                setattr(model, attr, extension_array(index[(name, 1)], shape, np.float32, path))
-        model.meta.filename = path.name
-        set_meta(model, primary, sci.header, path)
-        _check_exposure_keywords(model, path)
+    return _from_hdulist(_image_from_hdulist, Path(path), hdulist)
+
+
+def _image_from_hdulist(hdulist, path):
+    """The :class:`ImageModel` of an flt read by ``open_hdulist`` (checked)."""
+    primary = hdulist[0].header
+    _check_wfc3_ir(primary, path)
+    index = imset_index(hdulist, path)
+    for name in IMSET_EXTNAMES:
+        if (name, 1) not in index:
+            raise InputFileError(f"{path}: extension {name},1 is missing")
+    sci = index[("SCI", 1)]
+    shape = sci.data.shape
+    model = ImageModel(data=extension_array(sci, shape, np.float32, path))
+    model.err = extension_array(index[("ERR", 1)], shape, np.float32, path)
+    model.dq = extension_array(index[("DQ", 1)], shape, np.uint16, path)
+    model.samp = extension_array(index[("SAMP", 1)], shape, np.int16, path)
+    model.time = extension_array(index[("TIME", 1)], shape, np.float32, path)
+    for name, attr in (("VAR_POISSON", "var_poisson"), ("VAR_RNOISE", "var_rnoise")):
+        if (name, 1) in index:
+            setattr(model, attr, extension_array(index[(name, 1)], shape, np.float32, path))
+    model.meta.filename = path.name
+    set_meta(model, primary, sci.header, path)
+    _check_exposure_keywords(model, path)
     return model
 
 

@@ -821,9 +821,20 @@ def hdu_array(hdu, path, keyword: str, limit=None) -> np.ndarray:
         raise ReferenceFileError(
             f"{keyword} {path} extension DQ,{hdu.ver} is stored as {data.dtype.name}; DQ "
             "flags must be stored as integers", keyword=keyword, path=path)
-    native = data.astype(data.dtype.newbyteorder("="), copy=True).reshape(shape)
-    del hdu.data  # the file's own (big-endian) copy: read again if asked again
+    native = _in_native_order(data).reshape(shape)
+    del hdu.data  # the HDU lets go of its array, now ours: read again if asked again
     return native
+
+
+def _in_native_order(data: np.ndarray) -> np.ndarray:
+    """``data`` in native byte order: swapped in place when it is the HDU's own writeable
+    array (what astropy reads without a memory map), else a native copy; as it is when
+    already native (a BZERO-scaled array astropy made)."""
+    if data.dtype.isnative:
+        return data
+    if data.flags.writeable and data.flags.c_contiguous:
+        return data.byteswap(inplace=True).view(data.dtype.newbyteorder("="))
+    return data.astype(data.dtype.newbyteorder("="))
 
 
 def image_hdu(hdul, extname: str, extver: int, path, keyword: str):

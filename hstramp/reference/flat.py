@@ -117,8 +117,9 @@ def _combined_flat(paths, filter, detector) -> ImagePlanes:
     """P * D * L (L expanded), before the cut to a science image."""
     images = {k: (None if v is None else _read_flat(v, k, filter, detector))
               for k, v in paths.items()}
-    flat = _combine(images["PFLTFILE"], images["DFLTFILE"], paths)
-    low = images["LFLTFILE"]
+    # popped: D is freed once multiplied into P, before L is expanded to full size
+    flat = _combine(images.pop("PFLTFILE"), images.pop("DFLTFILE"), paths)
+    low = images.pop("LFLTFILE")
     if low is not None:
         target = flat.sci.shape if flat is not None else binned_shape(low)
         expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=False)

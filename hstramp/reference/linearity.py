@@ -107,11 +107,12 @@ def _plane(hdul, extname, geometry, path, ref_header, dtype) -> np.ndarray:
 
 
 def _stack(hdul, extname, count, geometry, path, ref_header) -> np.ndarray:
-    planes = [science_cutout(hdul, extname, k, geometry, path, KEYWORD, ref_header)
-              for k in range(1, count + 1)]
-    if not planes:
-        return np.zeros((0, *geometry.shape), dtype=np.float32)
-    return np.stack(planes).astype(np.float32, copy=False)
+    """Planes ``extname,1`` .. ``extname,count`` cut to the science image, float32
+    ``[count, ny, nx]``, each written into the stack as it is read (no second stack)."""
+    stack = np.empty((count, *geometry.shape), dtype=np.float32)
+    for k in range(count):
+        stack[k] = science_cutout(hdul, extname, k + 1, geometry, path, KEYWORD, ref_header)
+    return stack
 
 
 def read_nlinfile(path, geometry: ScienceGeometry, *, detector: str = "IR",

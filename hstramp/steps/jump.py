@@ -63,7 +63,8 @@ class JumpStep(HstrampStep):
         gain, read_noise = detector.ramp_noise_model(model.meta.bunit_data)
         detect_jumps(model.data, model.groupdq, model.times, gain, read_noise,
                      self.jump_parameters(model, references["crrejtab"]), pixeldq=model.pixeldq,
-                     read_scale=count_scale(model.times, in_rates=in_rates), out=model.groupdq)
+                     read_scale=count_scale(model.times, in_rates=in_rates), trim=detector.trim,
+                     out=model.groupdq)
         return model
 
     def core_parameters(self):

@@ -122,6 +122,24 @@ def test_quadrant_labels():
     assert ampmap.dtype == np.int8
 
 
+@pytest.mark.parametrize("shape", [(10, 10), (7, 12), (1, 1)])
+@pytest.mark.parametrize("split", [(-3, -3), (0, 0), (5, 5), (3, 11), (12, 0), (40, 40),
+                                   (5.9, -0.5)])
+def test_amplifier_map_is_the_comparison_of_every_pixel_with_the_split(shape, split):
+    """Every pixel: right of the split if its column >= the split column, above it if its
+    row >= the split row (splits outside the image, fractional LTV truncated as in C)."""
+    ltv = (split[0] - int(split[0]) if isinstance(split[0], float) else 0.0,
+           split[1] - int(split[1]) if isinstance(split[1], float) else 0.0)
+    ampx, ampy = int(split[0]), int(split[1])
+    ampmap = amplifier_map(shape, ltv, ampx, ampy, 0, 0)
+    split_x, split_y = int(ampx + ltv[0]), int(ampy + ltv[1])
+    rows, columns = np.indices(shape)
+    right, upper = columns >= split_x, rows >= split_y
+    expected = np.where(upper, np.where(right, 3, 0), np.where(right, 2, 1))
+    np.testing.assert_array_equal(ampmap, expected)
+    assert ampmap.dtype == np.int8 and ampmap.shape == shape
+
+
 def test_per_amp_values():
     ampmap = amplifier_map((4, 4), (0.0, 0.0), 2, 2, 0, 0)
     values = per_amp_values((1.0, 2.0, 3.0, 4.0), ampmap)

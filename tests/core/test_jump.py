@@ -508,3 +508,60 @@ def test_detection_and_false_flag_rates(timing):
 
 def test_do_not_use_covers_the_documented_flags():
     assert DO_NOT_USE == dqflags.REED_SOLOMON | dqflags.FILL | dqflags.BAD_DETECTOR
+
+
+# ---------------------------------------------------------------- the science area (trim)
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "auto"])
+@pytest.mark.parametrize("trim", [(2, 1, 3, 2), (0, 0, 0, 0), (1, 0, 0, 4)])
+def test_trim_searches_and_flags_only_the_science_area(noisy_exposure, monkeypatch, kernels,
+                                                       trim):
+    """Inside the science area the flags are those of the science area searched on its own
+    (neighbours and after-jump reads included); the border keeps its DQ (with the pixel DQ),
+    whatever its reads do; the inputs are untouched."""
+    monkeypatch.setenv("HSTRAMP_KERNELS", kernels)
+    data, groupdq = (a.copy() for a in noisy_exposure)
+    ny, nx = data.shape[1:]
+    data[6:, :, 0] += 5000.0  # a jump in every pixel of the first column
+    data[9:, 0, :] -= 8000.0  # and of the first row
+    pixeldq = np.zeros((ny, nx), np.uint16)
+    pixeldq[0, 3] = pixeldq[10, 10] = dqflags.HOT
+    params = JumpParameters(after_jump_flag_dn1=500.0, after_jump_flag_time1=10.0,
+                            min_jump_to_flag_neighbors=5.0)
+    x1, x2, y1, y2 = trim
+    rows, cols = slice(y1, ny - y2), slice(x1, nx - x2)
+    before = [a.copy() for a in (data, groupdq, pixeldq)]
+    result = detect_jumps(data, groupdq, SPARS, GAIN, READ_NOISE, params, pixeldq=pixeldq,
+                          trim=trim)
+    alone = detect_jumps(np.ascontiguousarray(data[:, rows, cols]),
+                         np.ascontiguousarray(groupdq[:, rows, cols]), SPARS, GAIN, READ_NOISE,
+                         params, pixeldq=np.ascontiguousarray(pixeldq[rows, cols]))
+    np.testing.assert_array_equal(result[:, rows, cols], alone)
+    border = np.ones((ny, nx), bool)
+    border[rows, cols] = False
+    np.testing.assert_array_equal(result[:, border], (groupdq | pixeldq)[:, border])
+    for array, copy in zip((data, groupdq, pixeldq), before, strict=True):
+        np.testing.assert_array_equal(array, copy)
+    if trim == (0, 0, 0, 0):  # no border: the same as no trim
+        np.testing.assert_array_equal(
+            result, detect_jumps(data, groupdq, SPARS, GAIN, READ_NOISE, params,
+                                 pixeldq=pixeldq))
+
+
+def test_a_jump_on_the_border_flags_no_science_neighbour():
+    data = ramps_with_jump(50.0, where=(0, 2), shape=(5, 5))  # on the bottom border row
+    without = flagged(detect_jumps(data, no_flags(data), SPARS, 1e9, READ_NOISE))
+    assert without[7, 1, 2]  # its science neighbour, with the whole frame searched
+    trimmed = flagged(detect_jumps(data, no_flags(data), SPARS, 1e9, READ_NOISE,
+                                   trim=(1, 1, 1, 1)))
+    assert not trimmed.any()
+
+
+@pytest.mark.parametrize("trim", [(1, 1, 1), (-1, 0, 0, 0), (3, 3, 0, 0), (0.5, 0, 0, 0)])
+def test_a_bad_trim_is_refused(noisy_exposure, trim):
+    from hstramp.errors import ParameterError
+
+    data, groupdq = noisy_exposure
+    with pytest.raises(ParameterError, match="trim"):
+        detect_jumps(data[:, :6, :6], groupdq[:, :6, :6], SPARS, GAIN, READ_NOISE, trim=trim)

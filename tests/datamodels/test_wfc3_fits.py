@@ -187,3 +187,19 @@ def test_read_dq_is_the_read_itself_once_the_pixel_dq_is_in_it(small_ramp):
     ramp.groupdq |= ramp.pixeldq
     assert np.shares_memory(read_dq(ramp, 3), ramp.groupdq)
     np.testing.assert_array_equal(read_dq(ramp, 3), merged)
+
+
+@pytest.mark.parametrize("name", ["ibh7a7lsq_raw.fits", "iccz11q4q_ima.fits"])
+def test_open_reads_a_multiaccum_file_once(real_file, monkeypatch, name):
+    """datamodels.open classifies the file and reads it from the same opened HDUList: the
+    file's headers are parsed once (plus the primary header that picks the instrument)."""
+    from hstramp.datamodels import io, wfc3_fits
+
+    opened = []
+    real_open = io.open_hdulist
+    for module in (io, wfc3_fits):
+        monkeypatch.setattr(module, "open_hdulist",
+                            lambda path: opened.append(path) or real_open(path))
+    model = open_model(real_file(name))
+    assert len(opened) == 1
+    np.testing.assert_array_equal(model.data, read_multiaccum(real_file(name)).data)

@@ -75,6 +75,19 @@ def children(pid):
     return found
 
 
+def spawned(pid):
+    """Pids of ``pid``'s ``multiprocessing`` spawn children (local batch workers; not its
+    resource tracker)."""
+    found = []
+    for child in children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
 def alive(pid):
     """True if ``pid`` is a live process (a zombie counts as gone)."""
     try:

@@ -642,3 +642,23 @@ def test_the_index_lists_every_step_in_calwf3_order():
     positions = [text.find(f"({page})") for page in pages]
     assert -1 not in positions
     assert positions == sorted(positions)
+
+
+def test_jump_step_searches_only_the_science_area(raw_model):
+    """The reference border is not searched (as calwf3's cridcalc): jumps put on the border
+    reads give no flag there, nor on their science neighbours."""
+    from hstramp.core.dqflags import CR_RAMP
+    from hstramp.core.geometry import REFERENCE_BORDER
+    from hstramp.steps.jump import JumpStep
+
+    ramp = run_steps(raw_model, TO_DARK)
+    quiet = JumpStep().run(ramp.copy())
+    struck = ramp.copy()
+    border = REFERENCE_BORDER
+    struck.data[3:, border - 1, border:-border] += 5.0e4  # the border row under the science
+    struck.data[2:, border:-border, -border] -= 5.0e4  # the border column right of it
+    struck = JumpStep().run(struck)
+    np.testing.assert_array_equal(struck.groupdq, quiet.groupdq)
+    ring = np.ones(struck.groupdq.shape[1:], bool)
+    ring[border:-border, border:-border] = False
+    assert not (struck.groupdq[:, ring] & CR_RAMP).any()

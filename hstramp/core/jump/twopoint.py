@@ -18,6 +18,10 @@ Read top-down, :func:`detect_jumps` does, per pixel:
    (:func:`_flag_neighbours`), and reads taken soon after large jumps
    (:func:`_flag_after_jumps`).
 
+With ``trim`` only the science area is searched and flagged, as calwf3's ``cridcalc``:
+the reference pixels around it see no light, their swings are not cosmic rays, and no
+charge crosses from them into a science pixel.
+
 On evenly spaced reads this is stcal's two-point difference; ``docs/maths.md`` has the
 derivation and the differences. The speed machinery lives in private modules and never
 changes a result: pixels are searched by row blocks and the few with a jump pooled
@@ -28,6 +32,7 @@ intervals allow (``_outliers``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 
@@ -35,6 +40,7 @@ import numpy as np
 
 from hstramp.core import dqflags, native
 from hstramp.core.blocks import (
+    DO_NOT_USE,
     RampInputs,
     auto_block_rows,
     gather,
@@ -50,6 +56,7 @@ from hstramp.core.jump._median import robust_rate, tested_rates
 from hstramp.core.jump._outliers import largest_outliers
 from hstramp.core.jump._parameters import JumpParameters
 from hstramp.core.outputs import output_arrays
+from hstramp.core.stats import science_slices
 
 __all__ = ["detect_jumps"]
 
@@ -58,7 +65,7 @@ log = logging.getLogger(__name__)
 
 def detect_jumps(data, groupdq, times, gain, read_noise,
                  params=JumpParameters(),  # noqa: B008 (a frozen dataclass: immutable)
-                 *, pixeldq=None, read_scale=None, out=None) -> np.ndarray:
+                 *, pixeldq=None, read_scale=None, trim=None, out=None) -> np.ndarray:
     """Flag jumps (cosmic rays) by two-point differences on the real read times.
 
     Parameters
@@ -81,6 +88,10 @@ def detect_jumps(data, groupdq, times, gain, read_noise,
         Work on a ramp as the calibration steps leave it (count rates after UNITCORR: the
         read times; counts: ones): see :func:`hstramp.core.blocks.ramp_inputs`. The
         conversion is done block by block, without a second cube.
+    trim : tuple of 4 int, optional
+        Reference-border widths ``(x1, x2, y1, y2)``: only the pixels inside are searched,
+        and only they get flags (jumps, neighbours, reads after a jump), as in calwf3's
+        ``cridcalc``. None (default): every pixel.
     out : ndarray uint16 [ngroups, ny, nx], optional
         Where to write the result; it may be ``groupdq`` itself (the flags this adds never
         make a read unusable, so the search is not affected). Default: a new array.
@@ -97,6 +108,9 @@ def detect_jumps(data, groupdq, times, gain, read_noise,
                               ("groupdq",))
     if inputs.pixeldq is not None:
         output |= inputs.pixeldq
+    if trim is not None:
+        inputs = dataclasses.replace(
+            inputs, pixeldq=searched_pixeldq(inputs.pixeldq, inputs.shape[1:], trim))
     ngroups, ny, nx = inputs.shape
     if ngroups < 3:
         log.debug("fewer than 3 reads: no jump can be detected")
@@ -110,6 +124,34 @@ def detect_jumps(data, groupdq, times, gain, read_noise,
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%d primary jumps in %d pixels", jumps.read.size, np.unique(jumps.pixel).size)
     return output
+
+
+def searched_pixeldq(pixeldq, frame, trim):
+    """The pixel DQ the search sees: ``pixeldq`` with :data:`~hstramp.core.blocks.DO_NOT_USE`
+    on the reference border (``trim``), so that the search skips those pixels and flags
+    nothing there; ``pixeldq`` itself when ``trim`` is None.
+
+    Parameters
+    ----------
+    pixeldq : ndarray uint16 [ny, nx] or None
+    frame : tuple of int
+        ``(ny, nx)``.
+    trim : tuple of 4 int or None
+        ``(x1, x2, y1, y2)``.
+
+    Returns
+    -------
+    ndarray uint16 [ny, nx] or None
+        A new array when ``trim`` is given.
+    """
+    if trim is None:
+        return pixeldq
+    rows, cols = science_slices(frame, trim)
+    searched = np.full(frame, DO_NOT_USE, dtype=np.uint16)
+    searched[rows, cols] = 0
+    if pixeldq is not None:
+        searched |= pixeldq
+    return searched
 
 
 def _primary_jumps(inputs: RampInputs, params: JumpParameters) -> PrimaryJumps:

@@ -11,7 +11,6 @@ task at a time each, so that:
   first datamodel there, while the parent plans); a warm-up that raises is ignored (the
   task then meets the same failure and reports it). A worker still warming up when the
   pool is closed gets SIGTERM (it holds no task, so it has nothing to unwind);
-
 * a worker that dies (``os._exit``, SIGKILL, the kernel's out-of-memory killer, a crash in C)
   fails only the task it was running, reported with how the process ended
   (:class:`WorkerDied`); the worker is replaced and the other tasks go on. The task is not
@@ -24,8 +23,8 @@ task at a time each, so that:
   workers are told to exit. No worker outlives the call (or the pool: closing it, or
   leaving its ``with`` block, stops them the same way);
 * a worker whose parent disappears without a word (the parent was SIGKILLed) sends itself
-  SIGTERM: each worker watches a pipe whose only writing end the parent holds, and that
-  pipe reads end-of-file when the parent is gone;
+  SIGTERM: each worker watches (from before its warm-up) a pipe whose only writing end
+  the parent holds, and that pipe reads end-of-file when the parent is gone;
 * Ctrl-C in a terminal reaches the whole process group: workers ignore SIGINT and leave the
   decision to the parent.
 

@@ -19,6 +19,7 @@ from hstramp.batch import (
 from hstramp.cli import main
 from hstramp.errors import InputFileError, ParameterError
 from hstramp.pool import STOP_GRACE
+from hstramp.signals import Terminated
 from tests.robustness.processes import alive, spawned
 
 GOOD_SEEDS = (11, 12, 13)
@@ -144,6 +145,25 @@ def test_planning_errors_come_first_and_stop_the_started_workers(
     assert [len(started) for started in workers_at_planning] == [2, 2]
     assert not any(alive(pid) for started in workers_at_planning for pid in started)
     assert spawned(os.getpid()) == [] and list(output.iterdir()) == []
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated])
+def test_stopped_while_planning_stops_the_workers_still_warming_up(stop, exposures, tmp_path,
+                                                                   monkeypatch):
+    """Ctrl-C or SIGTERM (``Terminated``) in the parent while its workers warm up."""
+    started = []
+
+    def interrupted(*args):
+        started.extend(spawned(os.getpid()))
+        raise stop()
+
+    monkeypatch.setattr("hstramp.batch._make_pipeline", interrupted)
+    begin = time.monotonic()
+    with pytest.raises(stop):
+        run_batch(exposures["good"], workers=2, output_dir=tmp_path)
+    assert time.monotonic() - begin < STOP_GRACE  # not waited for: SIGTERM
+    assert len(started) == 2 and not any(alive(pid) for pid in started)
+    assert spawned(os.getpid()) == [] and list(tmp_path.iterdir()) == []
 
 
 def test_planned_products_name_what_the_pipeline_wrote(local_run):

@@ -56,6 +56,7 @@ __all__ = [
     "header_value",
     "image_hdu",
     "imset_index",
+    "imset_layout",
     "long_values_allowed",
     "meta_keywords",
     "meta_value",
@@ -257,6 +258,43 @@ def imset_index(hdulist, path="input"):
                 f"{number}); a duplicated imset is refused, neither copy is used")
         index[key], where[key] = hdu, number
     return index
+
+
+def imset_layout(hdulist, path, check_instrument, count_imsets):
+    """The checked layout of a file of imsets: primary header, index, imset count, SCI shape.
+
+    Parameters
+    ----------
+    hdulist : astropy.io.fits.HDUList
+        From :func:`open_hdulist`.
+    path : str or Path
+    check_instrument : callable
+        ``check_instrument(primary, path)`` raises unless the file is the instrument's.
+    count_imsets : callable
+        ``count_imsets(primary, index, hdulist, path)`` -> the number of complete imsets (it
+        raises for an incomplete or inconsistent set).
+
+    Returns
+    -------
+    tuple
+        ``(primary, index, count, shape)``: the primary header, :func:`imset_index`, the
+        count, and the ``(ny, nx)`` of ``SCI,1``.
+
+    Raises
+    ------
+    InputFileError
+        From the two callables; imsets of different LTV (:func:`check_same_keywords`);
+        ``SCI,1`` without a 2-D image.
+    """
+    primary = hdulist[0].header
+    check_instrument(primary, path)
+    index = imset_index(hdulist, path)
+    count = count_imsets(primary, index, hdulist, path)
+    check_same_keywords(index, "SCI", count, ("LTV1", "LTV2"), path)
+    first = index[("SCI", 1)]
+    if first.data is None or np.asarray(first.data).ndim != 2:
+        raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
+    return primary, index, count, first.data.shape
 
 
 def check_same_keywords(index, extname, count, keywords, path):

@@ -27,12 +27,11 @@ from astropy.io import fits
 
 from hstramp.core.stats import calstis_statistics_keywords
 from hstramp.datamodels.fits_io import (
-    check_same_keywords,
     dq_as_int16,
     extension_array,
     extension_template,
     image_hdu,
-    imset_index,
+    imset_layout,
     meta_keywords,
     open_hdulist,
     primary_hdu,
@@ -203,15 +202,9 @@ def read_stis_exposures(path):
     """
     path = Path(path)
     with open_hdulist(path) as hdulist:
-        primary = hdulist[0].header
-        _check_stis_ccd(primary, path)
-        index = imset_index(hdulist, path)
-        nsci = _count_imsets(primary, index, hdulist, path)
-        check_same_keywords(index, "SCI", nsci, ("LTV1", "LTV2"), path)
+        primary, index, nsci, shape = imset_layout(hdulist, path, _check_stis_ccd,
+                                                   _count_imsets)
         first = index[("SCI", 1)]
-        if first.data is None or np.asarray(first.data).ndim != 2:
-            raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
-        shape = first.data.shape
         arrays = [_imset_arrays(index, ver, shape, path) for ver in range(1, nsci + 1)]
         model = STISCCDModel(data=np.stack([a[0] for a in arrays]),
                              err=np.stack([a[1] for a in arrays]),

@@ -19,11 +19,11 @@ import numpy as np
 from astropy.io import fits
 
 from hstramp.datamodels.fits_io import (
-    check_same_keywords,
     dq_as_int16,
     extension_array,
     extension_template,
     imset_index,
+    imset_layout,
     meta_keywords,
     meta_value,
     number_keyword,
@@ -243,15 +243,8 @@ def _from_hdulist(reader, path, hdulist):
 
 def _ramp_from_hdulist(hdulist, path):
     """The :class:`RampModel` of a MultiAccum file read by ``open_hdulist`` (checked)."""
-    primary = hdulist[0].header
-    _check_wfc3_ir(primary, path)
-    index = imset_index(hdulist, path)
-    nsamp = _check_imsets(primary, index, hdulist, path)
-    check_same_keywords(index, "SCI", nsamp, ("LTV1", "LTV2"), path)
-    last_sci = index[("SCI", 1)]
-    if last_sci.data is None or np.asarray(last_sci.data).ndim != 2:
-        raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
-    shape = last_sci.data.shape
+    primary, index, nsamp, shape = imset_layout(hdulist, path, _check_wfc3_ir, _check_imsets)
+    last_sci = index[("SCI", 1)]  # the last read
     times = _read_times(index, nsamp, path)
     data = np.empty((nsamp, *shape), dtype=np.float32)
     err = np.empty_like(data)

@@ -31,6 +31,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "select.h"
+
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
 #error "calib.c needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0)"
 #endif
@@ -126,7 +128,7 @@ check_dq_size(int dq_size)
     return 0;
 }
 
-/* `value`, or +0.0 where `zero`; and `a` where `pick`, else `b`. Bit selects, not branches:
+/* `value`, or +0.0 where `zero` (and select.h's select_float). Bit selects, not branches:
  * with a branch the compiler moves a division or a product into it, and a loop with an
  * operation that may trap on one path only does not vectorise (-ftrapping-math). */
 static inline float
@@ -137,18 +139,6 @@ zero_where(int zero, float value)
     bits &= (uint32_t)(zero != 0) - 1u;
     memcpy(&value, &bits, sizeof(bits));
     return value;
-}
-
-static inline float
-select_float(int pick, float a, float b)
-{
-    uint32_t x, y;
-    const uint32_t mask = 0u - (uint32_t)(pick != 0);
-    memcpy(&x, &a, sizeof(x));
-    memcpy(&y, &b, sizeof(y));
-    x = (x & mask) | (y & ~mask);
-    memcpy(&a, &x, sizeof(x));
-    return a;
 }
 
 /* ------------------------------------------------------------------ noise */

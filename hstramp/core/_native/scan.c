@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "select.h"
+
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
 #error "scan.c needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0)"
 #endif
@@ -274,29 +276,6 @@ free_work(Work *work)
     PyMem_RawFree(work->peak);
     PyMem_RawFree(work->peak_excess);
     PyMem_RawFree(work->largest);
-}
-
-/* ------------------------------------------------------------------ selects */
-
-/* `a` where `pick`, else `b`: bit selects, not branches, so that the loops vectorise (with
- * -ftrapping-math the compiler keeps a compare-and-branch otherwise). */
-static inline float
-select_float(int pick, float a, float b)
-{
-    uint32_t x, y;
-    const uint32_t mask = 0u - (uint32_t)(pick != 0);
-    memcpy(&x, &a, sizeof(x));
-    memcpy(&y, &b, sizeof(y));
-    x = (x & mask) | (y & ~mask);
-    memcpy(&a, &x, sizeof(x));
-    return a;
-}
-
-static inline int
-select_int(int pick, int a, int b)
-{
-    const int mask = -(pick != 0);
-    return (a & mask) | (b & ~mask);
 }
 
 /* ------------------------------------------------------------------ one block */

@@ -280,6 +280,20 @@ free_work(Work *work)
 
 /* ------------------------------------------------------------------ one block */
 
+/* The switch cases of every native integer buffer format (struct module codes), each
+ * running ROW(type) for its C type. */
+#define INTEGER_CASES(ROW)                                                                  \
+    case 'B': ROW(uint8_t) break;                                                            \
+    case 'b': ROW(int8_t) break;                                                             \
+    case 'H': ROW(uint16_t) break;                                                           \
+    case 'h': ROW(int16_t) break;                                                            \
+    case 'I': ROW(unsigned int) break;                                                       \
+    case 'i': ROW(int) break;                                                                \
+    case 'L': ROW(unsigned long) break;                                                      \
+    case 'l': ROW(long) break;                                                               \
+    case 'Q': ROW(unsigned long long) break;                                                 \
+    case 'q': ROW(long long) break;
+
 /* Row `y` of read `k` as float32 (the NumPy cast), times `factor`: one rounding each. */
 #define CONVERT_ROW(T)                                                                      \
     for (Py_ssize_t x = 0; x < nx; x++) {                                                    \
@@ -303,16 +317,7 @@ counts_row(const Ramp *ramp, Py_ssize_t k, Py_ssize_t y, float *out)
     switch (c->type) {
     case 'f': CONVERT_ROW(float) break;
     case 'd': CONVERT_ROW(double) break;
-    case 'B': CONVERT_ROW(uint8_t) break;
-    case 'b': CONVERT_ROW(int8_t) break;
-    case 'H': CONVERT_ROW(uint16_t) break;
-    case 'h': CONVERT_ROW(int16_t) break;
-    case 'I': CONVERT_ROW(unsigned int) break;
-    case 'i': CONVERT_ROW(int) break;
-    case 'L': CONVERT_ROW(unsigned long) break;
-    case 'l': CONVERT_ROW(long) break;
-    case 'Q': CONVERT_ROW(unsigned long long) break;
-    case 'q': CONVERT_ROW(long long) break;
+    INTEGER_CASES(CONVERT_ROW)
     }
 }
 
@@ -352,16 +357,7 @@ flag_row(const Ramp *ramp, int k, Py_ssize_t y, int *first)
         return;
     }
     switch (c->type) {
-    case 'B': FLAG_ROW(uint8_t) break;
-    case 'b': FLAG_ROW(int8_t) break;
-    case 'H': FLAG_ROW(uint16_t) break;
-    case 'h': FLAG_ROW(int16_t) break;
-    case 'I': FLAG_ROW(unsigned int) break;
-    case 'i': FLAG_ROW(int) break;
-    case 'L': FLAG_ROW(unsigned long) break;
-    case 'l': FLAG_ROW(long) break;
-    case 'Q': FLAG_ROW(unsigned long long) break;
-    case 'q': FLAG_ROW(long long) break;
+    INTEGER_CASES(FLAG_ROW)
     }
 }
 

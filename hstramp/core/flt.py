@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hstramp.core.dqflags import CR_RAMP
+from hstramp.core.outputs import output_arrays
 from hstramp.core.stats import science_slices
 
 __all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention", "calwf3_cr_flags"]
@@ -13,7 +14,8 @@ __all__ = ["CALWF3_INVALID_ERR", "apply_invalid_convention", "calwf3_cr_flags"]
 CALWF3_INVALID_ERR = 1.0e5
 
 
-def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str):
+def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str, *,
+                             out=None):
     """Values for pixels without a rate (NaN from the fit): kept NaN, or calwf3's 0 / 1e5.
 
     Parameters
@@ -23,15 +25,19 @@ def apply_invalid_convention(rate: np.ndarray, err: np.ndarray, convention: str)
     convention : {"nan", "calwf3"}
         "nan" keeps NaN; "calwf3" writes SCI 0 and ERR 1e5 as calwf3 does. The DQ flags
         that say why are set by the fit either way.
+    out : tuple of 2 ndarray, optional
+        Where to write the rate and the error (may be ``rate`` and ``err`` themselves, as
+        :func:`hstramp.core.outputs.output_arrays`); default new arrays.
 
     Returns
     -------
     tuple of ndarray
-        New rate and error arrays.
+        The rate and error arrays: new ones, or ``out``.
     """
     if convention not in ("nan", "calwf3"):
         raise ValueError(f"invalid pixel convention must be 'nan' or 'calwf3', got {convention!r}")
-    rate, err = np.array(rate, copy=True), np.array(err, copy=True)
+    rate, err = output_arrays((rate, err), (np.asarray(rate).dtype, np.asarray(err).dtype),
+                              out, ("rate", "err"))
     if convention == "calwf3":
         invalid = ~np.isfinite(rate)
         rate[invalid] = 0.0

@@ -67,7 +67,9 @@ class RampFitStep(HstrampStep):
 
     def flt_image(self, model, fit, trim):
         """The flt image of the fit of the science area, with the ramp's metadata."""
-        rate, err = apply_invalid_convention(fit.rate, fit.err, self.invalid_pixels)
+        # the fit's own arrays, made for this call: converted in place
+        rate, err = apply_invalid_convention(fit.rate, fit.err, self.invalid_pixels,
+                                             out=(fit.rate, fit.err))
         image = ImageModel(data=rate, err=err, dq=fit.dq, var_poisson=fit.var_poisson,
                            var_rnoise=fit.var_rnoise, samp=fit.samp, time=fit.time)
         image.take_metadata(model)

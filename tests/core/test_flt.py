@@ -57,6 +57,26 @@ def test_cr_flags_of_one_read_and_of_no_jump():
 
 
 @pytest.mark.parametrize("convention", ["nan", "calwf3"])
+@pytest.mark.parametrize("where", ["in place", "other arrays"])
+def test_invalid_convention_out_gives_the_same_values(convention, where):
+    rate = np.array([1.0, np.nan, -np.inf, 2.0], dtype=np.float32)
+    err = np.array([0.1, np.nan, 5.0, 0.2], dtype=np.float32)
+    expected = apply_invalid_convention(rate, err, convention)
+    if where == "in place":
+        out = (rate, err)
+    else:
+        out = (np.empty_like(rate), np.empty_like(err))
+    before = (rate.copy(), err.copy())
+    result = apply_invalid_convention(rate, err, convention, out=out)
+    assert result[0] is out[0] and result[1] is out[1]
+    for got, want in zip(result, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    if where == "other arrays":  # the inputs are not touched
+        for array, copy in zip((rate, err), before, strict=True):
+            np.testing.assert_array_equal(array, copy)
+
+
+@pytest.mark.parametrize("convention", ["nan", "calwf3"])
 def test_invalid_convention_returns_new_arrays(convention):
     rate = np.array([1.0, np.nan, -np.inf, 2.0], dtype=np.float32)
     err = np.array([0.1, np.nan, 5.0, 0.2], dtype=np.float32)

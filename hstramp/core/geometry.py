@@ -375,22 +375,26 @@ _EXPAND_ROWS = 64
 
 
 def _separable_expand(data: np.ndarray, binx: int, biny: int, extrapolate: bool,
-                      finish=None) -> np.ndarray:
+                      finish=None, rows: slice | None = None) -> np.ndarray:
     """Interpolate along y, then along x in bands of output rows, in float64; float32 out.
 
-    ``finish`` (float64 band -> values) is applied to each band before it is stored.
+    ``finish`` (float64 band -> values) is applied to each band before it is stored. With
+    ``rows`` (a slice of the output rows) only those rows are made: every output row is
+    computed from its own weights alone, so they are the whole expansion's values.
     """
     ny_out, nx_out, binx, biny = _expansion_factors(data.shape, binx, biny)
     ny, nx = data.shape[-2:]
     jy, ry, sy = _interp_weights(ny_out, ny, biny, extrapolate)
+    if rows is not None:
+        jy, ry, sy = jy[rows], ry[rows], sy[rows]
     ix, px, qx = _interp_weights(nx_out, nx, binx, extrapolate)
     data = np.asarray(data, dtype=np.float64)
-    rows = ry[:, None] * data[..., jy, :]
+    along_y = ry[:, None] * data[..., jy, :]
     if biny > 1:
-        rows = rows + sy[:, None] * data[..., jy + 1, :]
-    out = np.empty((*data.shape[:-2], ny_out, nx_out), np.float32)
-    for start in range(0, ny_out, _EXPAND_ROWS):
-        band = rows[..., start:start + _EXPAND_ROWS, :]
+        along_y = along_y + sy[:, None] * data[..., jy + 1, :]
+    out = np.empty((*data.shape[:-2], jy.size, nx_out), np.float32)
+    for start in range(0, jy.size, _EXPAND_ROWS):
+        band = along_y[..., start:start + _EXPAND_ROWS, :]
         values = px * band[..., ix]
         if binx > 1:
             values = values + qx * band[..., ix + 1]
@@ -398,8 +402,8 @@ def _separable_expand(data: np.ndarray, binx: int, biny: int, extrapolate: bool,
     return out
 
 
-def unbin_linear(data: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False
-                 ) -> np.ndarray:
+def unbin_linear(data: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False,
+                 rows: slice | None = None) -> np.ndarray:
     """Expand a binned image by linear interpolation, as calwf3's ``unbin2d``.
 
     Output pixel ``m`` samples input position ``(m - (bin - 1)/2) / bin``; beyond the
@@ -414,17 +418,20 @@ def unbin_linear(data: np.ndarray, binx: int, biny: int, *, extrapolate: bool = 
         Integer expansion factors.
     extrapolate : bool, optional
         Extrapolate linearly beyond the outermost pixel centres (calstis).
+    rows : slice, optional
+        Only these output rows (a band of the expanded image: its values, not a new
+        interpolation).
 
     Returns
     -------
     numpy.ndarray
-        float32 ``[..., ny*biny, nx*binx]``.
+        float32 ``[..., ny*biny, nx*binx]`` (the ``rows`` of it).
     """
-    return _separable_expand(data, binx, biny, extrapolate)
+    return _separable_expand(data, binx, biny, extrapolate, rows=rows)
 
 
-def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False
-                ) -> np.ndarray:
+def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = False,
+                rows: slice | None = None) -> np.ndarray:
     """Expand a binned error image as calwf3: ``sqrt(sum w * err**2)`` with the same weights.
 
     Parameters
@@ -436,18 +443,20 @@ def unbin_error(err: np.ndarray, binx: int, biny: int, *, extrapolate: bool = Fa
     extrapolate : bool, optional
         Use calstis's unclipped weights; a negative weighted sum (possible only beyond the
         edge) gives 0 instead of calstis's NaN.
+    rows : slice, optional
+        Only these output rows, as :func:`unbin_linear`.
 
     Returns
     -------
     numpy.ndarray
-        float32 ``[..., ny*biny, nx*binx]``.
+        float32 ``[..., ny*biny, nx*binx]`` (the ``rows`` of it).
     """
     err = np.asarray(err, dtype=np.float64)
     return _separable_expand(err * err, binx, biny, extrapolate,
-                             lambda variance: np.sqrt(np.maximum(variance, 0.0)))
+                             lambda variance: np.sqrt(np.maximum(variance, 0.0)), rows=rows)
 
 
-def unbin_dq(dq: np.ndarray, binx: int, biny: int) -> np.ndarray:
+def unbin_dq(dq: np.ndarray, binx: int, biny: int, *, rows: slice | None = None) -> np.ndarray:
     """Expand a binned DQ image: each output pixel ORs the input pixels it interpolates from.
 
     Follows calwf3's ``InterpDQInfo`` per axis (one neighbour on an exact pixel centre or off
@@ -460,16 +469,20 @@ def unbin_dq(dq: np.ndarray, binx: int, biny: int) -> np.ndarray:
         ``[..., ny, nx]`` integer DQ (not modified).
     binx, biny : int
         Integer expansion factors.
+    rows : slice, optional
+        Only these output rows, as :func:`unbin_linear`.
 
     Returns
     -------
     numpy.ndarray
-        ``[..., ny*biny, nx*binx]`` with the dtype of ``dq``.
+        ``[..., ny*biny, nx*binx]`` (the ``rows`` of it) with the dtype of ``dq``.
     """
     dq = np.asarray(dq)
     ny_out, nx_out, binx, biny = _expansion_factors(dq.shape, binx, biny)
     ny, nx = dq.shape[-2:]
     j1, jtwo, j2 = _dq_neighbours(ny_out, ny, biny)
+    if rows is not None:
+        j1, jtwo, j2 = j1[rows], jtwo[rows], j2[rows]
     i1, itwo, i2 = _dq_neighbours(nx_out, nx, binx)
     zero = np.zeros((), dtype=dq.dtype)
     rows = dq[..., j1, :] | np.where(jtwo[:, None], dq[..., j2, :], zero)

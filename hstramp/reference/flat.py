@@ -27,6 +27,7 @@ from hstramp.reference.images import (
     ImagePlanes,
     binned_shape,
     expand_binned,
+    multiply_by_binned,
     multiply_flats,
     read_imset,
 )
@@ -120,10 +121,10 @@ def _combined_flat(paths, filter, detector) -> ImagePlanes:
     # popped: D is freed once multiplied into P, before L is expanded to full size
     flat = _combine(images.pop("PFLTFILE"), images.pop("DFLTFILE"), paths)
     low = images.pop("LFLTFILE")
-    if low is not None:
-        target = flat.sci.shape if flat is not None else binned_shape(low)
-        expanded = expand_binned(low, target, paths["LFLTFILE"], extrapolate=False)
-        flat = expanded if flat is None else multiply_flats(flat, expanded, in_place=True)
+    if low is not None and flat is None:
+        flat = expand_binned(low, binned_shape(low), paths["LFLTFILE"], extrapolate=False)
+    elif low is not None:  # expanded a band at a time into P * D
+        flat = multiply_by_binned(flat, low, paths["LFLTFILE"], extrapolate=False)
     return flat
 
 

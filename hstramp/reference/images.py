@@ -15,7 +15,8 @@ from hstramp.reference.common import (
     image_hdu,
 )
 
-__all__ = ["ImagePlanes", "binned_shape", "expand_binned", "multiply_flats", "read_imset"]
+__all__ = ["ImagePlanes", "binned_shape", "expand_binned", "multiply_by_binned", "multiply_flats",
+           "read_imset"]
 
 #: rows multiplied at a time (bounds the float64 temporaries of :func:`multiply_flats`)
 _BAND_ROWS = 64
@@ -99,13 +100,55 @@ def multiply_flats(a: ImagePlanes, b: ImagePlanes, *, in_place: bool = False) ->
     err = a.err if in_place else np.empty(a.sci.shape, np.float32)
     for start in range(0, sci.shape[0], _BAND_ROWS):
         band = slice(start, start + _BAND_ROWS)
-        a_sci, b_sci = a.sci[band].astype(np.float64), b.sci[band].astype(np.float64)
-        a_eb = a_sci * b.err[band]
-        b_ea = b_sci * a.err[band]
-        sci[band] = a_sci * b_sci
-        err[band] = np.sqrt(a_eb * a_eb + b_ea * b_ea)
+        _multiply_band(a, b.sci[band], b.err[band], band, sci, err)
     dq = np.bitwise_or(a.dq, b.dq, out=a.dq if in_place else None)
     return ImagePlanes(sci=sci, err=err, dq=dq, ltv=a.ltv, ltm=a.ltm)
+
+
+def _multiply_band(a: ImagePlanes, b_sci, b_err, band: slice, sci, err) -> None:
+    """Rows ``band`` of ``a`` times the factor rows ``b_sci``, ``b_err``, into ``sci`` and
+    ``err`` (``amul``, in float64; each band is read before it is overwritten)."""
+    a_sci, b_sci = a.sci[band].astype(np.float64), b_sci.astype(np.float64)
+    a_eb = a_sci * b_err
+    b_ea = b_sci * a.err[band]
+    sci[band] = a_sci * b_sci
+    err[band] = np.sqrt(a_eb * a_eb + b_ea * b_ea)
+
+
+def multiply_by_binned(a: ImagePlanes, low: ImagePlanes, path, *, extrapolate: bool,
+                       keyword: str = "LFLTFILE") -> ImagePlanes:
+    """``a`` times a binned flat expanded to ``a``'s size, written into ``a``'s arrays.
+
+    The values of ``multiply_flats(a, expand_binned(low, a.sci.shape, ...), in_place=True)``,
+    bit for bit, made a band of rows at a time: the expanded flat never exists whole (10 MB
+    for a WFC3/IR full frame).
+
+    Parameters
+    ----------
+    a : ImagePlanes
+        The full-resolution factor (overwritten; the product keeps its placement).
+    low : ImagePlanes
+        The binned flat.
+    path : str or Path
+        Its file, for the message.
+    extrapolate : bool
+        As :func:`expand_binned`.
+    keyword : str
+        Header keyword that named the file.
+
+    Returns
+    -------
+    ImagePlanes
+        ``a``'s arrays, holding the product.
+    """
+    binx, biny = _binning(low, a.sci.shape, path, keyword)
+    for start in range(0, a.sci.shape[0], _BAND_ROWS):
+        band = slice(start, start + _BAND_ROWS)
+        _multiply_band(a, unbin_linear(low.sci, binx, biny, extrapolate=extrapolate, rows=band),
+                       unbin_error(low.err, binx, biny, extrapolate=extrapolate, rows=band),
+                       band, a.sci, a.err)
+        a.dq[band] |= unbin_dq(low.dq, binx, biny, rows=band)
+    return ImagePlanes(sci=a.sci, err=a.err, dq=a.dq, ltv=a.ltv, ltm=a.ltm)
 
 
 def binned_shape(low: ImagePlanes) -> tuple[int, int]:
@@ -122,6 +165,19 @@ def binned_shape(low: ImagePlanes) -> tuple[int, int]:
     """
     bins = [max(1, round(1.0 / m)) for m in low.ltm]
     return low.sci.shape[0] * bins[1], low.sci.shape[1] * bins[0]
+
+
+def _binning(low: ImagePlanes, target_shape, path, keyword: str) -> tuple[int, int]:
+    """``(binx, biny)``: the whole factors expanding ``low`` to ``target_shape``, or
+    ReferenceFileError."""
+    ny, nx = low.sci.shape
+    biny, binx = target_shape[0] // ny, target_shape[1] // nx
+    if biny < 1 or binx < 1 or biny * ny != target_shape[0] or binx * nx != target_shape[1]:
+        raise ReferenceFileError(
+            f"{keyword} {path} is {ny}x{nx}, which does not expand by an integer factor to "
+            f"{target_shape[0]}x{target_shape[1]}", keyword=keyword, path=path,
+        )
+    return binx, biny
 
 
 def expand_binned(low: ImagePlanes, target_shape, path, *, extrapolate: bool,
@@ -147,13 +203,7 @@ def expand_binned(low: ImagePlanes, target_shape, path, *, extrapolate: bool,
     -------
     ImagePlanes
     """
-    ny, nx = low.sci.shape
-    biny, binx = target_shape[0] // ny, target_shape[1] // nx
-    if biny < 1 or binx < 1 or biny * ny != target_shape[0] or binx * nx != target_shape[1]:
-        raise ReferenceFileError(
-            f"{keyword} {path} is {ny}x{nx}, which does not expand by an integer factor to "
-            f"{target_shape[0]}x{target_shape[1]}", keyword=keyword, path=path,
-        )
+    binx, biny = _binning(low, target_shape, path, keyword)
     cx, cy = corner_from_lt(low.ltv, low.ltm)
     return ImagePlanes(
         sci=unbin_linear(low.sci, binx, biny, extrapolate=extrapolate),

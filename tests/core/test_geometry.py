@@ -234,3 +234,22 @@ def test_geometry_validation():
     geometry = ScienceGeometry((266, 266), (-374, -374))
     assert geometry.corner == (374, 374)
     assert isinstance(geometry.ltv[0], float)
+
+
+@pytest.mark.parametrize(("binx", "biny"), [(1, 1), (2, 3), (8, 8), (4, 1)])
+@pytest.mark.parametrize("extrapolate", [False, True])
+@pytest.mark.parametrize("rows", [slice(0, 5), slice(7, 30), slice(60, None), slice(0, 0)])
+def test_unbin_rows_are_the_rows_of_the_whole_expansion(binx, biny, extrapolate, rows):
+    rng = np.random.default_rng(binx * 10 + biny)
+    data = rng.normal(1.0, 0.1, (9, 7)).astype(np.float32)
+    err = rng.uniform(0.0, 0.05, (9, 7)).astype(np.float32)
+    dq = rng.choice(np.array([0, 4, 512], np.uint16), size=(9, 7))
+    for whole, band in (
+        (unbin_linear(data, binx, biny, extrapolate=extrapolate),
+         unbin_linear(data, binx, biny, extrapolate=extrapolate, rows=rows)),
+        (unbin_error(err, binx, biny, extrapolate=extrapolate),
+         unbin_error(err, binx, biny, extrapolate=extrapolate, rows=rows)),
+        (unbin_dq(dq, binx, biny), unbin_dq(dq, binx, biny, rows=rows)),
+    ):
+        np.testing.assert_array_equal(band, whole[rows])
+        assert band.dtype == whole.dtype

@@ -305,3 +305,48 @@ def test_primary_header_checks_share_one_read_per_file_version(tmp_path, monkeyp
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert not common.is_dummy(path, "BIASFILE") and not is_simulated(path, "DARKFILE")
     assert opened == ["BIASFILE", "BIASFILE"]
+
+
+def _planes(rng, shape, ltv=(0.0, 0.0), ltm=(1.0, 1.0)):
+    from hstramp.reference.images import ImagePlanes
+
+    sci = rng.normal(1.0, 0.05, shape).astype(np.float32)
+    sci[0, 0] = np.nan
+    sci[1, 2] = 0.0
+    err = rng.uniform(0.0, 0.02, shape).astype(np.float32)
+    dq = rng.choice(np.array([0, 0, 4, 512], np.uint16), size=shape)
+    return ImagePlanes(sci=sci, err=err, dq=dq, ltv=ltv, ltm=ltm)
+
+
+@pytest.mark.parametrize(("shape", "binned"), [((128, 96), (16, 12)), ((130, 70), (13, 35)),
+                                               ((64, 64), (64, 64)), ((200, 8), (25, 4))])
+@pytest.mark.parametrize("extrapolate", [False, True])
+def test_a_binned_flat_multiplied_band_by_band_is_the_whole_product(shape, binned,
+                                                                    extrapolate):
+    """multiply_by_binned gives multiply_flats(a, expand_binned(low)) bit for bit (NaN, zero,
+    DQ), in a's own arrays, without the expansion made whole."""
+    from hstramp.reference.images import expand_binned, multiply_by_binned, multiply_flats
+
+    rng = np.random.default_rng(shape[0])
+    a = _planes(rng, shape, ltv=(3.0, -2.0))
+    low = _planes(rng, binned, ltm=(binned[1] / shape[1], binned[0] / shape[0]))
+    low_before = [x.copy() for x in (low.sci, low.err, low.dq)]
+    copy = type(a)(sci=a.sci.copy(), err=a.err.copy(), dq=a.dq.copy(), ltv=a.ltv, ltm=a.ltm)
+    whole = multiply_flats(copy, expand_binned(low, shape, "l.fits", extrapolate=extrapolate),
+                           in_place=True)
+    banded = multiply_by_binned(a, low, "l.fits", extrapolate=extrapolate)
+    assert banded.sci is a.sci and banded.err is a.err and banded.dq is a.dq
+    assert (banded.ltv, banded.ltm) == (a.ltv, a.ltm)
+    for got, want in ((banded.sci, whole.sci), (banded.err, whole.err), (banded.dq, whole.dq)):
+        np.testing.assert_array_equal(got, want)  # NaN where NaN
+    for array, before in zip((low.sci, low.err, low.dq), low_before, strict=True):
+        np.testing.assert_array_equal(array, before)
+
+
+def test_a_binned_flat_that_does_not_divide_the_size_is_refused():
+    from hstramp.reference.images import multiply_by_binned
+
+    rng = np.random.default_rng(5)
+    with pytest.raises(ReferenceFileError, match="does not expand by an integer factor"):
+        multiply_by_binned(_planes(rng, (100, 100)), _planes(rng, (30, 10)), "l.fits",
+                           extrapolate=False)

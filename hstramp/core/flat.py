@@ -85,6 +85,47 @@ def _divide_by_flat(sci: np.ndarray, err: np.ndarray, f: np.ndarray, ef: np.ndar
     np.copyto(sci, np.float32(0.0), where=unusable)
 
 
+def _kernel_planes(planes):
+    """``(row stride, flat buffers)`` for the ``calib`` kernel, without copying a window.
+
+    The flat planes are ``[ny, nx]`` arrays, often a window of a wider cached flat (the cut
+    of a 1024 x 1024 flat for a 1014 x 1014 image): rows of ``nx`` contiguous values a fixed
+    number of values apart. The kernel takes each as the one-dimensional run of memory from
+    its first value to its last, and that row stride, so such a window is read in place.
+    Planes of another layout, or of different strides, are copied C-contiguous (stride nx).
+    """
+    given = [p for p in planes if p is not None]
+    strides = {_row_stride(p) for p in given}
+    if len(strides) == 1 and None not in strides:
+        stride = strides.pop()
+        return stride, tuple(None if p is None else _memory_run(p, stride) for p in planes)
+    nx = given[0].shape[1]
+    return nx, tuple(None if p is None else np.ascontiguousarray(p).reshape(-1) for p in planes)
+
+
+def _row_stride(plane: np.ndarray) -> int | None:
+    """Values between the starts of two rows of a 2-D plane whose rows are contiguous and
+    ascending; None otherwise (an empty plane included)."""
+    ny, nx = plane.shape
+    step_y, step_x = plane.strides
+    item = plane.itemsize
+    if plane.size == 0 or (nx > 1 and step_x != item):
+        return None
+    if ny == 1:
+        return nx
+    if step_y % item or step_y < nx * item:
+        return None
+    return step_y // item
+
+
+def _memory_run(plane: np.ndarray, stride: int) -> np.ndarray:
+    """The values from a plane's first to its last, one-dimensional (a view, no copy)."""
+    ny, nx = plane.shape
+    span = (ny - 1) * stride + nx if ny else 0
+    return np.lib.stride_tricks.as_strided(plane, shape=(span,), strides=(plane.itemsize,),
+                                           writeable=False)
+
+
 def flat_field(
     data: np.ndarray,
     err: np.ndarray,
@@ -154,16 +195,16 @@ def flat_field(
     out, out_err, out_dq = output_arrays(
         (data, err, dq), (np.float32, np.float32, np.asarray(dq).dtype), out,
         ("data", "err", "dq"))
-    inputs = (np.ascontiguousarray(pixel_map(flat, frame, "flat")),
-              None if flat_err is None else np.ascontiguousarray(
-                  pixel_map(flat_err, frame, "flat_err")),
-              None if flat_dq is None else np.ascontiguousarray(
-                  pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype)))
+    planes = (pixel_map(flat, frame, "flat"),
+              None if flat_err is None else pixel_map(flat_err, frame, "flat_err"),
+              None if flat_dq is None else pixel_map(flat_dq, frame, "flat_dq", out_dq.dtype))
+    stride, inputs = _kernel_planes(planes)
     calib = calib_kernel((out, out_err, out_dq), inputs)
     if calib is not None:  # one pass over every image (same bits)
         calib.flat(out, out_err, out_dq, out_dq.itemsize, int(np.prod(data.shape[:-2])), *inputs,
-                   int(np.asarray(zero_flat_dq).astype(out_dq.dtype)), amp_gains is not None,
-                   0.0 if amp_gains is None else mean_gain(amp_gains), *calib_area(frame, trim))
+                   stride, int(np.asarray(zero_flat_dq).astype(out_dq.dtype)),
+                   amp_gains is not None, 0.0 if amp_gains is None else mean_gain(amp_gains),
+                   *calib_area(frame, trim))
         return FlatFielded(data=out, err=out_err, dq=out_dq, bunit=new_unit)
     f2 = f * f
     terms = (f, ef, f2, f2 * f2, f == 0)

@@ -717,8 +717,15 @@ def test_the_kernel_checks_its_buffers():
     with pytest.raises(ValueError, match="trim"):
         calib.noise(ramp, ramp.copy(), frame, frame, 2, 4, 5, 3, 3, 1, 1)
     with pytest.raises(ValueError, match="2 or 4 bytes"):
-        calib.flat(ramp, ramp.copy(), np.zeros((2, 4, 5), np.uint8), 1, 2, frame, None, None, 0,
-                   True, 2.0, 4, 5, 0, 0, 0, 0)
+        calib.flat(ramp, ramp.copy(), np.zeros((2, 4, 5), np.uint8), 1, 2, frame, None, None, 5,
+                   0, True, 2.0, 4, 5, 0, 0, 0, 0)
+    dq = np.zeros((2, 4, 5), np.uint16)
+    with pytest.raises(ValueError, match="flat_stride"):
+        calib.flat(ramp, ramp.copy(), dq, 2, 2, frame, None, None, 4, 0, True, 2.0, 4, 5, 0, 0,
+                   0, 0)
+    with pytest.raises(ValueError, match="flat holds"):  # a stride of 6 needs 23 values
+        calib.flat(ramp, ramp.copy(), dq, 2, 2, frame.reshape(-1), None, None, 6, 0, True, 2.0,
+                   4, 5, 0, 0, 0, 0)
     with pytest.raises((ValueError, BufferError), match="contiguous"):
         calib.noise(ramp, ramp.copy(), frame, np.zeros((5, 4), np.float32).T, 2, 4, 5, 0, 0,
                     0, 0)
@@ -754,3 +761,62 @@ def test_bad_shapes_are_refused_alike(monkeypatch, which):
         kwargs["readnoise"] = wrong
         function = initial_error
     _check_errors(monkeypatch, function, kwargs)
+
+
+@pytest.mark.parametrize("layout", ["window", "window, err contiguous", "transposed", "one row",
+                                    "one column"])
+def test_flat_windows_of_a_wider_flat_are_read_in_place_with_the_same_bits(monkeypatch, layout):
+    """The flat planes as the flat step passes them: windows of a wider cached flat (rows of
+    nx values further apart). Both paths give the same bits as with C-contiguous copies, the
+    kernel reads a window where it lies (other layouts are copied), nothing is written."""
+    rng = np.random.default_rng(17)
+    ny, nx = {"one row": (1, 9), "one column": (7, 1)}.get(layout, (9, 11))
+    wide = (ny + 5, nx + 6)
+    flat = rng.uniform(0.8, 1.2, wide).astype(np.float32)
+    flat[3, 4] = 0.0
+    flat[5, 6] = np.nan
+    flat_err = rng.uniform(0.0, 0.02, wide).astype(np.float32)
+    flat_dq = rng.choice(np.array([0, 4, 512], np.uint16), size=wide)
+    window = (slice(2, 2 + ny), slice(3, 3 + nx))
+    planes = [flat[window], flat_err[window], flat_dq[window]]
+    if layout == "window, err contiguous":
+        planes[1] = np.ascontiguousarray(planes[1])
+    if layout == "transposed":
+        planes = [np.ascontiguousarray(p.T).T for p in planes]
+    before = [p.copy() for p in planes]
+    data = rng.uniform(0.0, 500.0, (3, ny, nx)).astype(np.float32)
+    err = rng.uniform(1.0, 9.0, (3, ny, nx)).astype(np.float32)
+    dq = np.zeros((3, ny, nx), np.uint16)
+    trim = (0, 0, 0, 0) if 1 in (ny, nx) else (1, 2, 2, 1)
+    results = {}
+    for mode in ("numpy", "native"):
+        monkeypatch.setenv(native.ENV_VAR, mode)
+        for name, given in (("windows", planes),
+                            ("copies", [np.ascontiguousarray(p) for p in planes])):
+            results[mode, name] = flat_field(data, err, dq, *given, amp_gains=(2.3, 2.4, 2.5, 2.6),
+                                             trim=trim, bunit="COUNTS", zero_flat_dq=64)
+    reference = results["numpy", "copies"]
+    for result in results.values():
+        _assert_same(reference, result)
+    for plane, copy_ in zip(planes, before, strict=True):
+        np.testing.assert_array_equal(plane, copy_)
+
+
+def test_a_flat_window_reaches_the_kernel_without_a_copy(monkeypatch):
+    import hstramp.core.flat as flat_module
+
+    kernel, seen = native._import("calib"), {}
+
+    class Spy:
+        def flat(self, *args):
+            seen["flat"], seen["stride"] = args[5], args[8]
+            return kernel.flat(*args)
+
+    monkeypatch.setenv(native.ENV_VAR, "native")
+    monkeypatch.setattr(flat_module, "calib_kernel", lambda outputs, inputs: Spy())
+    wide = np.ones((20, 30), np.float32)
+    data = np.ones((2, 12, 16), np.float32)
+    flat_field(data, data.copy(), np.zeros((2, 12, 16), np.uint16), wide[4:16, 7:23], None, None,
+               amp_gains=None, trim=(0, 0, 0, 0))
+    assert seen["stride"] == 30
+    assert np.shares_memory(seen["flat"], wide)

@@ -720,8 +720,8 @@ NAME##_zero_row(T *restrict q, const float *restrict f, T zero_bits, Py_ssize_t 
                                                                                                 \
 CLONES static void                                                                              \
 NAME(float *data, float *err, T *dq, Py_ssize_t nimages, const float *flat,                    \
-     const float *flat_err, const T *flat_dq, T zero_bits, int with_gain, float gain,           \
-     const Area *a)                                                                             \
+     const float *flat_err, const T *flat_dq, Py_ssize_t flat_stride, T zero_bits,              \
+     int with_gain, float gain, const Area *a)                                                  \
 {                                                                                               \
     const Py_ssize_t frame = a->ny * a->nx, width = a->x1 - a->x0;                              \
     for (Py_ssize_t i = 0; i < nimages; i++) {                                                  \
@@ -730,18 +730,19 @@ NAME(float *data, float *err, T *dq, Py_ssize_t nimages, const float *flat,     
         T *q = dq + i * frame;                                                                  \
         for (Py_ssize_t y = 0; y < a->ny; y++) {                                                \
             const Py_ssize_t row = y * a->nx, p = row + a->x0;                                  \
+            const Py_ssize_t fp = y * flat_stride + a->x0; /* the flats' rows may be longer */ \
             if (y >= a->y0 && y < a->y1) {                                                      \
                 if (flat_err != NULL) {                                                         \
-                    divide_row(d + p, e + p, flat + p, flat_err + p, width);                    \
+                    divide_row(d + p, e + p, flat + fp, flat_err + fp, width);                  \
                 }                                                                               \
                 else {                                                                          \
-                    divide_row_no_err(d + p, e + p, flat + p, width);                            \
+                    divide_row_no_err(d + p, e + p, flat + fp, width);                           \
                 }                                                                               \
                 if (flat_dq != NULL) {                                                          \
-                    NAME##_dq_row(q + p, flat_dq + p, flat + p, zero_bits, width);              \
+                    NAME##_dq_row(q + p, flat_dq + fp, flat + fp, zero_bits, width);            \
                 }                                                                               \
                 else if (zero_bits != 0) {                                                      \
-                    NAME##_zero_row(q + p, flat + p, zero_bits, width);                         \
+                    NAME##_zero_row(q + p, flat + fp, zero_bits, width);                        \
                 }                                                                               \
             }                                                                                   \
             if (with_gain) {                                                                    \
@@ -761,13 +762,13 @@ flat(PyObject *self, PyObject *args)
     int dq_size, with_gain;
     unsigned long zero_bits;
     float gain;
-    Py_ssize_t nimages, ny, nx, tx1, tx2, ty1, ty2;
+    Py_ssize_t nimages, flat_stride, ny, nx, tx1, tx2, ty1, ty2;
     Py_buffer v[6];
     Area a;
 
-    if (!PyArg_ParseTuple(args, "OOOinOOOkpfnnnnnn", &o_data, &o_err, &o_dq, &dq_size, &nimages,
-                          &o_flat, &o_ferr, &o_fdq, &zero_bits, &with_gain, &gain, &ny, &nx,
-                          &tx1, &tx2, &ty1, &ty2)) {
+    if (!PyArg_ParseTuple(args, "OOOinOOOnkpfnnnnnn", &o_data, &o_err, &o_dq, &dq_size,
+                          &nimages, &o_flat, &o_ferr, &o_fdq, &flat_stride, &zero_bits,
+                          &with_gain, &gain, &ny, &nx, &tx1, &tx2, &ty1, &ty2)) {
         return NULL;
     }
     if (check_dq_size(dq_size) < 0 || area_from(&a, ny, nx, tx1, tx2, ty1, ty2) < 0) {
@@ -777,25 +778,30 @@ flat(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "calib.flat: negative number of images");
         return NULL;
     }
-    const Py_ssize_t f = ny * nx;
+    if (flat_stride < nx) {
+        PyErr_SetString(PyExc_ValueError, "calib.flat: flat_stride is shorter than a row");
+        return NULL;
+    }
+    /* the flats: ny rows of nx values, flat_stride values apart (a window of a wider image) */
+    const Py_ssize_t f = ny * nx, fspan = ny > 0 ? (ny - 1) * flat_stride + nx : 0;
     memset(v, 0, sizeof(v));
     if (get_buffer(o_data, &v[0], nimages * f, 4, 1, 0, "data") < 0
             || get_buffer(o_err, &v[1], nimages * f, 4, 1, 0, "err") < 0
             || get_buffer(o_dq, &v[2], nimages * f, dq_size, 1, 0, "dq") < 0
-            || get_buffer(o_flat, &v[3], f, 4, 0, 0, "flat") < 0
-            || get_buffer(o_ferr, &v[4], f, 4, 0, 1, "flat_err") < 0
-            || get_buffer(o_fdq, &v[5], f, dq_size, 0, 1, "flat_dq") < 0) {
+            || get_buffer(o_flat, &v[3], fspan, 4, 0, 0, "flat") < 0
+            || get_buffer(o_ferr, &v[4], fspan, 4, 0, 1, "flat_err") < 0
+            || get_buffer(o_fdq, &v[5], fspan, dq_size, 0, 1, "flat_dq") < 0) {
         release_all(v, 6);
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
     if (dq_size == 2) {
         flat_u16(v[0].buf, v[1].buf, v[2].buf, nimages, v[3].buf, v[4].buf, v[5].buf,
-                 (uint16_t)zero_bits, with_gain, gain, &a);
+                 flat_stride, (uint16_t)zero_bits, with_gain, gain, &a);
     }
     else {
         flat_u32(v[0].buf, v[1].buf, v[2].buf, nimages, v[3].buf, v[4].buf, v[5].buf,
-                 (uint32_t)zero_bits, with_gain, gain, &a);
+                 flat_stride, (uint32_t)zero_bits, with_gain, gain, &a);
     }
     Py_END_ALLOW_THREADS
     release_all(v, 6);
@@ -817,8 +823,8 @@ static PyMethodDef calib_methods[] = {
      "dark(data, err, dq, dq_size, dark, dark_err, dark_dq, mask, kept, ny, nx, x1, x2, y1, "
      "y2) -> number of dark values kept for MEANDARK"},
     {"flat", flat, METH_VARARGS,
-     "flat(data, err, dq, dq_size, nimages, flat, flat_err, flat_dq, zero_bits, with_gain, "
-     "gain, ny, nx, x1, x2, y1, y2)"},
+     "flat(data, err, dq, dq_size, nimages, flat, flat_err, flat_dq, flat_stride, zero_bits, "
+     "with_gain, gain, ny, nx, x1, x2, y1, y2)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -163,12 +163,82 @@ def run_json_child(script: str, arguments, env=None) -> dict:
 
 
 def machine() -> dict:
-    """What ran the benchmark: CPUs, Python, NumPy, load averages now."""
+    """What ran the benchmark: CPUs, Python, NumPy, load averages now, and whether this
+    environment keeps Python from writing bytecode (see :func:`prepare_bytecode`)."""
     import numpy
 
     return {"cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": numpy.__version__, "platform": platform.platform(),
+            "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
             "load_at_start": load_average()}
+
+
+def console_script(name: str) -> str:
+    """The console script ``name`` (``strun``, ``hstramp``) installed beside the interpreter
+    running the benchmark, else the first on ``PATH``.
+
+    A version manager's shim on ``PATH`` (pyenv's is a shell script that runs ``pyenv exec``)
+    would add its own start, about 70 ms here, to every run of the script measured; the
+    anchors and ``sys.executable`` run directly.
+    """
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name) or name
+
+
+def add_bytecode_option(parser) -> None:
+    """``--no-bytecode``: see :func:`prepare_bytecode`."""
+    parser.add_argument(
+        "--no-bytecode", action="store_true",
+        help="remove the bytecode of the hstramp trees measured, so that every process "
+             "compiles hstramp from source (an editable install under "
+             "PYTHONDONTWRITEBYTECODE=1); by default it is compiled first, as a wheel "
+             "install does")
+
+
+def prepare_bytecode(trees, compiled: bool = True) -> dict:
+    """Byte-compile hstramp in each source tree (or remove its bytecode), before timing.
+
+    A wheel install byte-compiles the package, and an editable install writes the bytecode
+    on its first import, unless ``PYTHONDONTWRITEBYTECODE`` is set: then every process
+    compiles hstramp's modules again, 0.1-0.15 s of the process start on the machines
+    measured. The third-party packages were byte-compiled by pip in either case.
+
+    Parameters
+    ----------
+    trees : iterable of Path
+        Directories holding an ``hstramp`` package (a source tree, or its parent).
+    compiled : bool
+        Compile (True) or remove every ``__pycache__`` under ``hstramp`` (False).
+
+    Returns
+    -------
+    dict
+        ``{"hstramp_bytecode": "compiled" or "removed", "trees": [...]}`` for the report.
+    """
+    import compileall
+
+    done = []
+    for tree in trees:
+        package = Path(tree) / "hstramp"
+        if not package.is_dir():
+            continue
+        if compiled:
+            if not compileall.compile_dir(str(package), quiet=1):
+                raise SystemExit(f"byte-compiling {package} failed")
+        else:
+            for cache in sorted(package.rglob("__pycache__")):
+                shutil.rmtree(cache)
+        done.append(str(package))
+    return {"hstramp_bytecode": "compiled" if compiled else "removed", "trees": done}
+
+
+def hstramp_tree() -> Path:
+    """The source tree of the hstramp this interpreter imports."""
+    import hstramp
+
+    return Path(hstramp.__file__).resolve().parent.parent
 
 
 def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:

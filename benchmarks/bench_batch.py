@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -43,12 +42,16 @@ from pathlib import Path
 
 from _measure import (
     Contender,
+    add_bytecode_option,
     anchor_contender,
     anchor_executable,
     calwf3_references,
+    console_script,
     format_table,
+    hstramp_tree,
     load_average,
     machine,
+    prepare_bytecode,
     ratio,
     side_by_side,
     simulated_exposure,
@@ -119,7 +122,7 @@ def products_of(raw_name: str) -> tuple[str, str]:
 
 def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
     """``hstramp batch --workers 1`` against calwf3.e on each exposure in turn, side by side."""
-    hstramp = shutil.which("hstramp") or "hstramp"
+    hstramp = console_script("hstramp")
 
     def batch_command(where: Path) -> list:
         return [hstramp, "batch", "--workers", "1", "--force", "--no-progress",
@@ -161,11 +164,13 @@ def main(argv=None) -> None:
                         help="rounds of the calwf3 comparison (median) [2]")
     parser.add_argument("--no-speedup", action="store_true",
                         help="only the calwf3 comparison, not the 1- and 2-worker runs")
+    add_bytecode_option(parser)
     args = parser.parse_args(argv)
     calwf3 = anchor_executable(args.calwf3, "CALWF3")
     count = args.anchor_exposures if args.no_speedup else args.exposures
     raws, iref = make_inputs(Path(args.workdir), count, args.size, args.nsamp)
-    report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp}
+    report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
+              "bytecode": prepare_bytecode([hstramp_tree()], compiled=not args.no_bytecode)}
     if calwf3 is not None:
         iref, report["reference_changes"] = calwf3_references(
             iref, Path(args.workdir) / f"calwf3_iref_{iref.name}")

@@ -24,13 +24,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from _measure import format_table, load_average, machine, simulated_exposure, write_report
+from _measure import (
+    console_script,
+    format_table,
+    load_average,
+    machine,
+    simulated_exposure,
+    write_report,
+)
 from bench_pipeline import DEFAULT_WORKDIR
 from bench_stis import make_inputs as stis_inputs
 
@@ -112,7 +118,7 @@ def main(argv=None) -> None:
     report["rates"] = rates
     print(format_table([{"what": k, "rate": v} for k, v in rates.items() if k != "load"],
                        [("what", "rate (MB/s)", "<24"), ("rate", "MB/s", ">.0f")]))
-    strun = shutil.which("strun") or "strun"
+    strun = console_script("strun")
     raw, iref = simulated_exposure(workdir, size=1014, nsamp=16)
     stis_raws, oref = stis_inputs(workdir, 1)
     rows = [floor_row("WFC3/IR full frame, 16 reads", input_bytes(raw, iref),

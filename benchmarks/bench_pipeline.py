@@ -37,7 +37,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -46,14 +45,18 @@ from pathlib import Path
 from _measure import (
     ISSUE_IMPORT_SECONDS,
     Contender,
+    add_bytecode_option,
     anchor_contender,
     anchor_executable,
     calwf3_references,
+    console_script,
     cpu_seconds,
     format_table,
+    hstramp_tree,
     load_average,
     machine,
     peak_mb,
+    prepare_bytecode,
     ratio,
     reset_peak,
     resident_mb,
@@ -131,7 +134,7 @@ def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
                   calwf3: Path | None, baseline: Path | None = None) -> dict:
     """``strun`` on the raw (and calwf3, and a baseline tree's strun), and the bare imports,
     ``repeat`` rounds (median)."""
-    strun = shutil.which("strun") or "strun"
+    strun = console_script("strun")
     root = raw.name.removesuffix("_raw.fits")
     products = (f"{root}_ima.fits", f"{root}_flt.fits")
     contenders = [
@@ -202,6 +205,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="simulated inputs (kept and reused) [%(default)s]")
     parser.add_argument("--output", default="bench_pipeline.json", help="JSON [%(default)s]")
+    add_bytecode_option(parser)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -214,7 +218,9 @@ def main(argv=None) -> None:
     baseline = Path(args.baseline).resolve() if args.baseline else None
     report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
               "calwf3": str(calwf3) if calwf3 else None,
-              "baseline": str(baseline) if baseline else None}
+              "baseline": str(baseline) if baseline else None,
+              "bytecode": prepare_bytecode([hstramp_tree(), *([baseline] if baseline else [])],
+                                           compiled=not args.no_bytecode)}
     raw, iref = simulated_exposure(args.workdir, size=args.size, nsamp=args.nsamp)
     if calwf3 is not None:
         iref, report["reference_changes"] = calwf3_references(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,13 +35,17 @@ from pathlib import Path
 
 from _measure import (
     Contender,
+    add_bytecode_option,
     anchor_contender,
     anchor_executable,
+    console_script,
     cpu_seconds,
     format_table,
+    hstramp_tree,
     load_average,
     machine,
     peak_mb,
+    prepare_bytecode,
     ratio,
     reset_peak,
     resident_mb,
@@ -152,6 +155,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR),
                         help="simulated inputs (kept and reused) [%(default)s]")
     parser.add_argument("--output", default="bench_stis.json", help="JSON [%(default)s]")
+    add_bytecode_option(parser)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -160,9 +164,10 @@ def main(argv=None) -> None:
         (Path(where) / "batch.json").write_text(json.dumps(result))
         return
     calstis = anchor_executable(args.calstis, "CALSTIS")
+    bytecode = prepare_bytecode([hstramp_tree()], compiled=not args.no_bytecode)
     raws, oref = make_inputs(Path(args.workdir), args.exposures)
     print(f"{len(raws)} full-frame CR-SPLIT=2 exposures in {oref}, load {load_average()}")
-    strun = shutil.which("strun") or "strun"
+    strun = console_script("strun")
     single = [Contender("strun stis_ccd_pipeline",
                         lambda where: [strun, "stis_ccd_pipeline", str(raws[0]),
                                        f"--output_dir={where}"],
@@ -175,7 +180,7 @@ def main(argv=None) -> None:
     from hstramp.core.native import kernels_used
 
     report = {"machine": machine(), "calstis": str(calstis) if calstis else None,
-              "exposures": len(raws), "kernels": kernels_used()}
+              "exposures": len(raws), "kernels": kernels_used(), "bytecode": bytecode}
     print(f"compiled kernels: {report['kernels']}")
     with tempfile.TemporaryDirectory(prefix="bench_stis_") as parent:
         report["single"] = side_by_side(single, args.repeat, parent)

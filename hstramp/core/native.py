@@ -34,6 +34,7 @@ ENV_VAR = "HSTRAMP_KERNELS"
 KERNELS = (
     "calib",
     "crreject",
+    "fitsdata",
     "jump",
     "probe",
     "rampfit",

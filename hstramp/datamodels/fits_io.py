@@ -51,6 +51,7 @@ __all__ = [
     "extension_array",
     "extension_template",
     "fits_datasum",
+    "fold_datasum",
     "header_checksum",
     "header_to_cards",
     "header_value",
@@ -68,6 +69,7 @@ __all__ = [
     "reference_history_lines",
     "require_keyword",
     "set_meta",
+    "wide_datasum",
     "write_hdulists",
 ]
 
@@ -810,14 +812,25 @@ def fits_datasum(data):
     array = np.asarray(data)
     if not datasum_covers(array):
         return None
-    dtype = array.dtype
-    flat = array.reshape(-1)
-    if dtype.itemsize == 2:
+    return fold_datasum(wide_datasum(array.reshape(-1)))
+
+
+def wide_datasum(flat) -> int:
+    """The DATASUM of a 1-D run of items :func:`datasum_covers`, before its carries are folded
+    (:func:`fold_datasum`): the sum of the 32-bit little-endian words for 4- and 8-byte
+    items; for 2-byte items (the run starting at an even item of the array), the even
+    items' sum shifted 16 bits up plus the odd items' sum. Sums of consecutive runs add up
+    to the whole array's."""
+    if flat.dtype.itemsize == 2:
         halves = flat.view("<u2")
-        total = ((int(np.add.reduce(halves[0::2], dtype=np.uint64)) << 16)
-                 + int(np.add.reduce(halves[1::2], dtype=np.uint64)))
-        return _fold32(total)
-    return _fold32(int(np.add.reduce(flat.view("<u4"), dtype=np.uint64)))
+        return ((int(np.add.reduce(halves[0::2], dtype=np.uint64)) << 16)
+                + int(np.add.reduce(halves[1::2], dtype=np.uint64)))
+    return int(np.add.reduce(flat.view("<u4"), dtype=np.uint64))
+
+
+def fold_datasum(total: int) -> int:
+    """A wide sum (:func:`wide_datasum`) as the 32-bit ones' complement DATASUM."""
+    return _fold32(total)
 
 
 def datasum_covers(array) -> bool:

@@ -16,9 +16,11 @@ every extension); :meth:`FitsProduct.write` writes the same file without it:
 * **Data**: each array is converted to big-endian once, a megabyte at a time into a reused
   buffer, and written from there (astropy swaps the model's own array in place,
   writes it and swaps it back: two passes and a write that mutates the model meanwhile).
-* **Checksums**: DATASUM straight from the native array
-  (:func:`~hstramp.datamodels.fits_io.fits_datasum`), CHECKSUM over the header text, the
-  cards and comments of :func:`~hstramp.datamodels.fits_io.add_checksums`.
+  The compiled ``fitsdata`` kernel sums the DATASUM in the same pass, so an extension's
+  data are written first, behind room left for its header, and the header after them.
+* **Checksums**: DATASUM from the native array while it is converted
+  (:func:`~hstramp.datamodels.fits_io.wide_datasum` on the NumPy path), CHECKSUM over the
+  header text, the cards and comments of :func:`~hstramp.datamodels.fits_io.add_checksums`.
 
 The file is byte for byte the one ``write_hdulists`` writes from :meth:`to_hdulist`
 (``tests/datamodels/test_fits_writer.py``). What this fast path does not cover (data that
@@ -29,6 +31,7 @@ takes a :class:`FitsProduct` wherever it takes an HDUList: all or nothing, as be
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -36,15 +39,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from astropy.io import fits
 
+from hstramp.core import native
 from hstramp.datamodels.fits_io import (
     add_checksums,
     checksum_stamp,
     constant_keywords,
     datasum_covers,
-    fits_datasum,
+    fold_datasum,
     header_checksum,
     image_hdu,
     long_values_allowed,
+    wide_datasum,
 )
 
 __all__ = ["BLOCK", "CHUNK_BYTES", "Extension", "FitsProduct"]
@@ -157,10 +162,16 @@ class FitsProduct:
             handle.write(self._primary_bytes(output_verify, stamp))
             buffers = {}
             for extension in self.extensions:
-                datasum = fits_datasum(extension.data)
+                if extension.data is None:
+                    handle.write(headers.header(extension, 0))
+                    continue
+                # the data go first, behind room for the header, which needs their DATASUM
+                start = handle.seek(headers.size(extension), io.SEEK_CUR)
+                datasum = _write_big_endian(handle, extension.data, buffers)
+                end = handle.tell()
+                handle.seek(start - headers.size(extension))
                 handle.write(headers.header(extension, datasum))
-                if extension.data is not None:
-                    _write_big_endian(handle, extension.data, buffers)
+                handle.seek(end)
 
     def _primary_bytes(self, output_verify, stamp):
         """The primary header as ``writeto`` writes it (verified, EXTEND, checksums)."""
@@ -187,12 +198,20 @@ class _Headers:
         self.output_verify, self.stamp = output_verify, stamp
         self.layouts = {}
 
-    def header(self, extension, datasum):
-        """The header bytes of ``extension`` (END and padding included) with its checksums."""
+    def layout(self, extension):
+        """The :class:`_Layout` of ``extension``'s kind (made from the first of a kind)."""
         layout = self.layouts.get(extension.kind())
         if layout is None:
             layout = self.layouts[extension.kind()] = _Layout(extension, self.output_verify)
-        return layout.header(extension, datasum, self.stamp)
+        return layout
+
+    def header(self, extension, datasum):
+        """The header bytes of ``extension`` (END and padding included) with its checksums."""
+        return self.layout(extension).header(extension, datasum, self.stamp)
+
+    def size(self, extension):
+        """The length in bytes of ``extension``'s header (whatever its values)."""
+        return self.layout(extension).size
 
 
 class _Layout:
@@ -206,6 +225,8 @@ class _Layout:
             add_checksums([hdu], "0" * 19)  # places the two cards; values set per extension
         header = hdu.header
         self.images = [card.image for card in header.cards]
+        #: bytes of the header: its cards and END, padded (every value fits its card)
+        self.size = -(-(len(self.images) + 1) * 80 // BLOCK) * BLOCK
         self.place = {card.keyword: index for index, card in enumerate(header.cards)}
         self.values = {keyword: header[keyword] for keyword in extension.keywords()}
         self.comments = {keyword: header.comments[keyword] for keyword in extension.keywords()}
@@ -233,17 +254,32 @@ def _padded(text):
 
 
 def _write_big_endian(handle, data, buffers):
-    """Write ``data`` big-endian, padded with zeros: converted a chunk at a time (one pass)
-    into a reused buffer of :data:`CHUNK_BYTES`, so writing holds no copy of an array."""
+    """Write ``data`` big-endian, padded with zeros, and return its DATASUM.
+
+    One pass over the array a chunk at a time: each chunk is converted into a reused buffer
+    of :data:`CHUNK_BYTES` (an even number of items, so that 2-byte items keep their places
+    in the 32-bit words summed) and written from there, so writing holds no copy of an
+    array. The compiled ``fitsdata`` kernel swaps and sums in the same pass; the NumPy path
+    sums each chunk (:func:`~hstramp.datamodels.fits_io.wide_datasum`) and then swaps it.
+    """
     flat = data.reshape(-1)  # C-contiguous (fast path): a view
     target = data.dtype.newbyteorder(">")
     buffer = buffers.get(target.str)
     if buffer is None:
-        buffer = buffers[target.str] = np.empty(max(1, CHUNK_BYTES // target.itemsize), target)
+        items = max(2, CHUNK_BYTES // target.itemsize // 2 * 2)
+        buffer = buffers[target.str] = np.empty(items, target)
+    compiled = native.kernel("fitsdata")
+    total = 0
     for start in range(0, flat.size, buffer.size):
         part = buffer[:min(buffer.size, flat.size - start)]
-        np.copyto(part, flat[start:start + part.size], casting="equiv")
+        source = flat[start:start + part.size]
+        if compiled is None:
+            total += wide_datasum(source)
+            np.copyto(part, source, casting="equiv")
+        else:
+            total += compiled.big_endian(source, part.view(np.uint8))
         handle.write(part.view(np.uint8))
     remainder = data.nbytes % BLOCK
     if remainder:
         handle.write(bytes(BLOCK - remainder))
+    return fold_datasum(total)

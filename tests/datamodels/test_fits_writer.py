@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from hstramp.core import native
 from hstramp.datamodels import fits_io, fits_writer, wfc3_fits
 from hstramp.datamodels.fits_io import extension_template, primary_hdu, write_hdulists
 from hstramp.datamodels.fits_writer import FitsProduct
@@ -121,9 +122,12 @@ def odd_product(arrays):
     return product
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "auto"])
 @pytest.mark.parametrize("dtype", ["<f4", "<f8", "<i2", "<i4", "<i8"])
 @pytest.mark.parametrize("shape", [(1, 1), (3, 7), (37, 41)])
-def test_any_template_dtype_and_shape_is_astropys(dtype, shape, tmp_path, monkeypatch):
+def test_any_template_dtype_and_shape_is_astropys(dtype, shape, kernels, tmp_path, monkeypatch):
+    """On both paths of the data (the compiled fitsdata kernel where built, and NumPy)."""
+    monkeypatch.setenv(native.ENV_VAR, kernels)
     monkeypatch.setattr(fits_writer, "CHUNK_BYTES", 200)  # arrays written in several chunks
     rng = np.random.default_rng(len(dtype) + shape[0])
     arrays = [(rng.standard_normal(shape) * 1e4).astype(dtype) for _ in range(4)]

@@ -1,7 +1,7 @@
-"""``python -m hstramp``: the ``hstramp`` command (see :func:`hstramp.cli.main`)."""
+"""``python -m hstramp``: the ``hstramp`` command (see :func:`hstramp.cli.command`)."""
 
 import sys
 
-from hstramp.cli import main
+from hstramp.cli import command
 
-sys.exit(main())
+sys.exit(command())

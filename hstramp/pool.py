@@ -40,6 +40,8 @@ import threading
 import time
 from collections import deque
 
+from hstramp.signals import freeze_for_exit
+
 __all__ = ["STOP_GRACE", "WorkerDied", "WorkerPool", "describe_exit", "run_on_workers"]
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,8 @@ def _watch_parent(lifeline):
 def _worker_main(connection, lifeline, warm_up=None):
     """A worker: run ``warm_up()`` (its failure ignored) and send :data:`_READY`; then run
     ``(index, function, kwargs)`` messages from ``connection``, send back ``(index, result)``;
-    end on ``None`` or end-of-file."""
+    end on ``None`` or end-of-file, with the objects it holds frozen out of the garbage
+    collections of the process's exit (:func:`hstramp.signals.freeze_for_exit`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True).start()
     if warm_up is not None:
@@ -88,6 +91,14 @@ def _worker_main(connection, lifeline, warm_up=None):
             warm_up()
         except Exception:  # the first task meets the same failure and reports it
             log.debug("warm-up failed", exc_info=True)
+    try:
+        _serve(connection)
+    finally:
+        freeze_for_exit()
+
+
+def _serve(connection):
+    """Say the worker is ready, then run the tasks ``connection`` brings until it ends."""
     try:
         connection.send(_READY)
     except OSError:

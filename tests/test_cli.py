@@ -139,3 +139,40 @@ def test_a_bad_kernel_setting_is_one_line_and_exit_2(exposure, tmp_path, monkeyp
     assert status == 2
     assert f"hstramp run: error: {message}" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("status", [0, 2])
+def test_the_program_freezes_its_objects_before_it_ends(monkeypatch, status):
+    """The console script (``command``) returns main's status, and only then freezes the
+    objects out of the exit's garbage collections (main alone, as the tests call it, does
+    not: it would change the collections of the caller's process)."""
+    import gc
+
+    import hstramp.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or status)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    assert cli.command() == status
+    assert calls == ["main", "freeze"]
+
+
+def test_main_leaves_the_callers_collections_alone(monkeypatch, capsys):
+    import gc
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    assert main(["dq", "4"]) == 0
+    assert frozen == []
+
+
+def test_the_console_script_and_python_m_run_the_program():
+    """pyproject's console script and both ``__main__`` modules name ``command``."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["hstramp"] == "hstramp.cli:command"
+    for module in ("hstramp/__main__.py", "hstramp/cli/__main__.py"):
+        assert "sys.exit(command())" in (root / module).read_text()

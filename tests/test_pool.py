@@ -114,3 +114,24 @@ def test_a_worker_warming_up_ends_when_its_parent_is_killed(tmp_path):
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not alive(worker)
+
+
+def test_a_worker_told_to_stop_freezes_its_objects_before_it_ends(monkeypatch):
+    """The worker loop, in this process: it warms up, serves its task, ends on None and only
+    then freezes (the exit's garbage collections are spared, hstramp.signals.freeze_for_exit).
+    The lifeline's watcher is left out: here it would signal the test process."""
+    import multiprocessing
+
+    from hstramp import pool
+
+    events = []
+    monkeypatch.setattr(pool, "freeze_for_exit", lambda: events.append("freeze"))
+    monkeypatch.setattr(pool, "_watch_parent", lambda lifeline: None)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # SIGINT stays as pytest has it
+    ours, theirs = multiprocessing.Pipe()
+    ours.send((0, task, {"value": 7}))
+    ours.send(None)
+    pool._worker_main(theirs, None, warm_up=lambda: events.append("warm"))
+    assert ours.recv() == "ready"
+    assert ours.recv() == (0, (os.getpid(), 7, False))
+    assert events == ["warm", "freeze"]

@@ -16,7 +16,7 @@ import sys
 
 from hstramp import __version__
 
-__all__ = ["OneLineParser", "main"]
+__all__ = ["OneLineParser", "command", "main"]
 
 #: subcommand -> (module, one-line help); a module that is not installed is simply not offered
 SUBCOMMANDS = {
@@ -118,5 +118,16 @@ def main(argv=None):
         return exit_status(args.command, module.run, args)
 
 
+def command():
+    """The ``hstramp`` program (its console script and ``python -m hstramp``): :func:`main`,
+    then the process's end without CPython's final garbage collections
+    (:func:`~hstramp.signals.freeze_for_exit`). Returns the exit status."""
+    from hstramp.signals import freeze_for_exit
+
+    status = main()
+    freeze_for_exit()
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

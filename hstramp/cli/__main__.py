@@ -2,6 +2,6 @@
 
 import sys
 
-from hstramp.cli import main
+from hstramp.cli import command
 
-sys.exit(main())
+sys.exit(command())

@@ -187,7 +187,7 @@ def _freeze_arrays(value) -> None:
 
 
 @contextlib.contextmanager
-def open_reference(path, keyword: str | None = None):
+def open_reference(path, keyword: str | None = None, *, primary_only: bool = False):
     """Open a reference FITS file read-only, turning I/O errors into ReferenceFileError.
 
     Parameters
@@ -196,6 +196,10 @@ def open_reference(path, keyword: str | None = None):
         The reference file.
     keyword : str, optional
         Keyword that named it, for the error message.
+    primary_only : bool
+        Parse only the primary HDU on opening (astropy's lazy loading), for a caller that
+        reads the primary header alone: a 16-read dark has 81 HDUs. By default every HDU is
+        parsed on opening, so that a truncated file is an error here.
 
     Yields
     ------
@@ -206,7 +210,8 @@ def open_reference(path, keyword: str | None = None):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            hdul = fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=False)
+            hdul = fits.open(path, mode="readonly", memmap=False,
+                             lazy_load_hdus=primary_only)
     except FileNotFoundError as exc:
         raise ReferenceFileError(f"{what} {path} does not exist", keyword=keyword,
                                  path=path) from exc
@@ -252,7 +257,7 @@ def primary_header(path, keyword: str | None = None) -> fits.Header:
     key = file_identity(path)
     header = _PRIMARY_HEADERS.get(key)
     if header is None:
-        with open_reference(path, keyword) as hdul:
+        with open_reference(path, keyword, primary_only=True) as hdul:
             header = _PRIMARY_HEADERS.put(key, hdul[0].header.copy())
     return header
 

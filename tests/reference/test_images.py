@@ -296,7 +296,7 @@ def test_primary_header_checks_share_one_read_per_file_version(tmp_path, monkeyp
     opened = []
     real = common.open_reference
     monkeypatch.setattr(common, "open_reference",
-                        lambda p, k=None: opened.append(k) or real(p, k))
+                        lambda p, k=None, **options: opened.append(k) or real(p, k, **options))
     assert common.is_dummy(path, "BIASFILE") and is_simulated(path, "DARKFILE")
     assert common.is_dummy(path, "CCDTAB")
     assert opened == ["BIASFILE"]
@@ -305,6 +305,33 @@ def test_primary_header_checks_share_one_read_per_file_version(tmp_path, monkeyp
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert not common.is_dummy(path, "BIASFILE") and not is_simulated(path, "DARKFILE")
     assert opened == ["BIASFILE", "BIASFILE"]
+
+
+def test_a_primary_header_check_parses_the_primary_hdu_alone(tmp_path, monkeypatch):
+    """is_dummy reads a file of many extensions without parsing them (a 16-read dark has 81);
+    a damaged primary header is still an error naming the keyword and the file."""
+    from astropy.io import fits
+
+    from hstramp.reference import common
+
+    path = tmp_path / "many.fits"
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header([("PEDIGREE", "DUMMY")])),
+                  *(fits.ImageHDU(np.zeros((2, 2), np.float32), name="SCI", ver=v)
+                    for v in range(1, 21))]).writeto(path)
+    parsed = []
+    real = fits.hdu.base._BaseHDU._readfrom_internal
+
+    def counting(*args, **kwargs):
+        parsed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fits.hdu.base._BaseHDU, "_readfrom_internal", counting)
+    assert common.is_dummy(path, "DARKFILE")
+    assert len(parsed) == 1
+    broken = tmp_path / "broken.fits"
+    broken.write_bytes(b"NOT A FITS FILE".ljust(2880))
+    with pytest.raises(common.ReferenceFileError, match=r"DARKFILE file .*broken\.fits"):
+        common.is_dummy(broken, "DARKFILE")
 
 
 def _planes(rng, shape, ltv=(0.0, 0.0), ltm=(1.0, 1.0)):

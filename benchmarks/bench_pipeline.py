@@ -2,7 +2,11 @@
 
 (a) Whole process: ``strun wfc3ir_pipeline <raw> ...`` run ``--repeat`` times (median), wall
     and CPU time and peak RSS from the OS (``wait4``), next to the cost of starting Python
-    and importing stpipe + stdatamodels, and hstramp's pipeline module, alone.
+    and importing stpipe + stdatamodels, and hstramp's pipeline module, alone; and
+    ``hstramp run wfc3ir_pipeline <raw> ...`` (strun's command line run by hstramp's own
+    program, which ends without CPython's final garbage collections). The console scripts
+    are those installed beside the interpreter running the benchmark, and the hstramp trees
+    measured are byte-compiled first (``--no-bytecode``: not), see ``_measure.py``.
 (b) In process, stage by stage: a fresh child process imports the pipeline, then runs it
     twice on the same exposure: the first (cold) run pays the one-off costs (ASDF extension
     and schema loading on the first datamodel), the second (warm) run is what every further
@@ -69,6 +73,8 @@ from _measure import (
 )
 
 DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "hstramp_bench"
+#: the row of ``hstramp run``: strun's command line, run by hstramp's own program
+HSTRAMP_RUN = "hstramp run wfc3ir_pipeline"
 #: the row of ``--baseline``'s strun
 BASELINE = "strun (baseline)"
 
@@ -134,7 +140,7 @@ def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
                   calwf3: Path | None, baseline: Path | None = None) -> dict:
     """``strun`` on the raw (and calwf3, and a baseline tree's strun), and the bare imports,
     ``repeat`` rounds (median)."""
-    strun = console_script("strun")
+    strun, hstramp = console_script("strun"), console_script("hstramp")
     root = raw.name.removesuffix("_raw.fits")
     products = (f"{root}_ima.fits", f"{root}_flt.fits")
     contenders = [
@@ -145,6 +151,10 @@ def whole_process(raw: Path, iref: Path, parent: Path, repeat: int,
                   lambda where: [sys.executable, "-c", "import hstramp.pipeline.wfc3ir"]),
         Contender("strun wfc3ir_pipeline",
                   lambda where: [strun, "wfc3ir_pipeline", str(raw), f"--output_dir={where}"],
+                  env={"iref": str(iref)}, products=products),
+        Contender(HSTRAMP_RUN,
+                  lambda where: [hstramp, "run", "wfc3ir_pipeline", str(raw),
+                                 f"--output_dir={where}"],
                   env={"iref": str(iref)}, products=products),
     ]
     if baseline is not None:
@@ -174,10 +184,13 @@ def whole_process_table(rows: dict) -> str:
     anchor = rows.get("calwf3.e")
     if anchor is None:
         return text + "\ncalwf3 not run (--calwf3): no ratio"
-    return (f"{text}\nstrun / calwf3.e, side by side: wall "
-            f"{ratio(strun['seconds'], anchor['seconds']):.2f}x, cpu "
-            f"{ratio(strun['cpu_seconds'], anchor['cpu_seconds']):.2f}x, peak RSS "
-            f"{ratio(strun['peak_mb'], anchor['peak_mb']):.2f}x")
+    for name, label in (("strun wfc3ir_pipeline", "strun"), (HSTRAMP_RUN, "hstramp run")):
+        ours = rows[name]
+        text += (f"\n{label} / calwf3.e, side by side: wall "
+                 f"{ratio(ours['seconds'], anchor['seconds']):.2f}x, cpu "
+                 f"{ratio(ours['cpu_seconds'], anchor['cpu_seconds']):.2f}x, peak RSS "
+                 f"{ratio(ours['peak_mb'], anchor['peak_mb']):.2f}x")
+    return text
 
 
 def stage_table(run: dict) -> str:

@@ -19,6 +19,12 @@ Each probe runs in a fresh child process, ``--repeat`` times (median):
   libyaml's ``CSafeLoader`` instead, in the child process only: what a one-line change in
   asdf would save (PyYAML's safe loader and its C twin build the same Python objects).
 
+* ``exit``: the end of a process that has imported the pipeline and made a datamodel (the
+  state in which ``strun`` ends): the seconds from its last statement to its end, as it
+  is, and with ``gc.freeze()`` as that last statement (what the ``hstramp`` program and a
+  batch worker do, :func:`hstramp.signals.freeze_for_exit`; for ``strun`` it is a
+  proposal for stpipe).
+
 Usage::
 
     python benchmarks/bench_startup.py --repeat 5
@@ -135,6 +141,23 @@ def import_times(top: int = 14) -> list[dict]:
     return [{"package": "(all)", "seconds": total}, *rows[:top]]
 
 
+#: the exit probe's child: the state in which strun ends, then its last statement
+_EXIT_CHILD = """import gc, time
+import hstramp.pipeline.wfc3ir
+from hstramp.datamodels import RampModel
+RampModel()
+{freeze}print(time.time(), flush=True)
+"""
+
+
+def exit_seconds(frozen: bool) -> float:
+    """Seconds from a child's last statement to its end (see the module docstring)."""
+    code = _EXIT_CHILD.format(freeze="gc.freeze()\n" if frozen else "")
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True)
+    return time.time() - float(result.stdout.split()[-1])
+
+
 def median_rss(runs: list[dict]) -> dict:
     """Median resident MB after each stage."""
     return {stage: statistics.median(run["rss_mb"][stage] for run in runs) for stage in STAGES}
@@ -166,6 +189,12 @@ def main(argv=None) -> None:
         full.append(run_json_child(__file__, ["full"]))
         empty.append(run_json_child(__file__, ["empty"]))
         libyaml.append(run_json_child(__file__, ["libyaml"]))
+    exits = {"as_it_is": [], "frozen": []}
+    for _ in range(args.repeat):  # interleaved
+        for key in exits:
+            exits[key].append(exit_seconds(key == "frozen"))
+    report["exit"] = {key: {"runs": runs, "median": statistics.median(runs)}
+                      for key, runs in exits.items()}
     report["first_model"] = {"runs": full, "median": median_rows(full, STAGES),
                              "rss_mb": median_rss(full), "counts": full[0]["counts"]}
     report["first_model_libyaml"] = {"runs": libyaml, "median": median_rows(libyaml, STAGES),
@@ -187,6 +216,8 @@ def main(argv=None) -> None:
     what_if = report["first_model_no_extensions"]["median"]["first_model_no_extensions"]
     print(f"first RampModel with no extensions (private what-if): {what_if:.3f} s against "
           f"{sum(stages[k] for k in STAGES[1:6]):.3f} s")
+    print(f"exit after the first datamodel: {report['exit']['as_it_is']['median']:.3f} s; "
+          f"with gc.freeze() first: {report['exit']['frozen']['median']:.3f} s")
     write_report(args.output, report)
 
 

@@ -8,9 +8,11 @@ flips every round, each run in a fresh output directory):
     ``cs0.e raw.fits``, ``--repeat`` rounds (median);
 (b) the batch: one Python process that imports the pipeline once and calibrates every
     exposure in turn (what one batch worker does: ``hstramp batch`` runs only the WFC3/IR
-    pipeline), against ``cs0.e`` on each exposure one after another (one shell),
-    ``--batch-repeat`` rounds. The Python process also reports its resident memory after the
-    imports and, per exposure, its peak above that.
+    pipeline; and, as a batch worker does, it ends without CPython's final garbage
+    collections, :func:`hstramp.signals.freeze_for_exit`), against ``cs0.e`` on each
+    exposure one after another (one shell), ``--batch-repeat`` rounds. The Python process
+    also reports its resident memory after the imports and, per exposure, its peak above
+    that.
 
 Wall and CPU time and peak RSS come from the OS (:func:`_measure.run_process`). With no
 ``--calstis`` (or ``CALSTIS``) only hstramp runs and no ratio is given.
@@ -162,6 +164,9 @@ def main(argv=None) -> None:
         where, *raws = args.child
         result = calibrate_in_turn(Path(where), raws)
         (Path(where) / "batch.json").write_text(json.dumps(result))
+        from hstramp.signals import freeze_for_exit
+
+        freeze_for_exit()  # the process ends here, as a batch worker does
         return
     calstis = anchor_executable(args.calstis, "CALSTIS")
     bytecode = prepare_bytecode([hstramp_tree()], compiled=not args.no_bytecode)

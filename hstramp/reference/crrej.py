@@ -10,6 +10,7 @@ import numpy as np
 
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     check_detector,
     check_filetype,
     check_finite,
@@ -102,12 +103,15 @@ def _select_row(irramp, crsplit, meanexp, nsamp, exptime, path) -> int:
     return best
 
 
+@cached_by_file(maxsize=8)
 def read_crrejtab(path, *, nsamp: int | None = None, exptime: float | None = None,
                   detector: str = "IR") -> CRRejectParameters:
     """Read the CRREJTAB row for an IR ramp.
 
     With ``nsamp`` and ``exptime`` the row is chosen as calwf3's ``crrpar_in`` does;
     without them the first row with IRRAMP true is used.
+    A file version is read once per ``nsamp`` and ``exptime``
+    (:func:`~hstramp.reference.common.cached_by_file`): the exposures of a batch worker share it.
 
     Parameters
     ----------

@@ -13,6 +13,7 @@ from hstramp.core.phot import FNU_PER_FLAM_ANGSTROM2
 from hstramp.core.phot import obsmode as to_obsmode
 from hstramp.reference.common import (
     ReferenceFileError,
+    cached_by_file,
     integer_column,
     number_column,
     open_reference,
@@ -219,6 +220,7 @@ def _check_primary(header, path, detector: str) -> None:
                                  f"{detector!r}", keyword=KEYWORD, path=path)
 
 
+@cached_by_file(maxsize=8)
 def read_imphttab(path, photmode: str, *, detector: str = "IR") -> PhotometryKeywords:
     """Photometric keywords for ``photmode`` from an IMPHTTAB, as calwf3's ``photcalc``.
 
@@ -231,6 +233,8 @@ def read_imphttab(path, photmode: str, *, detector: str = "IR") -> PhotometryKey
     each; the first parameter varies fastest), the parameters named by PARkNAMES.
     A value outside a grid is an error (calwf3 would write -9999), unless the primary
     header says ``EXTRAP = T`` and the parameter is ``mjd#``: then the end pair extrapolates.
+    A file version is read once per photmode (:func:`~hstramp.reference.common.cached_by_file`):
+    the exposures of a batch worker share it.
 
     Parameters
     ----------

@@ -400,3 +400,40 @@ def test_one_row_constant_extension_without_npix2(tmp_path):
     flat = read_flats(None, None, path, geometry=ScienceGeometry((1, 64), (-470.0, 0.0)),
                       filter="F160W")
     np.testing.assert_array_equal(flat.data, np.float32(1.5))
+
+
+# ------------------------------------------------------------------ read once per file version
+
+
+@pytest.mark.parametrize("reader", ["imphttab", "crrejtab"])
+def test_small_tables_are_read_once_per_file_version(tmp_path, monkeypatch, reader):
+    """The exposures of a batch worker share one read of the IMPHTTAB and the CRREJTAB (per
+    photmode, per NSAMP and EXPTIME); a file rewritten in place is read again."""
+    import os
+
+    from hstramp.reference import crrej, photometry
+
+    if reader == "imphttab":
+        module, path = photometry, hl.write(tmp_path / "c_imp.fits",
+                                            hl.imphttab_hdus(sorted(hl.IMPHTTAB_LAYOUTS)[0]))
+
+        def read(mode="WFC3 IR F160W MJD#56500.0"):
+            return read_imphttab(path, mode).photflam
+    else:
+        module, path = crrej, hl.write_table(tmp_path / "c_crr.fits", "COSMIC RAY REJECTION",
+                                             hl.crrejtab_columns(), TABLES[0])
+
+        def read(nsamp=9):
+            return read_crrejtab(path, nsamp=nsamp, exptime=50.0).row
+
+    opened = []
+    real = module.open_reference
+    monkeypatch.setattr(module, "open_reference",
+                        lambda *args, **kwargs: opened.append(1) or real(*args, **kwargs))
+    first = read()
+    assert read() == first and len(opened) == 1
+    read("WFC3 IR F160W") if reader == "imphttab" else read(16)  # other parameters: a read
+    assert len(opened) == 2
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert read() == first and len(opened) == 3

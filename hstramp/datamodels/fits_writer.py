@@ -166,11 +166,13 @@ class FitsProduct:
                     handle.write(headers.header(extension, 0))
                     continue
                 # the data go first, behind room for the header, which needs their DATASUM
-                start = handle.seek(headers.size(extension), io.SEEK_CUR)
+                cards = headers.cards(extension)
+                start = handle.tell()
+                handle.seek(headers.size(extension, cards), io.SEEK_CUR)
                 datasum = _write_big_endian(handle, extension.data, buffers)
                 end = handle.tell()
-                handle.seek(start - headers.size(extension))
-                handle.write(headers.header(extension, datasum))
+                handle.seek(start)
+                handle.write(headers.finish(extension, cards, datasum))
                 handle.seek(end)
 
     def _primary_bytes(self, output_verify, stamp):
@@ -184,8 +186,9 @@ class FitsProduct:
 
 def _writes_directly(data):
     """True for what :meth:`FitsProduct.write` writes itself: no data, or an array FITS
-    stores as it is (signed integers of 2, 4, 8 bytes, floats of 4 or 8) with a DATASUM
-    :func:`fits_datasum` computes (:func:`datasum_covers`)."""
+    stores as it is (signed integers of 2, 4, 8 bytes, floats of 4 or 8) whose DATASUM
+    :func:`~hstramp.datamodels.fits_io.wide_datasum` (or the ``fitsdata`` kernel) sums
+    (:func:`datasum_covers`)."""
     if data is None:
         return True
     return isinstance(data, np.ndarray) and data.size > 0 and datasum_covers(data)
@@ -205,13 +208,23 @@ class _Headers:
             layout = self.layouts[extension.kind()] = _Layout(extension, self.output_verify)
         return layout
 
+    def cards(self, extension):
+        """The card images of ``extension``'s header, its own values in, checksums not yet."""
+        return self.layout(extension).cards(extension)
+
+    def size(self, extension, cards):
+        """The length in bytes of the header of these ``cards`` (END and padding included);
+        the checksums' values do not change it."""
+        return len(self.layout(extension).text(cards))
+
+    def finish(self, extension, cards, datasum):
+        """The header bytes of these ``cards`` with the checksums of data summing to
+        ``datasum``."""
+        return self.layout(extension).finish(cards, datasum, self.stamp)
+
     def header(self, extension, datasum):
         """The header bytes of ``extension`` (END and padding included) with its checksums."""
-        return self.layout(extension).header(extension, datasum, self.stamp)
-
-    def size(self, extension):
-        """The length in bytes of ``extension``'s header (whatever its values)."""
-        return self.layout(extension).size
+        return self.finish(extension, self.cards(extension), datasum)
 
 
 class _Layout:
@@ -225,27 +238,37 @@ class _Layout:
             add_checksums([hdu], "0" * 19)  # places the two cards; values set per extension
         header = hdu.header
         self.images = [card.image for card in header.cards]
-        #: bytes of the header: its cards and END, padded (every value fits its card)
-        self.size = -(-(len(self.images) + 1) * 80 // BLOCK) * BLOCK
         self.place = {card.keyword: index for index, card in enumerate(header.cards)}
         self.values = {keyword: header[keyword] for keyword in extension.keywords()}
         self.comments = {keyword: header.comments[keyword] for keyword in extension.keywords()}
 
-    def header(self, extension, datasum, stamp):
+    def cards(self, extension):
+        """The card images with ``extension``'s values (a long string value may take
+        CONTINUE cards, so the header's length is known only from them)."""
         images = list(self.images)
         for keyword, value in extension.keywords().items():
             known = self.values[keyword]
             if type(value) is not type(known) or value != known:
                 images[self.place[keyword]] = fits.Card(
                     keyword, value, self.comments[keyword]).image
+        return images
+
+    @staticmethod
+    def text(images):
+        """The header bytes of ``images``: the cards, END, the padding."""
+        return _padded("".join(images) + _END)
+
+    def finish(self, images, datasum, stamp):
+        """The header bytes of ``images`` (from :meth:`cards`) with DATASUM and CHECKSUM."""
+        images = list(images)
         images[self.place["DATASUM"]] = fits.Card(
             "DATASUM", str(datasum), f"data unit checksum updated {stamp}").image
         checksum = self.place["CHECKSUM"]
         comment = f"HDU checksum updated {stamp}"
         images[checksum] = fits.Card("CHECKSUM", "0" * 16, comment).image
-        text = _padded("".join(images) + _END)
-        images[checksum] = fits.Card("CHECKSUM", header_checksum(text, datasum), comment).image
-        return _padded("".join(images) + _END)
+        images[checksum] = fits.Card("CHECKSUM", header_checksum(self.text(images), datasum),
+                                     comment).image
+        return self.text(images)
 
 
 def _padded(text):

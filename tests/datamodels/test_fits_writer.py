@@ -143,6 +143,30 @@ def test_any_template_dtype_and_shape_is_astropys(dtype, shape, kernels, tmp_pat
     all_sums_verify(tmp_path / "direct.fits")
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "auto"])
+def test_a_value_that_grows_into_more_header_blocks_is_astropys(kernels, tmp_path,
+                                                                monkeypatch):
+    """An extension whose string value takes many CONTINUE cards where the first of its
+    kind's took one: its header is blocks longer, and the data written before it (in the
+    room left for the header) must start after it, not under it."""
+    monkeypatch.setenv(native.ENV_VAR, kernels)
+    header = fits.Header([(f"KEY{k}", k, "filler") for k in range(30)])
+    hdu = fits.ImageHDU(header=header)
+    hdu.verify("fix+ignore")
+
+    def make():
+        product = FitsProduct(fits.PrimaryHDU(header=fits.Header([("TELESCOP", "HST")])))
+        for ver, note in enumerate(["n", "n" * 6000, "n" * 70, "n" * 6000], start=1):
+            product.add_image(hdu.header, "SCI", ver, np.full((5, 7), ver, np.float32),
+                              {"NOTE": note})
+        return product
+
+    assert make().fast_path()
+    ours, theirs = both_ways(make, tmp_path)
+    assert ours == theirs
+    all_sums_verify(tmp_path / "direct.fits")
+
+
 @pytest.mark.parametrize("kind", ["uint16", "big-endian", "non-contiguous", "mixed"])
 def test_what_the_fast_path_leaves_to_astropy_is_still_astropys(kind, tmp_path):
     rng = np.random.default_rng(3)

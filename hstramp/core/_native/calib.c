@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "clones.h"
 #include "select.h"
 
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
@@ -41,16 +42,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* The kernels are built twice on x86_64 Linux with GCC, for AVX2 and for the baseline, and the
- * loader picks one for the CPU (GCC target_clones, glibc ifunc). Wider vectors only: no FMA
- * (-ffp-contract=off holds in both), and division and square root are IEEE-exact at any
- * width, so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
-    && !defined(CALIB_NO_CLONES)
-#define CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CLONES
-#endif
+/* The row loops are CLONES (clones.h): built for AVX2 and for the baseline. */
 
 #define SATURATED 256u
 #define ZERO_READ_SIGNAL 2048u

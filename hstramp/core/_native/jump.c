@@ -21,6 +21,8 @@
  * to the end (the first round again, with every ratio, to find which difference is the
  * largest). Nothing of this changes a value: each pixel's numbers come from the same
  * operations on its own data.
+ * The two chunk loops are CLONES (clones.h): built for AVX2 and for the baseline, the same
+ * bits either way.
  *
  * One case is left to NumPy: a difference rate beyond +-3e38 (reads near the float32
  * limit). NumPy's sort key of unusable differences is 3e38, so such a rate sorts among
@@ -39,6 +41,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "clones.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -408,7 +412,7 @@ typedef union {
 /* Fill a chunk of n pixels from pixel `first` on; the keys sorted (a sorting network).
  * Loops run over the pixels with loop-invariant locals and restrict pointers, so that the
  * compiler vectorises them. */
-static void
+CLONES static void
 chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
 {
     const Py_ssize_t ngroups = s->ngroups, ndiff = s->ndiff, npix = s->npix;
@@ -505,7 +509,7 @@ chunk_first_round(const Setup *s, Chunk *c, Py_ssize_t first, Py_ssize_t n)
  * distinct interval is that of its largest |d_i - m| (the ratio grows with it, as in
  * _outliers.largest_by_interval), so the ratios themselves are computed only for the pixels
  * with a jump, by search_pixel. */
-static void
+CLONES static void
 chunk_screen(const Setup *s, Chunk *c, Py_ssize_t n)
 {
     const Py_ssize_t ndiff = s->ndiff, nclasses = s->nclasses;

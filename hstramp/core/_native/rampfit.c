@@ -33,14 +33,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "clones.h"
+
 #define MAX_EDGES 16
-/* The tile loops are also compiled for AVX2 (chosen at load time where the CPU has it, GCC
- * on x86-64 Linux): wider vectors, the same IEEE operations (no FMA: -ffp-contract=off). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
+/* The tile loops are CLONES (clones.h): built for AVX2 and for the baseline. */
 /* Pixels fitted together. Every step runs read by read over the tile's pixels (as NumPy runs
  * over a block), each pixel with its own running values, so that the reads are read plane by
  * plane and the pixels' sums, which are chains of dependent additions, overlap. */
@@ -161,7 +157,7 @@ close_segment(Fit *f, Py_ssize_t i, Py_ssize_t first, Py_ssize_t last)
 /* The reads of tile pixels p0..p0+width-1: offsets, segments (segment_starts, segment_ends,
  * segment_offsets: a usable read starts a segment after an unusable read or at a jump),
  * rows, DQ. */
-VECTOR_CLONES static void
+CLONES static void
 load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
 {
     const Py_ssize_t n = f->ngroups;
@@ -260,7 +256,7 @@ load_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
 }
 
 /* Fit tile pixels 0..width-1 (pixels p0 + i), whose segments all have rows. */
-VECTOR_CLONES static void
+CLONES static void
 fit_tile(Fit *f, Py_ssize_t p0, Py_ssize_t width)
 {
     const Py_ssize_t n = f->ngroups, cap = f->capacity;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "clones.h"
 #include "select.h"
 
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
@@ -41,14 +42,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-/* Built for AVX2 and for the baseline on x86_64 Linux with GCC, the loader picking one for the
- * CPU (as calib.c): wider vectors, the same IEEE operations (no FMA), the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
-    && !defined(SCAN_NO_CLONES)
-#define CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CLONES
-#endif
+/* The row loops are CLONES (clones.h), as calib.c's. */
 
 /* ------------------------------------------------------------------ the ramp */
 

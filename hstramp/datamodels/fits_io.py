@@ -155,17 +155,22 @@ def cards_to_header(cards, skip=()):
 
 
 # --------------------------------------------------------------------------- reading
-def open_hdulist(path):
-    """Open a FITS file fully into memory, turning every low-level failure into one error.
+def open_hdulist(path, read_data=True):
+    """Open a FITS file, turning every low-level failure into one error.
 
     Parameters
     ----------
     path : str or Path
+    read_data : bool
+        Read every HDU's data now (the file is then closed). False: only the headers are
+        read, the file stays open for the data until the HDUList is closed (use it as a
+        context manager), for a reader that reads the images itself
+        (:class:`~hstramp.datamodels.stored_images.StoredImages`). A file shorter than its
+        headers say fails here either way (astropy's warning on opening it).
 
     Returns
     -------
     astropy.io.fits.HDUList
-        Every HDU's data already read (a truncated file fails here, not later).
 
     Raises
     ------
@@ -180,10 +185,15 @@ def open_hdulist(path):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             # our own handle, closed even when astropy fails half way (a truncated file)
-            with path.open("rb") as handle:
+            handle = path.open("rb")
+            try:
                 hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False)
-                for hdu in hdulist:
-                    _ = hdu.data  # read everything now, so truncation shows here
+                if read_data:
+                    for hdu in hdulist:
+                        _ = hdu.data  # read everything now, so truncation shows here
+            finally:
+                if read_data or hdulist is None:
+                    handle.close()
     except (OSError, ValueError, TypeError, IndexError, Warning) as exc:
         if hdulist is not None:
             hdulist.close()
@@ -293,10 +303,10 @@ def imset_layout(hdulist, path, check_instrument, count_imsets):
     index = imset_index(hdulist, path)
     count = count_imsets(primary, index, hdulist, path)
     check_same_keywords(index, "SCI", count, ("LTV1", "LTV2"), path)
-    first = index[("SCI", 1)]
-    if first.data is None or np.asarray(first.data).ndim != 2:
+    shape = getattr(index[("SCI", 1)], "shape", ())  # from the header: no data read
+    if len(shape) != 2:
         raise InputFileError(f"{path}: extension SCI,1 has no 2-D image")
-    return primary, index, count, first.data.shape
+    return primary, index, count, shape
 
 
 def check_same_keywords(index, extname, count, keywords, path):
@@ -337,12 +347,18 @@ def extension_array(hdu, shape, dtype, path):
     return out
 
 
-def read_extension_into(hdu, out, path) -> None:
+def read_extension_into(hdu, out, path) -> bool:
     """Fill ``out`` with an extension's image, expanding a constant one (NPIX1/NPIX2/PIXVALUE).
 
     Values are converted to ``out``'s dtype (a 16-bit signed DQ keeps its bits in uint16).
     The HDU's own copy of the data is released afterwards, so reading an exposure extension
     by extension never holds the file's data and the model's at once.
+
+    Returns
+    -------
+    bool
+        Whether the file stores the image as floating-point values (False for integers,
+        BZERO-scaled or not, and for a constant extension).
 
     Raises
     ------
@@ -365,7 +381,7 @@ def read_extension_into(hdu, out, path) -> None:
             raise InputFileError(f"{path}: PIXVALUE = {value!r} in the {name} header is not a "
                                  "whole number, and the extension holds integers")
         out.fill(value)
-        return
+        return False
     data = np.asarray(hdu.data)
     if data.shape != tuple(shape):
         raise InputFileError(
@@ -378,6 +394,7 @@ def read_extension_into(hdu, out, path) -> None:
             "integers (a float array would lose NaN and fractions silently)")
     np.copyto(out, data, casting="unsafe")
     del hdu.data
+    return data.dtype.kind not in "iub"
 
 
 # --------------------------------------------------------------------------- metadata

@@ -54,7 +54,8 @@ def open(init):
         return _open_saved_model(path, _asdf_model_type(path))
     if is_stis(path) and not _is_saved_model(path):
         return read_stis(path)
-    with open_hdulist(path) as hdulist:  # read once: classified, then handed to the reader
+    # headers read once: classified, then handed to the reader, which reads the images
+    with open_hdulist(path, read_data=False) as hdulist:
         kind = _classify(hdulist, path)
         if kind == "multiaccum":
             return read_multiaccum(path, hdulist)

@@ -29,7 +29,6 @@ from hstramp.datamodels.fits_io import (
     number_keyword,
     open_hdulist,
     primary_hdu,
-    read_extension_into,
     reference_history_lines,
     require_keyword,
     set_meta,
@@ -37,6 +36,7 @@ from hstramp.datamodels.fits_io import (
 )
 from hstramp.datamodels.fits_writer import FitsProduct
 from hstramp.datamodels.models import ImageModel, RampModel
+from hstramp.datamodels.stored_images import StoredImages
 from hstramp.errors import InputFileError
 
 __all__ = [
@@ -211,9 +211,10 @@ def read_multiaccum(path, hdulist=None):
     path : str or Path
         The MultiAccum file. It is opened read-only and never modified.
     hdulist : astropy.io.fits.HDUList, optional
-        The file already read by :func:`~hstramp.datamodels.fits_io.open_hdulist` (a caller
-        that looked at it first need not read it twice). Its HDUs' data are released as
-        they are copied into the model; the caller closes it.
+        The file opened by :func:`~hstramp.datamodels.fits_io.open_hdulist` (a caller that
+        looked at it first need not read it twice); the images are read from the file
+        (:class:`~hstramp.datamodels.stored_images.StoredImages`), so the caller must not
+        have replaced them in memory. The caller closes it.
 
     Returns
     -------
@@ -237,7 +238,7 @@ def _from_hdulist(reader, path, hdulist):
     """``reader(hdulist, path)`` on ``hdulist``, or on the file opened here if None."""
     if hdulist is not None:
         return reader(hdulist, path)
-    with open_hdulist(path) as opened:
+    with open_hdulist(path, read_data=False) as opened:  # the data read as the reader needs
         return reader(opened, path)
 
 
@@ -250,14 +251,13 @@ def _ramp_from_hdulist(hdulist, path):
     err = np.empty_like(data)
     groupdq = np.empty((nsamp, *shape), dtype=np.uint16)
     stored_as_float = []
-    for t in range(nsamp):
-        ver = nsamp - t
-        sci = index[("SCI", ver)]
-        # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
-        stored_as_float.append(sci.data is not None and sci.data.dtype.kind not in "iub")
-        read_extension_into(sci, data[t], path)
-        read_extension_into(index[("ERR", ver)], err[t], path)
-        read_extension_into(index[("DQ", ver)], groupdq[t], path)
+    with StoredImages() as images:
+        for t in range(nsamp):
+            ver = nsamp - t
+            # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
+            stored_as_float.append(images.read_into(index[("SCI", ver)], data[t], path))
+            images.read_into(index[("ERR", ver)], err[t], path)
+            images.read_into(index[("DQ", ver)], groupdq[t], path)
     _check_science_values(data, nsamp, path, stored_as_float)
     model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
     model.meta.filename = path.name

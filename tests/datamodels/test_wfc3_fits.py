@@ -199,7 +199,7 @@ def test_open_reads_a_multiaccum_file_once(real_file, monkeypatch, name):
     real_open = io.open_hdulist
     for module in (io, wfc3_fits):
         monkeypatch.setattr(module, "open_hdulist",
-                            lambda path: opened.append(path) or real_open(path))
+                            lambda path, **kw: opened.append(path) or real_open(path, **kw))
     model = open_model(real_file(name))
     assert len(opened) == 1
     np.testing.assert_array_equal(model.data, read_multiaccum(real_file(name)).data)

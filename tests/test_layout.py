@@ -25,7 +25,7 @@ PACKAGE = Path(hstramp.__file__).parent
 #: instruments share). Everything that is neither here nor STIS is WFC3/IR.
 NEUTRAL = {
     "hstramp", "hstramp.errors", "hstramp.integration", "hstramp.batch",
-    "hstramp.signals", "hstramp.pool", "hstramp.names",
+    "hstramp.signals", "hstramp.pool", "hstramp.names", "hstramp.fitsimage",
     # core: the algorithms both instruments run (flag tables, geometry, subtraction of a
     # reference image with errors in quadrature, the CCD noise model, flat division, DQ OR)
     "hstramp.core", "hstramp.core.dqflags", "hstramp.core.geometry", "hstramp.core.dqinit",

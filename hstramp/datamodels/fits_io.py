@@ -1,8 +1,9 @@
 """FITS reading and writing shared by the WFC3 and STIS readers and writers.
 
-Reading: a whole file into memory with every low-level failure one
+Reading: a file opened with every low-level failure one
 :class:`~hstramp.errors.InputFileError` (:func:`open_hdulist`), extensions found by EXTNAME
-and EXTVER (:func:`imset_index`), constant extensions (NPIX1, NPIX2, PIXVALUE) expanded
+and EXTVER (:func:`imset_index`), images read from the file into the model's arrays
+(:func:`read_image_into`) and constant extensions (NPIX1, NPIX2, PIXVALUE) expanded
 (:func:`extension_array`), header cards kept as ``[keyword, value, comment]`` lists
 (:func:`header_to_cards`). Writing: a primary header rebuilt from those cards and the model's
 metadata (:func:`primary_header`), extensions from one verified template
@@ -33,6 +34,7 @@ from astropy.io import fits
 
 from hstramp.datamodels.atomic import staged_outputs
 from hstramp.errors import InputFileError, OutputFileError
+from hstramp.fitsimage import FITS_START
 
 __all__ = [
     "STRUCTURAL_KEYWORDS",
@@ -164,8 +166,9 @@ def open_hdulist(path, read_data=True):
     read_data : bool
         Read every HDU's data now (the file is then closed). False: only the headers are
         read, the file stays open for the data until the HDUList is closed (use it as a
-        context manager), for a reader that reads the images itself
-        (:class:`~hstramp.datamodels.stored_images.StoredImages`). A file shorter than its
+        context manager; a compressed file is read whole all the same), for a reader that
+        reads the images itself
+        (:class:`~hstramp.fitsimage.StoredImages`). A file shorter than its
         headers say fails here either way (astropy's warning on opening it).
 
     Returns
@@ -186,6 +189,9 @@ def open_hdulist(path, read_data=True):
             warnings.simplefilter("error")
             # our own handle, closed even when astropy fails half way (a truncated file)
             handle = path.open("rb")
+            # a compressed file is read whole: its decompressing reader would not close ours
+            read_data = read_data or handle.read(len(FITS_START)) != FITS_START
+            handle.seek(0)
             try:
                 hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False)
                 if read_data:
@@ -395,6 +401,20 @@ def read_extension_into(hdu, out, path) -> bool:
     np.copyto(out, data, casting="unsafe")
     del hdu.data
     return data.dtype.kind not in "iub"
+
+
+def read_image_into(images, hdu, out, path) -> bool:
+    """:func:`read_extension_into`, the bytes read from the file when they can be
+    (:class:`~hstramp.fitsimage.StoredImages` ``images``: one pass instead of astropy's
+    two or three; the same values).
+
+    Returns
+    -------
+    bool
+        Whether the file stores the image as floating-point values.
+    """
+    stored = images.read_into(hdu, out, path, InputFileError)
+    return read_extension_into(hdu, out, path) if stored is None else stored
 
 
 # --------------------------------------------------------------------------- metadata

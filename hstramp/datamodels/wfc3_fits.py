@@ -29,6 +29,7 @@ from hstramp.datamodels.fits_io import (
     number_keyword,
     open_hdulist,
     primary_hdu,
+    read_image_into,
     reference_history_lines,
     require_keyword,
     set_meta,
@@ -36,8 +37,8 @@ from hstramp.datamodels.fits_io import (
 )
 from hstramp.datamodels.fits_writer import FitsProduct
 from hstramp.datamodels.models import ImageModel, RampModel
-from hstramp.datamodels.stored_images import StoredImages
 from hstramp.errors import InputFileError
+from hstramp.fitsimage import StoredImages
 
 __all__ = [
     "CALWF3_HISTORY",
@@ -213,7 +214,7 @@ def read_multiaccum(path, hdulist=None):
     hdulist : astropy.io.fits.HDUList, optional
         The file opened by :func:`~hstramp.datamodels.fits_io.open_hdulist` (a caller that
         looked at it first need not read it twice); the images are read from the file
-        (:class:`~hstramp.datamodels.stored_images.StoredImages`), so the caller must not
+        (:class:`~hstramp.fitsimage.StoredImages`), so the caller must not
         have replaced them in memory. The caller closes it.
 
     Returns
@@ -255,9 +256,9 @@ def _ramp_from_hdulist(hdulist, path):
         for t in range(nsamp):
             ver = nsamp - t
             # integers (BZERO-scaled too) cannot hold NaN; a constant's PIXVALUE is checked
-            stored_as_float.append(images.read_into(index[("SCI", ver)], data[t], path))
-            images.read_into(index[("ERR", ver)], err[t], path)
-            images.read_into(index[("DQ", ver)], groupdq[t], path)
+            stored_as_float.append(read_image_into(images, index[("SCI", ver)], data[t], path))
+            read_image_into(images, index[("ERR", ver)], err[t], path)
+            read_image_into(images, index[("DQ", ver)], groupdq[t], path)
     _check_science_values(data, nsamp, path, stored_as_float)
     model = RampModel(data=data, err=err, groupdq=groupdq, times=times)
     model.meta.filename = path.name

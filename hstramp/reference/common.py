@@ -25,6 +25,7 @@ from hstramp.core.geometry import (
     reference_offset,
 )
 from hstramp.errors import HstrampError
+from hstramp.fitsimage import StoredImages
 
 log = logging.getLogger(__name__)
 
@@ -821,11 +822,17 @@ def hdu_array(hdu, path, keyword: str, limit=None) -> np.ndarray:
     if constant is not None:
         return constant.copy()
     shape = hdu_shape(hdu, path, keyword)
-    data = np.asarray(hdu.data)
+    with StoredImages() as images:  # straight from the file when the bytes are the values
+        data = images.read(hdu, path, lambda message: ReferenceFileError(
+            message, keyword=keyword, path=path))
+    stored = data is not None
+    data = np.asarray(hdu.data) if not stored else data
     if str(hdu.name).upper() == "DQ" and data.dtype.kind == "f":
         raise ReferenceFileError(
             f"{keyword} {path} extension DQ,{hdu.ver} is stored as {data.dtype.name}; DQ "
             "flags must be stored as integers", keyword=keyword, path=path)
+    if stored:
+        return data.reshape(shape)
     native = _in_native_order(data).reshape(shape)
     del hdu.data  # the HDU lets go of its array, now ours: read again if asked again
     return native

@@ -1,14 +1,17 @@
-"""Images read from the file straight into the reader's arrays (hstramp.datamodels.stored_images):
-the values and errors of astropy's path (read_extension_into), for every layout."""
+"""Images read from the file straight into native arrays (hstramp.fitsimage): astropy's values,
+for every layout; what it does not read goes to astropy's path (read_extension_into,
+hdu_array), with its values and errors."""
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
-from hstramp.datamodels.fits_io import open_hdulist, read_extension_into
-from hstramp.datamodels.stored_images import StoredImages, stored_dtype
+from hstramp import fitsimage
+from hstramp.datamodels.fits_io import open_hdulist, read_extension_into, read_image_into
 from hstramp.datamodels.wfc3_fits import read_multiaccum
 from hstramp.errors import InputFileError
+from hstramp.fitsimage import StoredImages, stored_dtype
+from hstramp.reference.common import ReferenceFileError, hdu_array, open_reference
 
 SHAPE = (6, 5)
 
@@ -68,13 +71,33 @@ def test_stored_read_equals_astropys(tmp_path, stored, cards, direct, out_dtype)
     with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
         assert (stored_dtype(hdulist[1].header) is not None) is direct
         got = np.empty(SHAPE, out_dtype)
-        if isinstance(expected, InputFileError):
+        if isinstance(expected, InputFileError):  # floats into integers: astropy's error
+            assert images.read_into(hdulist[1], got, path) is None
             with pytest.raises(InputFileError, match="stored as"):
-                images.read_into(hdulist[1], got, path)
+                read_image_into(images, hdulist[1], got, path)
             return
-        assert images.read_into(hdulist[1], got, path) is expected_float
+        direct_flag = images.read_into(hdulist[1], np.empty(SHAPE, out_dtype), path)
+        assert direct_flag is (expected_float if direct else None)
+        assert read_image_into(images, hdulist[1], got, path) is expected_float
     np.testing.assert_array_equal(got, expected)
     assert got.tobytes() == expected.tobytes()  # NaN and -0.0 bits too
+
+
+@pytest.mark.parametrize(("stored", "cards", "direct"), LAYOUTS)
+def test_reference_arrays_are_astropys(tmp_path, stored, cards, direct):
+    """hdu_array (every reference image): astropy's values in native order, read from the
+    file when they can be."""
+    rng = np.random.default_rng(11)
+    kind = "f" if stored.startswith("float") else stored
+    path = tmp_path / "ref.fits"
+    _write(path, _values(kind, rng).astype(stored), cards)
+    with fits.open(path) as loaded:
+        expected = np.asarray(loaded[1].data)
+    with open_reference(path, "DARKFILE") as hdul, StoredImages() as images:
+        assert (images.read(hdul[1], path) is not None) is direct
+        got = hdu_array(hdul[1], path, "DARKFILE")
+    assert got.dtype == expected.dtype.newbyteorder("=") and got.dtype.isnative
+    assert got.tobytes() == expected.astype(got.dtype).tobytes()
 
 
 @pytest.mark.parametrize(("header", "expected"), [
@@ -105,10 +128,13 @@ def test_constant_and_other_shapes_go_through_astropy(tmp_path):
                  ).writeto(path)
     with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
         out = np.empty(SHAPE, np.float32)
-        assert images.read_into(hdulist[1], out, path) is False
+        assert images.read_into(hdulist[1], out, path) is None
+        assert images.read(hdulist[1], path) is None
+        assert read_image_into(images, hdulist[1], out, path) is False
         assert (out == 2.5).all()
+        assert images.read_into(hdulist[2], out, path) is None
         with pytest.raises(InputFileError, match="has shape"):
-            images.read_into(hdulist[2], out, path)
+            read_image_into(images, hdulist[2], out, path)
 
 
 def test_a_compressed_image_goes_through_astropy(tmp_path):
@@ -118,15 +144,36 @@ def test_a_compressed_image_goes_through_astropy(tmp_path):
     fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, name="SCI")]).writeto(path)
     with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
         out = np.empty(SHAPE, np.float32)
-        images.read_into(hdulist[1], out, path)
+        assert images.read_into(hdulist[1], out, path) is None
+        assert images.read(hdulist[1], path) is None
+        read_image_into(images, hdulist[1], out, path)
     np.testing.assert_array_equal(out, data)
+
+
+def test_a_gzipped_file_goes_through_astropy(tmp_path):
+    """astropy reads a .fits.gz through gzip: its offsets are not the file's."""
+    import gzip
+
+    path = tmp_path / "g.fits.gz"
+    data = np.arange(np.prod(SHAPE), dtype=np.float32).reshape(SHAPE)
+    plain = tmp_path / "g.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI")]).writeto(plain)
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
+        out = np.empty(SHAPE, np.float32)
+        assert images.read_into(hdulist[1], out, path) is None
+        assert read_image_into(images, hdulist[1], out, path) is True
+    np.testing.assert_array_equal(out, data)
+    with open_reference(path, "FLATFILE") as hdul:
+        np.testing.assert_array_equal(hdu_array(hdul[1], path, "FLATFILE"), data)
 
 
 def test_an_hdulist_made_in_memory_goes_through_astropy(tmp_path):
     hdu = fits.ImageHDU(np.full(SHAPE, 3, np.int16))
     out = np.empty(SHAPE, np.float32)
     with StoredImages() as images:
-        assert images.read_into(hdu, out, tmp_path / "none.fits") is False
+        assert images.read_into(hdu, out, tmp_path / "none.fits") is None
+        assert read_image_into(images, hdu, out, tmp_path / "none.fits") is False
     assert (out == 3).all()
 
 
@@ -138,17 +185,30 @@ def test_a_file_cut_inside_the_data_is_an_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-5000])
     with pytest.raises(InputFileError, match="not a readable FITS file"):
         open_hdulist(path, read_data=False)
+    with pytest.raises(ReferenceFileError, match="not a readable FITS file"):
+        with open_reference(path, "DARKFILE"):
+            pass
+
+
+def test_a_file_cut_after_it_was_opened_is_the_callers_error(tmp_path):
+    """The bytes run out: the caller's error class, naming the file and the extension."""
+    path = tmp_path / "cut.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((100, 100), np.float32),
+                                                   name="SCI")]).writeto(path)
+    whole = path.read_bytes()
+    with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
+        path.write_bytes(whole[:-5000])
+        with pytest.raises(InputFileError, match=r"cut.fits .* extension SCI,1"):
+            read_image_into(images, hdulist[1], np.empty((100, 100), np.float32), path)
 
 
 @pytest.mark.parametrize("name", ["ibh7a7lsq_raw.fits", "iccz11q4q_ima.fits"])
 def test_real_files_read_as_astropy_reads_them(real_file, monkeypatch, name):
     """The raw (BZERO-scaled int16 SCI) and the ima (float SCI, int16 DQ) of real exposures:
     the arrays read from the file are those of astropy's path."""
-    from hstramp.datamodels import stored_images
-
     path = real_file(name)
     direct = read_multiaccum(path)
-    monkeypatch.setattr(stored_images, "stored_dtype", lambda header: None)  # astropy's path
+    monkeypatch.setattr(fitsimage, "stored_dtype", lambda header: None)  # astropy's path
     astropys = read_multiaccum(path)
     for attribute in ("data", "err", "groupdq", "times"):
         assert getattr(direct, attribute).tobytes() == getattr(astropys, attribute).tobytes()

@@ -297,6 +297,42 @@ def test_every_stage_is_reported_to_the_stage_hooks(exposure, iref, tmp_path):
     assert not {"prepare_input", "run_stage", "write_products"} & set(vars(pipeline))
 
 
+def test_what_the_first_read_loads_is_frozen_before_the_steps(exposure, iref, tmp_path,
+                                                              monkeypatch):
+    """What the first exposure's read leaves alive (in a new process: asdf's configuration)
+    is frozen before stpipe's collection at every step, once per run; the objects created
+    by the read are among them; nothing stays frozen after the run."""
+    import gc
+
+    from hstramp.pipeline import base
+
+    counts, made = {}, []
+    pipeline = WFC3IRPipeline(output_dir=str(tmp_path / "a"))
+    real_prepare = pipeline.prepare_input
+
+    def prepare(input_data):
+        counts["before_read"] = gc.get_freeze_count()
+        made.append([object() for _ in range(1000)])  # objects the read leaves alive
+        made.append([[] for _ in range(1000)])  # (tracked by the collector)
+        return real_prepare(input_data)
+
+    monkeypatch.setattr(pipeline, "prepare_input", prepare)
+    freezes = []
+    real_freeze = gc.freeze
+    monkeypatch.setattr(base.gc, "freeze", lambda: freezes.append(1) or real_freeze())
+    pipeline.add_stage_hook(
+        lambda event: event.stage == "check" and not event.finished
+        and counts.setdefault("at_check", gc.get_freeze_count()))
+    pipeline.run(str(exposure.raw_path))
+    assert counts["at_check"] >= counts["before_read"] + 1000
+    assert len(freezes) == 2  # the run's start, after the first read
+    assert gc.get_freeze_count() == 0
+    freezes.clear()
+    pipeline.overwrite = True
+    pipeline.calibrate(str(exposure.raw_path))  # not inside run(): no freezing
+    assert not freezes and gc.get_freeze_count() == 0
+
+
 def test_run_freezes_what_was_alive_and_collects_only_its_own_garbage(exposure, iref, tmp_path):
     """No full collection at the start (the process's objects are frozen, not scanned); the
     run's own cyclic garbage is collected at the end; nothing is left frozen; a caller's own

@@ -353,9 +353,14 @@ def ima_hdulist(model, filename, statistics=None):
     return ima_product(model, filename, statistics).to_hdulist()
 
 
-def ima_product(model, filename, statistics=None):
+def ima_product(model, filename, statistics=None, *, merged_dq=False):
     """The calwf3-layout ima of a :class:`RampModel` as a :class:`FitsProduct` (arguments of
-    :func:`ima_hdulist`); its arrays are the model's own (the DQ as int16 views)."""
+    :func:`ima_hdulist`); its arrays are the model's own (the DQ as int16 views).
+
+    ``merged_dq``: the caller has OR-ed the pixel DQ into every read's DQ (as the pipeline
+    does before writing), so each read's DQ is written as it is, without
+    :func:`read_dq`'s check.
+    """
     model.check_arrays()
     nsamp, _ny, _nx = model.data.shape
     bunit = model.meta.bunit_data or "COUNTS"
@@ -364,7 +369,7 @@ def ima_product(model, filename, statistics=None):
     product.primary.header["NSAMP"] = nsamp
     template = _extension_template(model)
     for ver in range(1, nsamp + 1):
-        _add_imset(product, model, template, ver, bunit, statistics)
+        _add_imset(product, model, template, ver, bunit, statistics, merged_dq)
     return product
 
 
@@ -471,14 +476,14 @@ def _extension_template(model):
     return template
 
 
-def _add_imset(product, model, template, ver, bunit, statistics):
+def _add_imset(product, model, template, ver, bunit, statistics, merged_dq=False):
     """Add the five extensions of imset ``ver`` (EXTVER 1 is the last read)."""
     nsamp, ny, nx = model.data.shape
     t = nsamp - ver
     sci_keywords = {"BUNIT": bunit, **read_keywords(model, t)}
     read_stats = statistics[t] if statistics is not None else {}
     sci_keywords.update(read_stats.get("SCI", {}))
-    dq = dq_as_int16(read_dq(model, t))
+    dq = dq_as_int16(model.groupdq[t] if merged_dq else read_dq(model, t))
     err_keywords = {"BUNIT": bunit, **read_stats.get("ERR", {})}
     product.add_image(template, "SCI", ver, model.data[t], sci_keywords)
     product.add_image(template, "ERR", ver, model.err[t], err_keywords)

@@ -132,21 +132,26 @@ class WFC3IRPipeline(HstrampPipeline):
             ramp = made["ima"]
             ramp.groupdq |= ramp.pixeldq  # what the ima holds; its DQ extensions are then views
             calwf3_cr_flags(ramp.groupdq, (REFERENCE_BORDER,) * 4, out=ramp.groupdq)
-            return ima_product(ramp, filename, read_statistics(ramp))
+            return ima_product(ramp, filename, read_statistics(ramp, merged_dq=True),
+                               merged_dq=True)
         image, ramp = made["flt"], made["ima"]
         keep_last_read(image, ramp)
         return flt_product(image, filename, statistics=image_statistics(image))
 
 
-def read_statistics(ramp):
-    """calwf3's per-read statistics keywords for the SCI and ERR extensions of the ima."""
+def read_statistics(ramp, merged_dq=False):
+    """calwf3's per-read statistics keywords for the SCI and ERR extensions of the ima.
+
+    ``merged_dq``: every read's DQ already holds the pixel DQ (each is used as it is).
+    """
     from hstramp.core.geometry import REFERENCE_BORDER
     from hstramp.core.stats import statistics_keywords
     from hstramp.datamodels.wfc3_fits import read_dq
 
     trim = (REFERENCE_BORDER,) * 4
     sdqflags = ramp.sdqflags
-    return [statistics_keywords(ramp.data[i], ramp.err[i], read_dq(ramp, i),
+    return [statistics_keywords(ramp.data[i], ramp.err[i],
+                                ramp.groupdq[i] if merged_dq else read_dq(ramp, i),
                                 trim=trim, sdqflags=sdqflags, calwf3_placement=False)
             for i in range(ramp.ngroups)]
 

@@ -189,6 +189,24 @@ def test_read_dq_is_the_read_itself_once_the_pixel_dq_is_in_it(small_ramp):
     np.testing.assert_array_equal(read_dq(ramp, 3), merged)
 
 
+def test_an_ima_of_merged_dq_is_written_as_with_the_check(small_ramp, tmp_path):
+    """merged_dq (the pipeline's ima: pixel DQ already in every read) writes each read's DQ
+    as it is: the same file as read_dq's checked path."""
+    from hstramp.datamodels.wfc3_fits import ima_product
+
+    ramp = small_ramp.copy()
+    ramp.pixeldq[1, 2] = dqflags.HOT
+    ramp.groupdq[3, 0, 0] = dqflags.SATURATED
+    ramp.groupdq |= ramp.pixeldq
+    ima_product(ramp, "a_ima.fits", merged_dq=True).write(tmp_path / "a.fits")
+    ima_product(ramp, "a_ima.fits").write(tmp_path / "b.fits")
+    with fits.open(tmp_path / "a.fits") as a, fits.open(tmp_path / "b.fits") as b:
+        for one, other in zip(a, b, strict=True):
+            assert one.header.tostring() == other.header.tostring() or one.name == "PRIMARY"
+            np.testing.assert_array_equal(one.data, other.data)
+        assert a["DQ", 2].data[1, 2] == dqflags.HOT and a["DQ", 2].data[0, 0] == dqflags.SATURATED
+
+
 @pytest.mark.parametrize("name", ["ibh7a7lsq_raw.fits", "iccz11q4q_ima.fits"])
 def test_open_reads_a_multiaccum_file_once(real_file, monkeypatch, name):
     """datamodels.open classifies the file and reads it from the same opened HDUList: the

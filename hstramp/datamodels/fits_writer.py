@@ -31,6 +31,7 @@ takes a :class:`FitsProduct` wherever it takes an HDUList: all or nothing, as be
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import sys
@@ -249,8 +250,8 @@ class _Layout:
         for keyword, value in extension.keywords().items():
             known = self.values[keyword]
             if type(value) is not type(known) or value != known:
-                images[self.place[keyword]] = fits.Card(
-                    keyword, value, self.comments[keyword]).image
+                images[self.place[keyword]] = card_image(keyword, value,
+                                                         self.comments[keyword])
         return images
 
     @staticmethod
@@ -265,10 +266,26 @@ class _Layout:
             "DATASUM", str(datasum), f"data unit checksum updated {stamp}").image
         checksum = self.place["CHECKSUM"]
         comment = f"HDU checksum updated {stamp}"
-        images[checksum] = fits.Card("CHECKSUM", "0" * 16, comment).image
+        images[checksum] = card_image("CHECKSUM", "0" * 16, comment)
         images[checksum] = fits.Card("CHECKSUM", header_checksum(self.text(images), datasum),
                                      comment).image
         return self.text(images)
+
+
+def card_image(keyword, value, comment):
+    """``fits.Card(keyword, value, comment).image``, remembered for a card met before.
+
+    A product's extensions repeat many cards (each imset's EXTVER in its five headers, the
+    units, the constant extensions' values, the zeroed CHECKSUM of every header): astropy
+    builds each only once. The value's type and ``repr`` are part of the key, so that 1,
+    1.0 and True, or 0.0 and -0.0, which compare equal, keep their own images.
+    """
+    return _card_image(keyword, type(value), repr(value), value, comment)
+
+
+@functools.lru_cache(maxsize=4096)
+def _card_image(keyword, _type, _text, value, comment):
+    return fits.Card(keyword, value, comment).image
 
 
 def _padded(text):

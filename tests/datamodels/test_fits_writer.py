@@ -232,3 +232,16 @@ def test_real_headers_are_written_as_astropy_writes_them(name, real_file, tmp_pa
                              tmp_path)
     assert ours == theirs
     all_sums_verify(tmp_path / "direct.fits")
+
+
+@pytest.mark.parametrize("value", [1, 1.0, True, 0, 0.0, -0.0, False, "1", "", 2**40, 1e-30,
+                                   123456.789, -7.5e20, "O'Brien", "x" * 70])
+def test_card_image_is_astropys_for_values_that_compare_equal(value):
+    """The remembered card images keep 1, 1.0 and True (and 0.0 and -0.0) apart."""
+    from hstramp.datamodels.fits_io import long_values_allowed
+    from hstramp.datamodels.fits_writer import card_image
+
+    with long_values_allowed():
+        expected = fits.Card("PIXVALUE", value, "values of all pixels").image
+        for _ in range(2):  # made, then remembered
+            assert card_image("PIXVALUE", value, "values of all pixels") == expected

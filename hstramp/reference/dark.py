@@ -78,9 +78,18 @@ class ImsetFrames(Sequence):
     def __init__(self, hdul, extname: str, extvers, shape, dtype, path):
         self._hdul, self._extname, self._extvers = hdul, extname, tuple(extvers)
         self._shape, self._dtype, self._path = tuple(shape), np.dtype(dtype), path
-        # one pass over the file instead of a search by EXTNAME/EXTVER for every read
-        self._hdus = {hdu.ver: hdu for hdu in hdul[1:] if hdu.name == extname}
+        # one pass over the file instead of a search by EXTNAME/EXTVER for every read; the
+        # first of duplicates, as astropy's search
+        self._hdus = {}
+        for hdu in hdul[1:]:
+            if hdu.name == extname:
+                self._hdus.setdefault(hdu.ver, hdu)
         self._present = bool(self._hdus)
+
+    def hdu(self, extver):
+        """The extension of imset ``extver`` (ReferenceFileError when the file lacks it)."""
+        return self._hdus.get(extver) or image_hdu(self._hdul, self._extname, extver,
+                                                   self._path, KEYWORD)
 
     def __len__(self) -> int:
         return len(self._extvers)
@@ -90,9 +99,7 @@ class ImsetFrames(Sequence):
             return [self[i] for i in range(*k.indices(len(self)))]
         if not self._present:  # an imset without ERR or DQ: zero
             return np.zeros(self._shape, self._dtype)
-        extver = self._extvers[k]
-        hdu = self._hdus.get(extver) or image_hdu(self._hdul, self._extname, extver, self._path,
-                                                  KEYWORD)  # missing: image_hdu's error
+        hdu = self.hdu(self._extvers[k])
         found = hdu_shape(hdu, self._path, KEYWORD)  # from the header: nothing allocated yet
         if found != self._shape:
             raise ReferenceFileError(
@@ -236,13 +243,12 @@ def open_darkfile(path, *, times, shape, samp_seq: str, subtype: str,
         file_subtype = _check_keyword_matches(header, "SUBTYPE", subtype, path)
         exposure_times = _exposure_times(header, path)
         extvers = tuple(_matching_imset(t, exposure_times, path) for t in times)
-        for extver in sorted(set(extvers)):  # every imset present and of the right size
-            _check_imset_shape(image_hdu(hdul, "SCI", extver, path, KEYWORD), extver, shape,
-                               path)
-        log.debug("DARKFILE %s: imsets %s for read times %s", path, extvers, times)
         frames = {name: ImsetFrames(hdul, name, extvers, shape, dtype, path)
                   for name, dtype in (("SCI", np.float32), ("ERR", np.float32),
                                       ("DQ", np.uint16))}
+        for extver in sorted(set(extvers)):  # every imset present and of the right size
+            _check_imset_shape(frames["SCI"].hdu(extver), extver, shape, path)
+        log.debug("DARKFILE %s: imsets %s for read times %s", path, extvers, times)
         yield DarkReference(
             path=path, samp_seq=file_seq, subtype=file_subtype, times=times.copy(),
             extvers=extvers, exposure_times=exposure_times[np.array(extvers, int) - 1],

@@ -145,6 +145,36 @@ def run_process(command, env=None, cwd=None) -> dict:
     return {**result, "load": load_average()}
 
 
+def round_ratios(ours: dict, theirs: dict, key: str = "seconds") -> dict:
+    """Round by round: ours' run ``k`` over theirs' run ``k`` (they ran next to each other).
+
+    On a shared machine whose speed drifts from minute to minute, the two runs of one round
+    share its state; the median of these ratios is steadier than the ratio of the medians.
+
+    Parameters
+    ----------
+    ours, theirs : dict
+        Rows of :func:`side_by_side` (with their ``runs``).
+    key : str
+        ``"seconds"`` or ``"cpu_seconds"``.
+
+    Returns
+    -------
+    dict
+        ``median``, ``low`` and ``high`` of the rounds' ratios.
+    """
+    values = sorted(ratio(a[key], b[key]) for a, b in zip(ours["runs"], theirs["runs"],
+                                                           strict=True))
+    return {"median": statistics.median(values), "low": values[0], "high": values[-1]}
+
+
+def round_ratio_text(ours: dict, theirs: dict) -> str:
+    """`` (round by round: median 0.62x, 0.55-0.70x)`` for a ratio line."""
+    rounds = round_ratios(ours, theirs)
+    return (f" (round by round: median {rounds['median']:.2f}x, "
+            f"{rounds['low']:.2f}-{rounds['high']:.2f}x)")
+
+
 def median_of(runs: list[dict]) -> dict:
     """The median of each numeric field over several runs (``runs``: the raw runs)."""
     keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]

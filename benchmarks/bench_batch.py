@@ -53,6 +53,7 @@ from _measure import (
     machine,
     prepare_bytecode,
     ratio,
+    round_ratio_text,
     side_by_side,
     simulated_exposure,
     write_report,
@@ -142,7 +143,8 @@ def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
         ("what", f"{len(raws)} exposures (median)", "<30"), ("seconds", "wall s", ">.2f"),
         ("seconds_per_exposure", "s/exposure", ">.2f"), ("cpu_seconds", "cpu s", ">.2f"),
         ("peak_mb", "peak MB", ">.0f")]))
-    print(f"hstramp / calwf3, side by side: wall {ratio(ours['seconds'], theirs['seconds']):.2f}x,"
+    print(f"hstramp / calwf3, side by side: wall {ratio(ours['seconds'], theirs['seconds']):.2f}x"
+          f"{round_ratio_text(ours, theirs)},"
           f" cpu {ratio(ours['cpu_seconds'], theirs['cpu_seconds']):.2f}x")
     return rows
 

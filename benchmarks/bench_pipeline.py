@@ -64,6 +64,7 @@ from _measure import (
     ratio,
     reset_peak,
     resident_mb,
+    round_ratio_text,
     run_json_child,
     side_by_side,
     simulated_exposure,
@@ -178,7 +179,8 @@ def whole_process_table(rows: dict) -> str:
     base = rows.get(BASELINE)
     if base is not None:
         text += (f"\nstrun / baseline strun, side by side: wall "
-                 f"{ratio(strun['seconds'], base['seconds']):.2f}x, cpu "
+                 f"{ratio(strun['seconds'], base['seconds']):.2f}x"
+                 f"{round_ratio_text(strun, base)}, cpu "
                  f"{ratio(strun['cpu_seconds'], base['cpu_seconds']):.2f}x, peak RSS "
                  f"{ratio(strun['peak_mb'], base['peak_mb']):.2f}x")
     anchor = rows.get("calwf3.e")
@@ -187,7 +189,8 @@ def whole_process_table(rows: dict) -> str:
     for name, label in (("strun wfc3ir_pipeline", "strun"), (HSTRAMP_RUN, "hstramp run")):
         ours = rows[name]
         text += (f"\n{label} / calwf3.e, side by side: wall "
-                 f"{ratio(ours['seconds'], anchor['seconds']):.2f}x, cpu "
+                 f"{ratio(ours['seconds'], anchor['seconds']):.2f}x"
+                 f"{round_ratio_text(ours, anchor)}, cpu "
                  f"{ratio(ours['cpu_seconds'], anchor['cpu_seconds']):.2f}x, peak RSS "
                  f"{ratio(ours['peak_mb'], anchor['peak_mb']):.2f}x")
     return text

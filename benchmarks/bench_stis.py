@@ -51,6 +51,7 @@ from _measure import (
     ratio,
     reset_peak,
     resident_mb,
+    round_ratio_text,
     side_by_side,
     write_report,
 )
@@ -143,7 +144,8 @@ def comparison_table(rows: dict, count: int) -> str:
         return text + "\ncalstis not run (--calstis): no ratio"
     ours, theirs = rows.values()
     return (f"{text}\nhstramp / cs0.e, side by side: wall "
-            f"{ratio(ours['seconds'], theirs['seconds']):.2f}x, cpu "
+            f"{ratio(ours['seconds'], theirs['seconds']):.2f}x"
+            f"{round_ratio_text(ours, theirs)}, cpu "
             f"{ratio(ours['cpu_seconds'], theirs['cpu_seconds']):.2f}x, peak RSS "
             f"{ratio(ours['peak_mb'], theirs['peak_mb']):.2f}x")
 

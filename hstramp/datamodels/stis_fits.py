@@ -28,13 +28,13 @@ from astropy.io import fits
 from hstramp.core.stats import calstis_statistics_keywords
 from hstramp.datamodels.fits_io import (
     dq_as_int16,
-    extension_array,
     extension_template,
     image_hdu,
     imset_layout,
     meta_keywords,
     open_hdulist,
     primary_hdu,
+    read_image_into,
     reference_history_lines,
     require_keyword,
     set_meta,
@@ -42,6 +42,7 @@ from hstramp.datamodels.fits_io import (
 )
 from hstramp.datamodels.stis_models import STISCCDModel, STISImageModel
 from hstramp.errors import InputFileError
+from hstramp.fitsimage import StoredImages
 
 __all__ = [
     "UncalibratedImset",
@@ -168,16 +169,17 @@ def _per_imset_values(index, nsci, path):
     return values
 
 
-def _imset_arrays(index, ver, shape, path):
+def _read_imset(images, index, ver, shape, path, out):
+    """Read imset ``ver`` into ``out`` (its SCI, ERR and DQ planes), checked to be ``shape``."""
     sci = index[("SCI", ver)]
-    if sci.data is None or np.asarray(sci.data).ndim != 2:
+    found = getattr(sci, "shape", ())  # from the header: nothing read yet
+    if len(found) != 2:
         raise InputFileError(f"{path}: extension SCI,{ver} has no 2-D image")
-    if sci.data.shape != shape:
-        raise InputFileError(f"{path}: SCI,{ver} is {sci.data.shape}, SCI,1 {shape}: every "
+    if found != shape:
+        raise InputFileError(f"{path}: SCI,{ver} is {found}, SCI,1 {shape}: every "
                              "imset must have the same size")
-    return (extension_array(sci, shape, np.float32, path),
-            extension_array(index[("ERR", ver)], shape, np.float32, path),
-            extension_array(index[("DQ", ver)], shape, np.uint16, path))
+    for name, plane in zip(("SCI", "ERR", "DQ"), out, strict=True):
+        read_image_into(images, index[(name, ver)], plane, path)
 
 
 def read_stis_exposures(path):
@@ -201,14 +203,15 @@ def read_stis_exposures(path):
         DQ stored as floats, a bad CCDAMP, BINAXIS or switch value.
     """
     path = Path(path)
-    with open_hdulist(path) as hdulist:
+    with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
         primary, index, nsci, shape = imset_layout(hdulist, path, _check_stis_ccd,
                                                    _count_imsets)
         first = index[("SCI", 1)]
-        arrays = [_imset_arrays(index, ver, shape, path) for ver in range(1, nsci + 1)]
-        model = STISCCDModel(data=np.stack([a[0] for a in arrays]),
-                             err=np.stack([a[1] for a in arrays]),
-                             dq=np.stack([a[2] for a in arrays]))
+        cubes = (np.empty((nsci, *shape), np.float32), np.empty((nsci, *shape), np.float32),
+                 np.empty((nsci, *shape), np.uint16))
+        for ver in range(1, nsci + 1):
+            _read_imset(images, index, ver, shape, path, [cube[ver - 1] for cube in cubes])
+        model = STISCCDModel(data=cubes[0], err=cubes[1], dq=cubes[2])
         model.meta.filename = path.name
         for attr, values in _per_imset_values(index, nsci, path).items():
             setattr(model, attr, values)

@@ -178,3 +178,17 @@ def test_stis_tables_are_read_once_per_file_version(binned_sim, tmp_path):
             assert again.size == first.size and np.array_equal(again.value, first.value)
         else:
             assert again == first
+
+
+def test_stis_images_read_from_the_file_are_astropys(binned_sim, monkeypatch):
+    """A STIS raw (BZERO-scaled int16 SCI, two imsets) read from the file into the model's
+    cubes: astropy's values, bit for bit."""
+    from hstramp import fitsimage
+    from hstramp.datamodels.stis_fits import read_stis_exposures
+
+    direct = read_stis_exposures(binned_sim.raw_path)
+    monkeypatch.setattr(fitsimage, "stored_dtype", lambda header: None)  # astropy's path
+    astropys = read_stis_exposures(binned_sim.raw_path)
+    assert direct.data.shape[0] == 2
+    for name in ("data", "err", "dq"):
+        assert getattr(direct, name).tobytes() == getattr(astropys, name).tobytes()

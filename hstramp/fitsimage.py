@@ -61,7 +61,7 @@ def stored_dtype(header):
 
 
 def _sign_bit(dtype):
-    """The sign bit of big-endian unsigned ``dtype`` as the native view of its bytes holds it."""
+    """The sign bit of unsigned ``dtype`` as the native view of its bytes holds it."""
     return np.array([1 << (8 * dtype.itemsize - 1)], dtype=dtype).view(
         dtype.newbyteorder("="))[0]
 
@@ -74,7 +74,7 @@ class StoredImages:
     """
 
     def __init__(self):
-        self._handle = None
+        self._handle = self._path = None
         self._plain = False
 
     def __enter__(self):
@@ -118,22 +118,31 @@ class StoredImages:
         offset, dtype = place
         if not self._plain_file(path):
             return None
-        buffer = np.empty(out.shape, dtype=dtype)
+        # the bytes go straight into ``out`` when it holds the stored type (swapped there),
+        # else into a buffer converted into ``out``
+        direct = out.dtype == dtype.newbyteorder("=") and out.flags.c_contiguous
+        target = out if direct else np.empty(out.shape, dtype=dtype)
         self._handle.seek(offset)
-        if self._handle.readinto(buffer.view(np.uint8).reshape(-1)) != buffer.nbytes:
+        if self._handle.readinto(target.view(np.uint8).reshape(-1)) != target.nbytes:
             raise error(f"{path} is not a readable FITS file: it ends inside the data of "
                         f"extension {hdu.name},{hdu.ver}")
+        native = target.view(dtype.newbyteorder("="))  # the stored bytes, native-typed
+        if direct and not dtype.isnative:
+            native.byteswap(inplace=True)
+            dtype = native.dtype
         if dtype.kind == "u" and dtype.itemsize > 1:  # astropy's unsigned: flip the sign bit
-            native = buffer.view(dtype.newbyteorder("="))
             np.bitwise_xor(native, _sign_bit(dtype), out=native)
-        np.copyto(out, buffer, casting="unsafe")
+        if not direct:
+            np.copyto(out, target, casting="unsafe")
         return dtype.kind == "f"
 
     def _plain_file(self, path) -> bool:
-        """Whether ``path`` is a FITS file as stored (opened once, closed by ``__exit__``); a
-        compressed one (``.fits.gz``: astropy's offsets are in the uncompressed stream) is not."""
-        if self._handle is None:
-            self._handle = open(path, "rb")
+        """Whether ``path`` is a FITS file as stored (opened once per file, closed by
+        ``__exit__``); a compressed one (``.fits.gz``: astropy's offsets are in the
+        uncompressed stream) is not."""
+        if self._handle is None or self._path != path:
+            self.__exit__()
+            self._handle, self._path = open(path, "rb"), path
             self._plain = self._handle.read(len(FITS_START)) == FITS_START
         return self._plain
 
@@ -154,8 +163,8 @@ class StoredImages:
         -------
         numpy.ndarray or None
         """
-        dtype = stored_dtype(hdu.header)
-        if dtype is None or type(hdu) not in _IMAGE_HDUS or not hdu.shape:
+        dtype = stored_dtype(hdu.header)  # the rest of the checks: read_into's
+        if dtype is None or not getattr(hdu, "shape", ()):
             return None
         out = np.empty(hdu.shape, dtype.newbyteorder("="))
         return out if self.read_into(hdu, out, path, error) is not None else None

@@ -189,10 +189,10 @@ def open_hdulist(path, read_data=True):
             warnings.simplefilter("error")
             # our own handle, closed even when astropy fails half way (a truncated file)
             handle = path.open("rb")
-            # a compressed file is read whole: its decompressing reader would not close ours
-            read_data = read_data or handle.read(len(FITS_START)) != FITS_START
-            handle.seek(0)
             try:
+                # a compressed file is read whole: its decompressing reader would not close ours
+                read_data = read_data or handle.read(len(FITS_START)) != FITS_START
+                handle.seek(0)
                 hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False)
                 if read_data:
                     for hdu in hdulist:

@@ -110,20 +110,24 @@ class StoredImages:
         ------
         HstrampError
             ``error(message)``: the file ends inside the image (it was cut after it was
-            opened; astropy refuses a file cut before).
+            opened; astropy refuses a file cut before), or cannot be read again.
         """
         place = self._place(hdu, out)
         if place is None:
             return None
         offset, dtype = place
-        if not self._plain_file(path):
-            return None
         # the bytes go straight into ``out`` when it holds the stored type (swapped there),
         # else into a buffer converted into ``out``
         direct = out.dtype == dtype.newbyteorder("=") and out.flags.c_contiguous
-        target = out if direct else np.empty(out.shape, dtype=dtype)
-        self._handle.seek(offset)
-        if self._handle.readinto(target.view(np.uint8).reshape(-1)) != target.nbytes:
+        try:
+            if not self._plain_file(path):
+                return None
+            target = out if direct else np.empty(out.shape, dtype=dtype)
+            self._handle.seek(offset)
+            count = self._handle.readinto(target.view(np.uint8).reshape(-1))
+        except OSError as exc:  # the file went away or became unreadable since it was opened
+            raise error(f"{path} is not a readable FITS file: {exc}") from exc
+        if count != target.nbytes:
             raise error(f"{path} is not a readable FITS file: it ends inside the data of "
                         f"extension {hdu.name},{hdu.ver}")
         native = target.view(dtype.newbyteorder("="))  # the stored bytes, native-typed

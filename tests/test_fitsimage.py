@@ -212,3 +212,14 @@ def test_real_files_read_as_astropy_reads_them(real_file, monkeypatch, name):
     astropys = read_multiaccum(path)
     for attribute in ("data", "err", "groupdq", "times"):
         assert getattr(direct, attribute).tobytes() == getattr(astropys, attribute).tobytes()
+
+
+def test_a_file_gone_after_it_was_opened_is_the_callers_error(tmp_path):
+    """Removed between astropy's opening and the read: the caller's error, not an OSError."""
+    path = tmp_path / "gone.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((10, 10), np.float32),
+                                                   name="SCI")]).writeto(path)
+    with open_hdulist(path, read_data=False) as hdulist, StoredImages() as images:
+        path.unlink()
+        with pytest.raises(InputFileError, match=r"gone.fits is not a readable FITS file"):
+            read_image_into(images, hdulist[1], np.empty((10, 10), np.float32), path)

@@ -11,7 +11,8 @@ dies, is reported (file, step, error) and the others go on.
 Local workers are started before the planning (the pipeline built for the product names and
 the parameter checks, the checksums of existing products verified), as many as there are
 exposures at most, and each warms up while the parent plans (:func:`warm_up_worker`: the
-pipeline's imports and asdf's loading on the first datamodel), so the first exposure does
+pipeline's imports and asdf's configuration, without the plugins no hstramp datamodel uses:
+:mod:`hstramp.asdf_plugins`), so the first exposure does
 not wait for them; a planning error stops them before it is raised, and so does a batch in
 which every exposure is skipped.
 
@@ -316,9 +317,13 @@ def calibrate_exposure(path, output_dir=None, parameters=None, environment=None)
 
 def warm_up_worker():
     """What a local worker's first exposure would pay for, paid while the batch plans: the
-    pipeline's imports and the first datamodel (asdf then loads its configuration, calling
-    every installed extension's entry point). Only what the first exposure does anyway:
-    the schema's per-read keywords, cached as reading the first exposure caches them."""
+    pipeline's imports and asdf's configuration, loaded without the plugins no hstramp
+    datamodel uses (:func:`hstramp.asdf_plugins.load_plugins_except`: the worker is a
+    process hstramp owns); then the schema's per-read keywords, cached as reading the first
+    exposure caches them."""
+    from hstramp.asdf_plugins import load_plugins_except
+
+    load_plugins_except()
     from hstramp.datamodels.wfc3_fits import per_read_arrays
     from hstramp.pipeline.wfc3ir import WFC3IRPipeline  # noqa: F401  (what the task imports)
 

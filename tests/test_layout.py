@@ -26,6 +26,7 @@ PACKAGE = Path(hstramp.__file__).parent
 NEUTRAL = {
     "hstramp", "hstramp.errors", "hstramp.integration", "hstramp.batch",
     "hstramp.signals", "hstramp.pool", "hstramp.names", "hstramp.fitsimage",
+    "hstramp.asdf_plugins",
     # core: the algorithms both instruments run (flag tables, geometry, subtraction of a
     # reference image with errors in quadrature, the CCD noise model, flat division, DQ OR)
     "hstramp.core", "hstramp.core.dqflags", "hstramp.core.geometry", "hstramp.core.dqinit",

@@ -1,0 +1,144 @@
+"""hstramp.asdf_plugins: a batch worker loads asdf's plugins without the ones hstramp never
+uses, gives the same products, and leaves asdf alone where it is not as expected."""
+
+import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import asdf
+import pytest
+
+from hstramp.asdf_plugins import UNUSED_PLUGINS, load_plugins_except, plugin_entry_points
+from hstramp.batch import run_batch, warm_up_worker
+from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+from hstramp.pool import run_on_workers
+from tests.fits_bytes import masked_bytes
+from tests.robustness.processes import ROOT
+
+#: modules only the left-out plugins import
+UNUSED_MODULES = ("stdatamodels.jwst.datamodels", "stdatamodels.jwst.transforms", "gwcs",
+                  "asdf_astropy.extensions", "astropy.modeling")
+
+
+def point(value):
+    return SimpleNamespace(value=value)
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("stdatamodels.jwst.datamodels.integration:get_resource_mappings", False),
+    ("stdatamodels.jwst.transforms.integration:get_extensions", False),
+    ("gwcs.extension:get_extensions", False),
+    ("stdatamodels.integration:get_resource_mappings", True),   # not a JWST module
+    ("gwcsx.extension:get_extensions", True),                   # another package
+    ("asdf._core._integration:get_extensions", True),
+    ("asdf_astropy.integration:get_extensions", False),
+    ("asdf_transform_schemas.integration:get_resource_mappings", True),
+    ("stpipe._integration:get_resource_mappings", True),
+    ("hstramp.integration:get_resource_mappings", True),
+])
+def test_listing_leaves_out_the_unused_plugins_only(value, kept):
+    listing = plugin_entry_points(lambda group: [point(value)], UNUSED_PLUGINS)
+    assert [p.value for p in listing(group="asdf.extensions")] == ([value] if kept else [])
+
+
+def test_listing_passes_its_selection_on():
+    seen = []
+    listing = plugin_entry_points(lambda *a, **k: seen.append((a, k)) or [], ("x.",))
+    assert listing(group="asdf.extensions") == [] and listing("g") == []
+    assert seen == [((), {"group": "asdf.extensions"}), (("g",), {})]
+
+
+#: run in a fresh process: the plugins loaded (or not) by load_plugins_except
+PROBE = """
+import json, sys
+import asdf
+from hstramp.asdf_plugins import load_plugins_except
+if sys.argv[1] == "loaded-first":
+    asdf.get_config().extensions
+lean = load_plugins_except()
+from hstramp.datamodels import RampModel
+RampModel()
+config = asdf.get_config()
+print(json.dumps({
+    "lean": lean,
+    "packages": sorted({e.package_name for e in config.extensions}),
+    "jwst_schemas": sum(1 for uri in config.resource_manager
+                        if uri.startswith("http://stsci.edu/schemas/jwst_")),
+    "hstramp_schemas": sum(1 for uri in config.resource_manager
+                           if uri.startswith("asdf://hstramp.org/schemas/")),
+    "modules": sorted(m for m in sys.argv[2:] if m in sys.modules),
+}))
+"""
+
+
+def probe(mode):
+    done = subprocess.run([sys.executable, "-c", PROBE, mode, *UNUSED_MODULES],
+                          capture_output=True, text=True, cwd=ROOT, check=True,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    return json.loads(done.stdout)
+
+
+def test_a_fresh_process_loads_everything_but_the_unused_plugins():
+    found = probe("fresh")
+    assert found["lean"] is True
+    assert found["packages"] == ["asdf"]  # gwcs, stdatamodels, asdf-astropy left out
+    assert found["jwst_schemas"] == 0 and found["hstramp_schemas"] > 0
+    assert found["modules"] == []
+
+
+def test_a_configuration_already_loaded_is_left_as_it_is():
+    found = probe("loaded-first")
+    assert found["lean"] is False
+    assert "gwcs" in found["packages"] and found["jwst_schemas"] > 0
+
+
+def test_without_asdfs_private_listing_nothing_changes(monkeypatch):
+    from asdf import _entry_points
+
+    monkeypatch.delattr(_entry_points, "entry_points")
+    assert load_plugins_except() is False
+
+
+def test_the_listing_is_asdfs_own_again_afterwards():
+    from asdf import _entry_points
+
+    asdf.get_config().extensions  # noqa: B018  (never make the test process lean)
+    before = _entry_points.entry_points
+    assert load_plugins_except() is False  # loaded already: nothing changes
+    assert _entry_points.entry_points is before
+    assert any(e.package_name == "gwcs" for e in asdf.get_config().extensions)
+
+
+def unused_modules_imported():
+    """A worker task: the modules of the left-out plugins this process has imported."""
+    return sorted(m for m in UNUSED_MODULES if m in sys.modules)
+
+
+def test_a_batch_worker_never_imports_the_unused_plugins():
+    results = list(run_on_workers(unused_modules_imported, [{}], 1, lambda task, exc: exc,
+                                  warm_up=warm_up_worker))
+    assert results == [(0, [])]
+
+
+def products(directory):
+    return sorted(p.name for p in directory.glob("*.fits"))
+
+
+def test_a_batch_worker_writes_the_same_bytes_as_a_full_configuration(tmp_path, monkeypatch):
+    """Products of a lean batch worker against this process's (every plugin loaded)."""
+    from hstramp.simulate import simulate_exposure
+
+    exposure = simulate_exposure(tmp_path / "in", size=64, samp_seq="SPARS25", nsamp=6,
+                                 seed=31, tvb=0.3)
+    monkeypatch.setenv("iref", str(tmp_path / "in"))
+    here, worker = tmp_path / "here", tmp_path / "worker"
+    WFC3IRPipeline.call(str(exposure.raw_path), output_dir=str(here),
+                        steps={"jump": {"rejection_threshold": 5.0}})
+    [result] = run_batch([exposure.raw_path], workers=1, output_dir=worker,
+                         parameters={"steps": {"jump": {"rejection_threshold": 5.0}}})
+    assert result.status == "done", result.error
+    assert products(here) == ["isim0031q_flt.fits", "isim0031q_ima.fits"] == products(worker)
+    for name in products(here):
+        assert masked_bytes(worker / name) == masked_bytes(here / name), name

@@ -19,12 +19,15 @@ With ``--calwf3 PATH`` (or ``CALWF3``) it first compares, side by side, the whol
 ``calwf3.e`` run on the same exposures one after another (one shell), alternating for
 ``--anchor-repeat`` rounds, each run in a fresh output directory; both read the
 benchmark's copy of the references that calwf3 can read (``_measure.calwf3_references``).
-``--no-speedup`` runs that comparison alone.
+``--no-speedup`` runs that comparison alone. With ``--baseline TREE`` (another hstramp
+source tree, e.g. a checkout of main, its kernels built) the same command run with that
+tree (``PYTHONPATH=TREE``) joins the rounds, and the ratio of this tree to it is given too.
 
 Usage::
 
     python benchmarks/bench_batch.py                     # 8 x full frame, 16 reads
     python benchmarks/bench_batch.py --calwf3 /work/hstcal-build/pkg/wfc3/calwf3.e --no-speedup
+    python benchmarks/bench_batch.py --calwf3 ... --no-speedup --baseline /tmp/main  # vs main
     python benchmarks/bench_batch.py --size 256 --exposures 4 --repeat 2
     python benchmarks/bench_batch.py --no-dask
 """
@@ -121,8 +124,14 @@ def products_of(raw_name: str) -> tuple[str, str]:
     return f"{root}_ima.fits", f"{root}_flt.fits"
 
 
-def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
-    """``hstramp batch --workers 1`` against calwf3.e on each exposure in turn, side by side."""
+#: the row of ``--baseline``'s batch
+BASELINE = "the same, baseline tree"
+
+
+def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int,
+                   baseline: Path | None = None) -> dict:
+    """``hstramp batch --workers 1`` against calwf3.e on each exposure in turn, side by side
+    (and against the same command with a ``baseline`` tree, in the same rounds)."""
     hstramp = console_script("hstramp")
 
     def batch_command(where: Path) -> list:
@@ -134,9 +143,12 @@ def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
                             env={"iref": str(iref)}, products=products),
                   anchor_contender("calwf3.e, one after another", calwf3, raws, products_of,
                                    {"iref": f"{iref}/"})]
+    if baseline is not None:
+        contenders.append(Contender(BASELINE, batch_command, products=products,
+                                    env={"iref": str(iref), "PYTHONPATH": str(baseline)}))
     with tempfile.TemporaryDirectory(prefix="bench_batch_anchor_") as parent:
         rows = side_by_side(contenders, repeat, parent)
-    ours, theirs = rows.values()
+    ours, theirs = rows["hstramp batch --workers 1"], rows["calwf3.e, one after another"]
     for row in rows.values():
         row["seconds_per_exposure"] = row["seconds"] / len(raws)
     print("\n" + format_table([{"what": name, **row} for name, row in rows.items()], [
@@ -146,6 +158,12 @@ def against_calwf3(raws, iref: Path, calwf3: Path, repeat: int) -> dict:
     print(f"hstramp / calwf3, side by side: wall {ratio(ours['seconds'], theirs['seconds']):.2f}x"
           f"{round_ratio_text(ours, theirs)},"
           f" cpu {ratio(ours['cpu_seconds'], theirs['cpu_seconds']):.2f}x")
+    if baseline is not None:
+        base = rows[BASELINE]
+        print(f"this tree / baseline {baseline}, side by side: wall "
+              f"{ratio(ours['seconds'], base['seconds']):.2f}x{round_ratio_text(ours, base)},"
+              f" baseline / calwf3 {ratio(base['seconds'], theirs['seconds']):.2f}x"
+              f"{round_ratio_text(base, theirs)}")
     return rows
 
 
@@ -166,19 +184,24 @@ def main(argv=None) -> None:
                         help="rounds of the calwf3 comparison (median) [2]")
     parser.add_argument("--no-speedup", action="store_true",
                         help="only the calwf3 comparison, not the 1- and 2-worker runs")
+    parser.add_argument("--baseline", help="another hstramp source tree whose batch joins the "
+                                           "calwf3 comparison's rounds (PYTHONPATH=TREE)")
     add_bytecode_option(parser)
     args = parser.parse_args(argv)
     calwf3 = anchor_executable(args.calwf3, "CALWF3")
     count = args.anchor_exposures if args.no_speedup else args.exposures
     raws, iref = make_inputs(Path(args.workdir), count, args.size, args.nsamp)
+    baseline = Path(args.baseline).resolve() if args.baseline else None
     report = {"machine": machine(), "size": args.size, "nsamp": args.nsamp,
-              "bytecode": prepare_bytecode([hstramp_tree()], compiled=not args.no_bytecode)}
+              "baseline": str(baseline) if baseline else None,
+              "bytecode": prepare_bytecode([hstramp_tree(), *([baseline] if baseline else [])],
+                                           compiled=not args.no_bytecode)}
     if calwf3 is not None:
         iref, report["reference_changes"] = calwf3_references(
             iref, Path(args.workdir) / f"calwf3_iref_{iref.name}")
         report["calwf3"] = str(calwf3)
         report["anchor"] = against_calwf3(raws[:args.anchor_exposures], iref, calwf3,
-                                          args.anchor_repeat)
+                                          args.anchor_repeat, baseline)
     if args.no_speedup:
         write_report(args.output, report)
         return

@@ -9,6 +9,23 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wfc3ir"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--lean-asdf", action="store_true",
+        help="run the tests in a process whose asdf plugins are loaded as a batch worker's "
+             "(hstramp.asdf_plugins.load_plugins_except): every test then shows that no "
+             "hstramp code needs the plugins a worker leaves out")
+
+
+def pytest_configure(config):
+    if config.getoption("--lean-asdf"):
+        from hstramp.asdf_plugins import load_plugins_except
+
+        if not load_plugins_except():
+            raise pytest.UsageError("--lean-asdf: asdf's plugins were loaded already, or its "
+                                    "entry-point listing is not as hstramp.asdf_plugins expects")
+
+
 def _shared(name):
     path = SHARED_DATA / name
     if not path.is_file():

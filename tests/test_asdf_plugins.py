@@ -10,7 +10,12 @@ from types import SimpleNamespace
 import asdf
 import pytest
 
-from hstramp.asdf_plugins import UNUSED_PLUGINS, load_plugins_except, plugin_entry_points
+from hstramp.asdf_plugins import (
+    UNUSED_PLUGINS,
+    hstramp_configuration,
+    load_plugins_except,
+    plugin_entry_points,
+)
 from hstramp.batch import run_batch, warm_up_worker
 from hstramp.pipeline.wfc3ir import WFC3IRPipeline
 from hstramp.pool import run_on_workers
@@ -101,14 +106,18 @@ def test_without_asdfs_private_listing_nothing_changes(monkeypatch):
     assert load_plugins_except() is False
 
 
-def test_the_listing_is_asdfs_own_again_afterwards():
+def test_a_loaded_configuration_and_the_listing_are_left_as_they_are():
     from asdf import _entry_points
 
-    asdf.get_config().extensions  # noqa: B018  (never make the test process lean)
-    before = _entry_points.entry_points
-    assert load_plugins_except() is False  # loaded already: nothing changes
-    assert _entry_points.entry_points is before
-    assert any(e.package_name == "gwcs" for e in asdf.get_config().extensions)
+    config = asdf.get_config()
+
+    def state():
+        return (_entry_points.entry_points, [id(e) for e in config.extensions],
+                [id(m) for m in config.resource_mappings])
+
+    before = state()  # reading it loads it, if it was not (never make the test process lean)
+    assert load_plugins_except() is False
+    assert state() == before
 
 
 def unused_modules_imported():
@@ -142,3 +151,48 @@ def test_a_batch_worker_writes_the_same_bytes_as_a_full_configuration(tmp_path, 
     assert products(here) == ["isim0031q_flt.fits", "isim0031q_ima.fits"] == products(worker)
     for name in products(here):
         assert masked_bytes(worker / name) == masked_bytes(here / name), name
+
+
+#: run in a fresh process: what the pipeline's call loads, and what the caller has after it
+CALL_PROBE = """
+import json, sys
+import asdf
+from hstramp.pipeline.wfc3ir import WFC3IRPipeline
+from hstramp.simulate import simulate_exposure
+exposure = simulate_exposure(sys.argv[1], size=64, samp_seq="SPARS10", nsamp=4, seed=5)
+seen = {}
+def watch(event):
+    if event.stage == "write" and not event.finished:
+        seen["during"] = sorted({e.package_name for e in asdf.get_config().extensions})
+pipeline = WFC3IRPipeline(output_dir=sys.argv[1])
+pipeline.add_stage_hook(watch)
+result = pipeline.run(str(exposure.raw_path))
+seen["modules_after"] = sorted(m for m in sys.argv[2:] if m in sys.modules)
+import astropy.units as u
+result.meta.exposure.extra_time = 3 * u.s  # an astropy object in a model the call made
+result.save(sys.argv[1] + "/returned.asdf")
+with asdf.open(sys.argv[1] + "/returned.asdf") as saved:
+    seen["saved"] = str(saved["meta"]["exposure"]["extra_time"])
+seen["caller_after"] = sorted({e.package_name for e in asdf.get_config().extensions})
+print(json.dumps(seen))
+"""
+
+
+def test_a_call_loads_hstramps_plugins_and_leaves_the_callers_alone(tmp_path):
+    done = subprocess.run([sys.executable, "-c", CALL_PROBE, str(tmp_path), *UNUSED_MODULES],
+                          capture_output=True, text=True, cwd=ROOT, check=True,
+                          env={**os.environ, "iref": str(tmp_path),
+                               "PYTHONWARNINGS": "error"})
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["during"] == ["asdf"]
+    assert seen["modules_after"] == []  # nothing of the left-out plugins was imported
+    assert {"asdf", "asdf-astropy", "gwcs", "stdatamodels"} <= set(seen["caller_after"])
+    assert seen["saved"] == "3.0 s"  # the returned model is saved in the caller's configuration
+
+
+def test_a_caller_with_its_plugins_loaded_gets_a_copy_of_its_own():
+    everything = sorted({e.package_name for e in asdf.get_config().extensions})
+    with hstramp_configuration() as lean:
+        inside = sorted({e.package_name for e in asdf.get_config().extensions})
+    assert lean is False and inside == everything
+    assert "gwcs" in everything or "--lean-asdf" in sys.argv

@@ -227,6 +227,16 @@ class HstrampPlumbing:
     #: the model classes accepted as input (empty: any hstramp model)
     input_models: tuple = ()
 
+    def run(self, *args):
+        """stpipe's run, in asdf's configuration for hstramp's calls: a copy of the caller's,
+        without the plugins no hstramp model uses when the caller's are not loaded yet
+        (:func:`hstramp.asdf_plugins.hstramp_configuration`; the caller's configuration is
+        its own again afterwards)."""
+        from hstramp.asdf_plugins import hstramp_configuration
+
+        with hstramp_configuration():
+            return super().run(*args)
+
     @classmethod
     def _datamodels_open(cls, init, **kwargs):
         from hstramp.datamodels import open as open_model

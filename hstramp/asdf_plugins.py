@@ -40,7 +40,9 @@ therefore wraps, for the duration of one call, the entry-point listing of asdf's
 ``asdf._entry_points`` module and makes asdf load the current configuration through it;
 asdf's own code does the rest (order, proxies, warnings for a plugin that fails). Each group
 is listed, and each kept entry point's function called, once per process, as asdf's own
-configuration would. Where asdf is not as this was written for (the configuration already
+configuration would. Only the calling thread sees the wrapped listing (another thread
+loading asdf's configuration meanwhile gets asdf's own), and one call at a time wraps it.
+Where asdf is not as this was written for (the configuration already
 loaded, the private listing gone or called otherwise), nothing is changed and asdf loads
 every plugin when it first needs them, as usual: slower, never different.
 """
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 
 __all__ = ["UNUSED_PLUGINS", "hstramp_configuration", "load_plugins_except",
            "plugin_entry_points"]
@@ -58,6 +61,9 @@ log = logging.getLogger(__name__)
 #: entry points (their ``module:function`` values start so) whose schemas, tags and
 #: converters no hstramp datamodel, product or parameter file uses
 UNUSED_PLUGINS = ("stdatamodels.jwst.", "gwcs.", "asdf_astropy.")
+
+#: held while asdf's entry-point listing is wrapped (by one thread; the others get asdf's own)
+_SWAP = threading.RLock()
 
 #: the entry-point groups asdf loads its configuration from
 PLUGIN_GROUPS = ("asdf.resource_mappings", "asdf.extensions")
@@ -140,25 +146,28 @@ def load_plugins_except(skipped=UNUSED_PLUGINS):
         from asdf import _entry_points
     except ImportError:
         return _unchanged("asdf has no _entry_points module")
-    listing = getattr(_entry_points, "entry_points", None)
-    if not callable(listing):
-        return _unchanged("asdf._entry_points has no entry_points listing")
-    filtered = plugin_entry_points(listing, tuple(skipped))
-    groups = []
+    with _SWAP:  # one hstramp call at a time wraps the listing
+        listing = getattr(_entry_points, "entry_points", None)
+        if not callable(listing):
+            return _unchanged("asdf._entry_points has no entry_points listing")
+        filtered = plugin_entry_points(listing, tuple(skipped))
+        groups, caller = [], threading.get_ident()
 
-    def listed(*args, **selection):
-        groups.append(selection.get("group", args[0] if args else None))
-        if groups != list(PLUGIN_GROUPS[:len(groups)]):  # not the first load: asdf's own
-            return list(listing(*args, **selection))
-        return filtered(*args, **selection)
+        def listed(*args, **selection):
+            if threading.get_ident() != caller:  # another thread's load: asdf's own
+                return listing(*args, **selection)
+            groups.append(selection.get("group", args[0] if args else None))
+            if groups != list(PLUGIN_GROUPS[:len(groups)]):  # not the first load: asdf's own
+                return list(listing(*args, **selection))
+            return filtered(*args, **selection)
 
-    config = asdf.get_config()
-    _entry_points.entry_points = listed
-    try:
-        config.resource_mappings  # noqa: B018  (reading them loads them)
-        config.extensions  # noqa: B018
-    finally:
-        _entry_points.entry_points = listing
+        config = asdf.get_config()
+        _entry_points.entry_points = listed
+        try:
+            config.resource_mappings  # noqa: B018  (reading them loads them)
+            config.extensions  # noqa: B018
+        finally:
+            _entry_points.entry_points = listing
     if groups != list(PLUGIN_GROUPS):
         return _unchanged(f"asdf listed the entry points of {groups or 'no group'}, "
                           f"not of {', '.join(PLUGIN_GROUPS)} in turn")

@@ -120,6 +120,37 @@ def test_a_loaded_configuration_and_the_listing_are_left_as_they_are():
     assert state() == before
 
 
+def test_only_the_calling_thread_sees_the_wrapped_listing(monkeypatch):
+    """Another thread that loads asdf's configuration meanwhile gets asdf's own listing."""
+    import threading
+
+    from asdf import _entry_points
+
+    seen = {}
+
+    def packages(group):
+        return {point.value.split(".")[0] for point in _entry_points.entry_points(group=group)}
+
+    class Loading:  # a configuration whose loading lists each group here and in a thread
+        def listed(self, group):
+            seen[group, "caller"] = packages(group)
+            other = threading.Thread(
+                target=lambda: seen.update({(group, "other"): packages(group)}))
+            other.start()
+            other.join()
+            return []
+
+        resource_mappings = property(lambda self: self.listed("asdf.resource_mappings"))
+        extensions = property(lambda self: self.listed("asdf.extensions"))
+
+    monkeypatch.setattr(asdf, "get_config", Loading)
+    assert load_plugins_except() is True
+    for group in ("asdf.resource_mappings", "asdf.extensions"):
+        assert not {"gwcs", "asdf_astropy"} & seen[group, "caller"]
+        assert "asdf_astropy" in seen[group, "other"]
+    assert "gwcs" in seen["asdf.extensions", "other"]
+
+
 def unused_modules_imported():
     """A worker task: the modules of the left-out plugins this process has imported."""
     return sorted(m for m in UNUSED_MODULES if m in sys.modules)

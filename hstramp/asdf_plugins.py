@@ -124,8 +124,10 @@ def plugin_entry_points(listing, skipped):
 
 
 def load_plugins_except(skipped=UNUSED_PLUGINS):
-    """Load asdf's configuration now, without the plugins whose entry points start with
-    ``skipped``. Only for a process hstramp owns (see the module's documentation).
+    """Load asdf's current configuration now, without the plugins whose entry points start
+    with ``skipped``: a batch worker's own (a process hstramp owns), or the copy one of
+    hstramp's calls works in (:func:`hstramp_configuration`); never the configuration of a
+    process hstramp does not own (see the module's documentation).
 
     Parameters
     ----------
